@@ -1,0 +1,265 @@
+// Package config reads quarry.yaml, the description of the distribution Quarry
+// rebuilds: its identity, its upstream, its debranding patches and which
+// packages go into which core repository.
+//
+// Decoding is strict: an unknown key, a value of the wrong type, an unknown
+// architecture or a package listed twice is an error naming file:line.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is a decoded quarry.yaml.
+type Config struct {
+	Distribution Distribution `yaml:"distribution"`
+	Upstream     Upstream     `yaml:"upstream"`
+	Patches      Patches      `yaml:"patches"`
+	Push         *Push        `yaml:"push"`
+	Repositories []Repository `yaml:"repositories"`
+
+	// File is the path the config was read from; relative locations in it are
+	// resolved against its folder.
+	File string `yaml:"-"`
+}
+
+// Distribution names what is being built.
+type Distribution struct {
+	Name       string `yaml:"name"`        // short name: pebble
+	PrettyName string `yaml:"pretty_name"` // Pebble Linux
+	Version    string `yaml:"version"`     // 9.4
+	DistTag    string `yaml:"dist_tag"`    // .pbl9
+	Vendor     string `yaml:"vendor"`
+	Packager   string `yaml:"packager"`
+	// VersionMacro names the distribution's own %rhel-style macro
+	// (%pebble 9); %rhel is defined too, since upstream specs test it.
+	VersionMacro string `yaml:"version_macro"`
+	Arches       []Arch `yaml:"arches"`
+}
+
+// Major is the major version: "9" for "9.4".
+func (d Distribution) Major() string {
+	major, _, _ := strings.Cut(d.Version, ".")
+	return major
+}
+
+// Upstream says where the base distribution's sources come from: dist-git
+// repositories with a lookaside cache, or a folder or URL of SRPMs.
+type Upstream struct {
+	DistGit   *DistGit   `yaml:"dist_git"`
+	Lookaside *Lookaside `yaml:"lookaside"`
+	SRPMs     string     `yaml:"srpms"`
+}
+
+// DistGit locates the per-package git repositories.
+type DistGit struct {
+	// URL is a template with {name}: https://git.example/rpms/{name}.git.
+	// A path without a scheme is relative to the config file.
+	URL string `yaml:"url"`
+	// Branch is the upstream branch, such as c9 or c9s.
+	Branch string `yaml:"branch"`
+	// Tags picks the newest imports/<branch>/<nvr> tag instead of the head of
+	// the branch, the way CentOS publishes what RHEL shipped.
+	Tags bool `yaml:"tags"`
+}
+
+// Lookaside locates source archives kept out of git.
+type Lookaside struct {
+	// URL is a template with {name}, {filename}, {hashtype} and {hash}.
+	URL string `yaml:"url"`
+}
+
+// Patches locates the per-package debranding repositories.
+type Patches struct {
+	// URL is a template with {name}.
+	URL string `yaml:"url"`
+	// Branch is read after main: directives common to every release first,
+	// then those of this one.
+	Branch string `yaml:"branch"`
+	// Lookaside is a template with {hash} (and optionally {hashtype}) for the
+	// objects that directives name by hash (with_lookaside, add.lookaside).
+	Lookaside string `yaml:"lookaside"`
+	// None lists packages that have no patch repository. For any other
+	// package a missing patch repository is an error.
+	None []PackageRef `yaml:"none"`
+}
+
+// Push is the default downstream git for `quarry import --push`.
+type Push struct {
+	URL    string `yaml:"url"` // template with {name}
+	Branch string `yaml:"branch"`
+}
+
+// Repository is one core repository and the source packages it carries.
+type Repository struct {
+	Name     string       `yaml:"name"`
+	Optional bool         `yaml:"optional"` // shipped disabled, like CRB
+	Packages []PackageRef `yaml:"packages"`
+}
+
+// PackageRef is a source package name with the line it was written on.
+type PackageRef struct {
+	Name string
+	Line int
+}
+
+// UnmarshalYAML keeps the line for later checks (duplicates, unknown names).
+func (p *PackageRef) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: a package name must be a string", n.Line)}}
+	}
+	p.Name, p.Line = n.Value, n.Line
+	return nil
+}
+
+// Arch is a build architecture with the line it was written on.
+type Arch struct {
+	Name string
+	Line int
+}
+
+// KnownArches are the architectures Quarry builds, noarch aside (it is
+// implied: noarch packages are built once and published into every arch).
+var KnownArches = []string{"x86_64", "aarch64", "ppc64le", "s390x"}
+
+// UnmarshalYAML rejects architectures Quarry does not build.
+func (a *Arch) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: an arch must be a string", n.Line)}}
+	}
+	for _, k := range KnownArches {
+		if n.Value == k {
+			a.Name, a.Line = n.Value, n.Line
+			return nil
+		}
+	}
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: unknown arch %q (known: %s)", n.Line, n.Value, strings.Join(KnownArches, ", "))}}
+}
+
+// Load reads and validates a config file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates config data read from file.
+func Parse(file string, data []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, decodeError(file, err)
+	}
+	c.File = file
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// decodeError turns yaml's "line N: msg" into "file:N: msg", one per line.
+func decodeError(file string, err error) error {
+	var te *yaml.TypeError
+	msgs := []string{err.Error()}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	var b strings.Builder
+	for i, m := range msgs {
+		m = strings.TrimPrefix(m, "yaml: ")
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		if rest, ok := strings.CutPrefix(m, "line "); ok {
+			if num, msg, ok := strings.Cut(rest, ": "); ok {
+				fmt.Fprintf(&b, "%s:%s: %s", file, num, msg)
+				continue
+			}
+		}
+		fmt.Fprintf(&b, "%s: %s", file, m)
+	}
+	return &Error{Msg: b.String()}
+}
+
+// Error is a config error; its message names file:line.
+type Error struct{ Msg string }
+
+func (e *Error) Error() string { return e.Msg }
+
+// Resolve turns a location written in the config (a URL, or a path relative
+// to the config file) into a URL or an absolute path.
+func (c *Config) Resolve(loc string) string {
+	if loc == "" || strings.Contains(loc, "://") || filepath.IsAbs(loc) {
+		return loc
+	}
+	abs, err := filepath.Abs(filepath.Join(filepath.Dir(c.File), loc))
+	if err != nil {
+		return loc
+	}
+	return abs
+}
+
+// Packages returns every source package of the core, in config order.
+func (c *Config) Packages() []string {
+	var out []string
+	for _, r := range c.Repositories {
+		for _, p := range r.Packages {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// HasPackage reports whether name is a core source package.
+func (c *Config) HasPackage(name string) bool {
+	for _, p := range c.Packages() {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// RepositoryOf names the core repository carrying a source package.
+func (c *Config) RepositoryOf(name string) string {
+	for _, r := range c.Repositories {
+		for _, p := range r.Packages {
+			if p.Name == name {
+				return r.Name
+			}
+		}
+	}
+	return ""
+}
+
+// HasPatches reports whether a package is expected to have a patch repository.
+func (c *Config) HasPatches(name string) bool {
+	if c.Patches.URL == "" {
+		return false
+	}
+	for _, p := range c.Patches.None {
+		if p.Name == name {
+			return false
+		}
+	}
+	return true
+}
+
+// ArchNames lists the distribution's arches.
+func (c *Config) ArchNames() []string {
+	out := make([]string, len(c.Distribution.Arches))
+	for i, a := range c.Distribution.Arches {
+		out[i] = a.Name
+	}
+	return out
+}

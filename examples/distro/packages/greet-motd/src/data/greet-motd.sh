@@ -1,0 +1,2 @@
+# Print a greeting at login.
+command -v greet >/dev/null && greet "$USER"
