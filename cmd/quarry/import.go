@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/quarrylinux/quarry/core/source"
+)
+
+func importCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "import, debrand and pin the base distribution's sources",
+		ArgsUsage: "[PKG[@REF]]...",
+		Description: `Imports every package of quarry.yaml (or only those named) from upstream
+dist-git or SRPMs, fetches and checks their lookaside sources, applies the
+debranding directives of their patch repositories, stores both trees in the
+content-addressed store and pins everything in quarry.lock.
+
+PKG@REF pins another branch, tag or commit (for SRPMs: a file name) until
+--unpin. Nothing is written to quarry.lock unless every package imports;
+a package whose upstream did not change is neither fetched nor rewritten.`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "packages imported at once (default: 2 per core)"},
+			&cli.BoolFlag{Name: "unpin", Usage: "return the named packages to the configured branch"},
+		},
+		Action: runImport,
+	}
+}
+
+func runImport(c *cli.Context) error {
+	e, err := setup(c)
+	if err != nil {
+		return err
+	}
+	lk, err := e.loadLock()
+	if err != nil {
+		return err
+	}
+	var reqs []source.Request
+	for _, arg := range c.Args().Slice() {
+		name, ref, _ := strings.Cut(arg, "@")
+		reqs = append(reqs, source.Request{Name: name, Ref: ref, Unpin: c.Bool("unpin")})
+	}
+	if len(reqs) == 0 {
+		if c.Bool("unpin") {
+			return cli.Exit("--unpin needs the packages to unpin", 2)
+		}
+		for _, name := range e.cfg.Packages() {
+			reqs = append(reqs, source.Request{Name: name})
+		}
+	}
+	prog := newProgress("import", len(reqs), e.json)
+	im := &source.Importer{Config: e.cfg, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Log: e.log,
+		Progress: func(ev source.Event) { prog.event(ev.Package, ev.Status, ev.Detail) }}
+	results, err := im.Import(c.Context, lk, reqs)
+	prog.finish()
+	if err != nil {
+		return err
+	}
+	changed := 0
+	for _, r := range results {
+		lk.Packages[r.Name] = r.Entry
+		if r.Changed {
+			changed++
+		}
+	}
+	wrote, err := lk.Save(e.lockPath())
+	if err != nil {
+		return fmt.Errorf("write %s: %w", e.lockPath(), err)
+	}
+	if e.json {
+		return json.NewEncoder(os.Stdout).Encode(map[string]any{"event": "result", "packages": len(results), "changed": changed, "lock": e.lockPath(), "lock_written": wrote})
+	}
+	for _, r := range results {
+		status := "unchanged"
+		if r.Changed {
+			status = "imported"
+		}
+		fmt.Printf("%-24s %-10s %s  tree %s\n", r.Name, status, r.Entry.NVR, r.Entry.Tree[:12])
+	}
+	fmt.Printf("%d packages, %d changed; lock %s\n", len(results), changed, e.lockPath())
+	return nil
+}

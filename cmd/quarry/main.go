@@ -1,0 +1,94 @@
+// Command quarry builds an Enterprise Linux rebuild: it imports the base
+// distribution's sources, debrands them, rebuilds them and publishes
+// repositories. Each subcommand lives in its own file and stays thin over
+// the library packages under core/.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/urfave/cli/v2"
+
+	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newApp().RunContext(ctx, os.Args)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "quarry:", err)
+		var ee cli.ExitCoder
+		if errors.As(err, &ee) {
+			os.Exit(ee.ExitCode())
+		}
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:  "quarry",
+		Usage: "build an Enterprise Linux rebuild distribution",
+		Description: `Quarry imports the base distribution's sources (dist-git or SRPMs),
+debrands them with srpmproc-compatible directives, rebuilds every package and
+publishes signed repositories. Everything it needs is described in quarry.yaml.
+
+Start with:  quarry import          (import and debrand every package)
+             quarry debrand --diff PKG   (see what debranding changes)`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: "quarry.yaml", Usage: "the distribution config `FILE`", EnvVars: []string{"QUARRY_CONFIG"}},
+			&cli.StringFlag{Name: "state", Value: ".quarry", Usage: "`DIR` holding the source store, caches and quarry.lock", EnvVars: []string{"QUARRY_STATE"}},
+			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log `LEVEL` on stderr: trace, debug, info, warn, error"},
+			&cli.BoolFlag{Name: "json", Usage: "write results and progress as JSON lines on stdout"},
+		},
+		Commands: []*cli.Command{
+			importCommand(),
+			debrandCommand(),
+		},
+		HideHelpCommand: true,
+	}
+}
+
+// env is what every command needs, built from the global flags.
+type env struct {
+	cfg   *config.Config
+	store *store.Store
+	state string
+	log   hclog.Logger
+	json  bool
+}
+
+func (e *env) lockPath() string { return filepath.Join(e.state, "quarry.lock") }
+
+func (e *env) loadLock() (*lock.Lock, error) { return lock.Load(e.lockPath()) }
+
+func setup(c *cli.Context) (*env, error) {
+	level := hclog.LevelFromString(c.String("log-level"))
+	if level == hclog.NoLevel {
+		return nil, cli.Exit(fmt.Sprintf("--log-level %q: use trace, debug, info, warn or error", c.String("log-level")), 2)
+	}
+	log := hclog.New(&hclog.LoggerOptions{Name: "quarry", Level: level, Output: os.Stderr, JSONFormat: c.Bool("json")})
+	cfg, err := config.Load(c.String("config"))
+	if err != nil {
+		return nil, err
+	}
+	state, err := filepath.Abs(c.String("state"))
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(filepath.Join(state, "store"))
+	if err != nil {
+		return nil, err
+	}
+	return &env{cfg: cfg, store: st, state: state, log: log, json: c.Bool("json")}, nil
+}

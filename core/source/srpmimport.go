@@ -1,0 +1,103 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/cavaliergopher/rpm"
+
+	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/store"
+)
+
+var hrefSRPM = regexp.MustCompile(`href="([^"?#]+\.src\.rpm)"`)
+
+// importSRPM imports the newest SRPM of a package from the configured
+// folder or URL (an HTTP index page), or the file named by req.Ref.
+func (im *Importer) importSRPM(ctx context.Context, old *lock.Package, req Request) (*lock.Package, bool, error) {
+	base := im.Config.Resolve(im.Config.Upstream.SRPMs)
+	file := req.Ref
+	if file == "" && !req.Unpin && old != nil && old.Upstream.Pinned {
+		file = filepath.Base(old.Upstream.URL)
+	}
+	if file == "" {
+		names, err := im.listSRPMs(ctx, base)
+		if err != nil {
+			return nil, false, err
+		}
+		file = newestSRPM(req.Name, names)
+		if file == "" {
+			return nil, false, fmt.Errorf("no %s-<version>-<release>.src.rpm in %s", req.Name, base)
+		}
+	}
+	url := strings.TrimSuffix(base, "/") + "/" + file
+	data, err := im.Fetcher.Fetch(ctx, url)
+	if err != nil {
+		return nil, false, err
+	}
+	digest := store.Digest(data)
+	ps, err := im.resolvePatches(ctx, req.Name)
+	if err != nil {
+		return nil, false, err
+	}
+	up := lock.Upstream{Kind: "srpm", URL: url, SHA256: digest, Pinned: req.Ref != "" || (old != nil && old.Upstream.Pinned && !req.Unpin)}
+	if old != nil && old.Upstream.SHA256 == digest && samePatches(old.Patches, ps) &&
+		im.Store.HasTree(old.Tree) && im.Store.HasTree(old.UpstreamTree) {
+		e := *old
+		e.Upstream = up
+		return &e, e.Upstream != old.Upstream, nil
+	}
+	s, err := ReadSRPM(file, data)
+	if err != nil {
+		return nil, false, err
+	}
+	if s.Name != req.Name {
+		return nil, false, fmt.Errorf("SRPM %s is package %s, not %s", file, s.Name, req.Name)
+	}
+	return im.finish(ctx, req.Name, up, s.Tree, ps)
+}
+
+func (im *Importer) listSRPMs(ctx context.Context, base string) ([]string, error) {
+	if p, ok := localPath(base); ok {
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("SRPM folder: %w", err)
+		}
+		var out []string
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".src.rpm") {
+				out = append(out, e.Name())
+			}
+		}
+		return out, nil
+	}
+	page, err := im.Fetcher.Fetch(ctx, strings.TrimSuffix(base, "/")+"/")
+	if err != nil {
+		return nil, fmt.Errorf("SRPM index: %w", err)
+	}
+	var out []string
+	for _, m := range hrefSRPM.FindAllStringSubmatch(string(page), -1) {
+		out = append(out, filepath.Base(m[1]))
+	}
+	return out, nil
+}
+
+// newestSRPM picks name's newest file by RPM version order.
+func newestSRPM(name string, files []string) string {
+	best, bestV, bestR := "", "", ""
+	for _, f := range files {
+		v, r, ok := nvrParts(name, strings.TrimSuffix(f, ".src.rpm"))
+		if !ok || strings.Contains(v, "-") {
+			continue
+		}
+		c := rpm.CompareVersions(v, bestV)
+		if best == "" || c > 0 || (c == 0 && rpm.CompareVersions(r, bestR) > 0) {
+			best, bestV, bestR = f, v, r
+		}
+	}
+	return best
+}

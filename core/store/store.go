@@ -1,0 +1,147 @@
+// Package store is Quarry's content-addressed store: immutable blobs named by
+// their sha256, and trees (a package's files) stored as canonical manifests
+// that are blobs themselves. Every write goes to a temporary file that is
+// renamed into place, so a killed process never leaves a blob half-written
+// under its final name.
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+// Store is a folder of blobs: <root>/blobs/sha256/<2 hex>/<64 hex>.
+type Store struct {
+	root string
+}
+
+var digestPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ErrNotFound is returned for a digest the store does not hold.
+var ErrNotFound = errors.New("not in the store")
+
+// Open opens (creating if needed) the store at root.
+func Open(root string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Join(root, "blobs", "sha256"), 0o755); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "tmp"), 0o755); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return &Store{root: root}, nil
+}
+
+// Digest is the sha256 of data, in hex.
+func Digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Path is where the blob of digest lives (whether or not it is there).
+func (s *Store) Path(digest string) string {
+	return filepath.Join(s.root, "blobs", "sha256", digest[:2], digest)
+}
+
+// Has reports whether the store holds digest.
+func (s *Store) Has(digest string) bool {
+	if !digestPattern.MatchString(digest) {
+		return false
+	}
+	_, err := os.Stat(s.Path(digest))
+	return err == nil
+}
+
+// Put stores data and returns its digest. Storing what is there is a no-op.
+func (s *Store) Put(data []byte) (string, error) {
+	d := Digest(data)
+	if s.Has(d) {
+		return d, nil
+	}
+	return d, s.write(d, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+func (s *Store) write(digest string, fill func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Join(s.root, "tmp"), "blob-")
+	if err != nil {
+		return fmt.Errorf("store %s: %w", digest, err)
+	}
+	defer os.Remove(f.Name())
+	if err := fill(f); err != nil {
+		f.Close()
+		return fmt.Errorf("store %s: %w", digest, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("store %s: %w", digest, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("store %s: %w", digest, err)
+	}
+	if err := os.Chmod(f.Name(), 0o444); err != nil {
+		return err
+	}
+	final := s.Path(digest)
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), final)
+}
+
+// Get returns the blob of digest, checking that its content still matches.
+func (s *Store) Get(digest string) ([]byte, error) {
+	if !digestPattern.MatchString(digest) {
+		return nil, fmt.Errorf("blob %q: %w", digest, ErrNotFound)
+	}
+	data, err := os.ReadFile(s.Path(digest))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("blob %s: %w", digest, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if got := Digest(data); got != digest {
+		return nil, fmt.Errorf("blob %s is corrupt (content hashes to %s); remove it and import again", digest, got)
+	}
+	return data, nil
+}
+
+// Alias returns the sha256 digest of the blob whose other digest (a
+// lookaside's sha512, say) is typ:value, if it was recorded.
+func (s *Store) Alias(typ, value string) (string, bool) {
+	data, err := os.ReadFile(filepath.Join(s.root, "alias", typ, value))
+	d := string(data)
+	if err != nil || !s.Has(d) {
+		return "", false
+	}
+	return d, true
+}
+
+// PutAlias records that typ:value names the blob digest.
+func (s *Store) PutAlias(typ, value, digest string) error {
+	p := filepath.Join(s.root, "alias", typ, value)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Join(s.root, "tmp"), "alias-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.WriteString(digest); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), p)
+}
