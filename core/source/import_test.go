@@ -1,0 +1,289 @@
+package source_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/source"
+	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/testing/fixtures"
+)
+
+func exampleDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "examples", "distro")
+}
+
+// setup generates the example's upstream into a temporary folder next to a
+// copy of its config, and returns an importer over a fresh state folder.
+func setup(t *testing.T, edit func(string) string) (*source.Importer, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := fixtures.FromExample(exampleDir(), filepath.Join(dir, "upstream")); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(exampleDir(), "quarry.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	if edit != nil {
+		text = edit(text)
+	}
+	cfgPath := filepath.Join(dir, "quarry.yaml")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	st, err := store.Open(filepath.Join(state, "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &source.Importer{Config: cfg, Store: st, StateDir: state}, dir
+}
+
+func all(cfg *config.Config) []source.Request {
+	var reqs []source.Request
+	for _, p := range cfg.Packages() {
+		reqs = append(reqs, source.Request{Name: p})
+	}
+	return reqs
+}
+
+func TestImportExampleThenNothingChanges(t *testing.T) {
+	im, _ := setup(t, nil)
+	lk := lock.New()
+	res, err := im.Import(context.Background(), lk, all(im.Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if !r.Changed {
+			t.Errorf("%s: first import reported unchanged", r.Name)
+		}
+		lk.Packages[r.Name] = r.Entry
+	}
+	logos := lk.Packages["summit-logos"]
+	if logos.NVR != "pebble-logos-90.0-1.pbl9" || logos.Patches == nil || logos.Patches.Commits["main"] == "" {
+		t.Errorf("summit-logos pinned as %+v", logos)
+	}
+	if lk.Packages["wordfreq"].Upstream.Layout != "stream" || lk.Packages["greet"].Upstream.Layout != "centos" {
+		t.Error("layouts not detected")
+	}
+	if !strings.HasPrefix(lk.Packages["greet"].Upstream.Ref, "imports/c9/greet-2.0-1.el9") {
+		t.Errorf("greet ref = %s, want the newest imports tag", lk.Packages["greet"].Upstream.Ref)
+	}
+	if lk.Packages["banner"].NVR != "banner-1.5-2.pbl9.pebble.1" {
+		t.Errorf("banner's branch directives not applied: %s", lk.Packages["banner"].NVR)
+	}
+	tree, err := im.Store.GetTree(logos.Tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tree["SOURCES/pebble-artwork.tar.gz"].Lookaside || tree["SOURCES/summit-logo.svg"] != nil {
+		t.Error("debranded tree is not what the directives say")
+	}
+	before, _ := lk.Marshal()
+
+	// Nothing changed upstream: nothing is fetched and the lock is the same.
+	lookaside := filepath.Join(filepath.Dir(im.Config.File), "upstream", "lookaside")
+	if err := os.RemoveAll(lookaside); err != nil {
+		t.Fatal(err)
+	}
+	res, err = im.Import(context.Background(), lk, all(im.Config))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Changed {
+			t.Errorf("%s changed on a re-import", r.Name)
+		}
+		lk.Packages[r.Name] = r.Entry
+	}
+	after, _ := lk.Marshal()
+	if !bytes.Equal(before, after) {
+		t.Error("re-import changed the lock")
+	}
+}
+
+func TestImportPinsRef(t *testing.T) {
+	im, dir := setup(t, nil)
+	up := &fixtures.Upstream{Dir: filepath.Join(dir, "upstream"), Branch: "c9"}
+	p, err := fixtures.LoadPackage(filepath.Join(exampleDir(), "packages", "tally"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := p.NVR
+	p.Spec = bytes.Replace(p.Spec, []byte("Release:        2%{?dist}"), []byte("Release:        3%{?dist}"), 1)
+	p.NVR = strings.Replace(p.NVR, "-2.el9", "-3.el9", 1)
+	if _, err := up.Publish(*p); err != nil {
+		t.Fatal(err)
+	}
+	lk := lock.New()
+	res, err := im.Import(context.Background(), lk, []source.Request{{Name: "tally"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Entry.NVR != "tally-0.9-3.pbl9" {
+		t.Fatalf("newest tag not taken: %s", res[0].Entry.NVR)
+	}
+	lk.Packages["tally"] = res[0].Entry
+	res, err = im.Import(context.Background(), lk, []source.Request{{Name: "tally", Ref: "imports/c9/" + old}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := res[0].Entry; e.NVR != "tally-0.9-2.pbl9" || !e.Upstream.Pinned {
+		t.Fatalf("pin not honoured: %+v", e)
+	}
+	lk.Packages["tally"] = res[0].Entry
+	res, _ = im.Import(context.Background(), lk, []source.Request{{Name: "tally"}})
+	if res[0].Entry.NVR != "tally-0.9-2.pbl9" {
+		t.Error("a plain import moved a pinned package")
+	}
+	res, _ = im.Import(context.Background(), lk, []source.Request{{Name: "tally", Unpin: true}})
+	if res[0].Entry.NVR != "tally-0.9-3.pbl9" || res[0].Entry.Upstream.Pinned {
+		t.Error("--unpin did not return to the newest tag")
+	}
+}
+
+func TestBadUpstreams(t *testing.T) {
+	cases := []struct {
+		name   string
+		edit   func(string) string
+		mangle func(t *testing.T, dir string)
+		pkg    string
+		want   string
+	}{
+		{name: "wrong lookaside hash", pkg: "libgreet", want: "lookaside source libgreet-1.2.tar.gz",
+			mangle: func(t *testing.T, dir string) {
+				matches, _ := filepath.Glob(filepath.Join(dir, "upstream/lookaside/libgreet/*/*/*/*"))
+				if len(matches) != 1 {
+					t.Fatalf("lookaside files: %v", matches)
+				}
+				os.Chmod(matches[0], 0o644)
+				os.WriteFile(matches[0], []byte("tampered"), 0o644)
+			}},
+		{name: "missing lookaside file", pkg: "libtally", want: "does not exist",
+			mangle: func(t *testing.T, dir string) { os.RemoveAll(filepath.Join(dir, "upstream/lookaside/libtally")) }},
+		{name: "missing patch repository", pkg: "kernel", want: "patch repository ",
+			edit: func(s string) string { return strings.Replace(s, "none: [kernel, ", "none: [", 1) }},
+		{name: "dist-git that does not answer", pkg: "greet", want: "does not answer",
+			edit: func(s string) string {
+				return strings.Replace(s, "url: upstream/rpms/{name}.git", "url: http://127.0.0.1:9/rpms/{name}.git", 1)
+			}},
+		{name: "directive that does not apply", pkg: "banner", want: "0001-banner-says-pebble.patch",
+			mangle: func(t *testing.T, dir string) {
+				up := &fixtures.Upstream{Dir: filepath.Join(dir, "upstream"), Branch: "c9"}
+				p, err := fixtures.LoadPackage(filepath.Join(exampleDir(), "packages", "banner"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.Spec = bytes.Replace(p.Spec, []byte("-o banner banner.c"), []byte("-o banner src/banner.c"), 1)
+				p.NVR = ""
+				up.Publish(*p)
+			}, edit: func(s string) string { return strings.Replace(s, "tags: true", "tags: false", 1) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			im, dir := setup(t, tc.edit)
+			if tc.mangle != nil {
+				tc.mangle(t, dir)
+			}
+			_, err := im.Import(context.Background(), lock.New(), []source.Request{{Name: tc.pkg}})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.pkg) {
+				t.Fatalf("error = %v; want one naming %s and %q", err, tc.pkg, tc.want)
+			}
+		})
+	}
+}
+
+func TestImportFromSRPMs(t *testing.T) {
+	dir := t.TempDir()
+	srpms := filepath.Join(dir, "srpms")
+	// Real SRPMs, built by rpmbuild from the example's packages.
+	for _, name := range []string{"libgreet", "summit-release"} {
+		buildSRPM(t, name, srpms)
+	}
+	cfgText := strings.Replace(mustRead(t, filepath.Join(exampleDir(), "quarry.yaml")),
+		"upstream:\n  dist_git:\n    url: upstream/rpms/{name}.git\n    branch: c9\n    # Take the newest imports/c9/<nvr> tag, as CentOS publishes RHEL's.\n    tags: true\n  lookaside:\n    url: upstream/lookaside/{name}/{filename}/{hashtype}/{hash}/{filename}\n",
+		"upstream:\n  srpms: srpms\n", 1)
+	if !strings.Contains(cfgText, "srpms: srpms") {
+		t.Fatal("could not rewrite the config for SRPMs")
+	}
+	if _, err := fixtures.FromExample(exampleDir(), filepath.Join(dir, "upstream")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "quarry.yaml"), []byte(cfgText), 0o644)
+	cfg, err := config.Load(filepath.Join(dir, "quarry.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := store.Open(filepath.Join(dir, "state", "store"))
+	im := &source.Importer{Config: cfg, Store: st, StateDir: filepath.Join(dir, "state")}
+	res, err := im.Import(context.Background(), lock.New(), []source.Request{{Name: "libgreet"}, {Name: "summit-release"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := res[1].Entry; e.NVR != "pebble-release-9.4-1.pbl9" || e.Upstream.Kind != "srpm" || len(e.Upstream.SHA256) != 64 {
+		t.Errorf("summit-release from SRPM: %+v", e)
+	}
+	tree, _ := st.GetTree(res[0].Entry.Tree)
+	if f := tree["SOURCES/libgreet-1.2.tar.gz"]; f == nil || !f.Lookaside || tree["SPECS/libgreet.spec"] == nil {
+		t.Errorf("libgreet SRPM unpacked as %v", tree.Paths())
+	}
+
+	// A truncated and a corrupted SRPM are refused, naming the file.
+	file, _ := filepath.Glob(filepath.Join(srpms, "libgreet-*.src.rpm"))
+	data := []byte(mustRead(t, file[0]))
+	for name, bad := range map[string][]byte{
+		"truncated": data[:len(data)-100],
+		"corrupt":   append(append([]byte{}, data[:len(data)-50]...), bytes.Repeat([]byte{0xff}, 50)...),
+	} {
+		if _, err := source.ReadSRPM(name+".src.rpm", bad); err == nil || !strings.Contains(err.Error(), "SRPM "+name+".src.rpm") {
+			t.Errorf("%s SRPM: error = %v", name, err)
+		}
+	}
+}
+
+func buildSRPM(t *testing.T, name, out string) {
+	t.Helper()
+	p, err := fixtures.LoadPackage(filepath.Join(exampleDir(), "packages", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := t.TempDir()
+	os.MkdirAll(filepath.Join(top, "SOURCES"), 0o755)
+	for n, b := range p.Archives {
+		os.WriteFile(filepath.Join(top, "SOURCES", n), b, 0o644)
+	}
+	for n, b := range p.Files {
+		os.WriteFile(filepath.Join(top, "SOURCES", n), b, 0o644)
+	}
+	spec := filepath.Join(top, name+".spec")
+	os.WriteFile(spec, p.Spec, 0o644)
+	cmd := exec.Command("rpmbuild", "--define", "_topdir "+top, "--define", "_srcrpmdir "+out, "--define", "dist .el9", "-bs", spec)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("rpmbuild -bs %s: %v\n%s", name, err, b)
+	}
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
