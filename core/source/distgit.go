@@ -73,27 +73,23 @@ func parseStreamSources(f *store.File) ([]sourceRef, error) {
 		return nil, nil
 	}
 	var refs []sourceRef
-	sc := bufio.NewScanner(bytes.NewReader(f.Data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
+	err := eachLine(f.Data, func(n int, line string) error {
 		m := streamLine.FindStringSubmatch(line)
 		if m == nil {
-			return nil, fmt.Errorf("sources:%d: expected \"SHA512 (file) = hash\", got %q", n, line)
+			return fmt.Errorf("sources:%d: expected \"SHA512 (file) = hash\", got %q", n, line)
 		}
 		h, err := newHash(m[1], m[3])
 		if err != nil {
-			return nil, fmt.Errorf("sources:%d: %v", n, err)
+			return fmt.Errorf("sources:%d: %v", n, err)
 		}
 		file, err := store.CleanPath(m[2])
 		if err != nil || strings.Contains(file, "/") {
-			return nil, fmt.Errorf("sources:%d: %q is not a plain file name", n, m[2])
+			return fmt.Errorf("sources:%d: %q is not a plain file name", n, m[2])
 		}
 		refs = append(refs, sourceRef{File: file, Hash: h})
-	}
-	return refs, nil
+		return nil
+	})
+	return refs, err
 }
 
 func parseCentOSMetadata(f *store.File, name string) ([]sourceRef, error) {
@@ -101,29 +97,39 @@ func parseCentOSMetadata(f *store.File, name string) ([]sourceRef, error) {
 		return nil, nil
 	}
 	var refs []sourceRef
-	sc := bufio.NewScanner(bytes.NewReader(f.Data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
+	err := eachLine(f.Data, func(n int, line string) error {
 		m := centosLine.FindStringSubmatch(line)
 		if m == nil {
-			return nil, fmt.Errorf("%s:%d: expected \"<hash> SOURCES/<file>\", got %q", name, n, line)
+			return fmt.Errorf("%s:%d: expected \"<hash> SOURCES/<file>\", got %q", name, n, line)
 		}
-		typ := map[int]string{40: "sha1", 64: "sha256", 128: "sha512"}[len(m[1])]
+		typ := hashType(m[1])
 		if typ == "" {
-			return nil, fmt.Errorf("%s:%d: a %d-digit hash is neither sha1, sha256 nor sha512", name, n, len(m[1]))
+			return fmt.Errorf("%s:%d: a %d-digit hash is neither sha1, sha256 nor sha512", name, n, len(m[1]))
 		}
 		h, err := newHash(typ, m[1])
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", name, n, err)
+			return fmt.Errorf("%s:%d: %v", name, n, err)
 		}
 		p, err := store.CleanPath(m[2])
 		if err != nil || !strings.HasPrefix(p, "SOURCES/") || strings.Contains(strings.TrimPrefix(p, "SOURCES/"), "/") {
-			return nil, fmt.Errorf("%s:%d: %q is not a file under SOURCES/", name, n, m[2])
+			return fmt.Errorf("%s:%d: %q is not a file under SOURCES/", name, n, m[2])
 		}
 		refs = append(refs, sourceRef{File: path.Base(p), Hash: h})
+		return nil
+	})
+	return refs, err
+}
+
+// eachLine calls fn with each non-blank line of data, trimmed, numbered
+// from 1, and stops at its first error.
+func eachLine(data []byte, fn func(n int, line string) error) error {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		if line := strings.TrimSpace(sc.Text()); line != "" {
+			if err := fn(n, line); err != nil {
+				return err
+			}
+		}
 	}
-	return refs, nil
+	return sc.Err()
 }
