@@ -4,7 +4,7 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 DEMO_STATE ?= out/demo
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test clean
 
 deps:
 	@scripts/deps.sh
@@ -21,9 +21,6 @@ demo: build
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
-
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./testing/bench/
 
 clean:
 	rm -rf bin out examples/distro/upstream
