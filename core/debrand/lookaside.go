@@ -70,10 +70,11 @@ func moveToLookaside(c *Context, l *pb.Lookaside) error {
 			}
 			continue
 		}
-		dest, err := treePath(path.Base(name))
-		if !l.FromPatchTree {
-			dest, err = treePath(name)
+		// Files from the patch repository land in SOURCES/ by base name.
+		if l.FromPatchTree {
+			name = path.Base(name)
 		}
+		dest, err := treePath(name)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	udiff "github.com/aymanbagabas/go-udiff"
@@ -37,15 +38,15 @@ func (im *Importer) Diff(ctx context.Context, lk *lock.Lock, name string) (strin
 // DiffTrees is the unified diff from a to b; binary and lookaside files are
 // summarised by digest.
 func DiffTrees(a, b store.Tree) string {
-	paths := map[string]bool{}
-	for p := range a {
-		paths[p] = true
+	paths := a.Paths()
+	for _, p := range b.Paths() {
+		if a[p] == nil {
+			paths = append(paths, p)
+		}
 	}
-	for p := range b {
-		paths[p] = true
-	}
+	sort.Strings(paths)
 	var out strings.Builder
-	for _, p := range (store.Tree(toTree(paths))).Paths() {
+	for _, p := range paths {
 		fa, fb := a[p], b[p]
 		var da, db []byte
 		if fa != nil {
@@ -71,14 +72,6 @@ func DiffTrees(a, b store.Tree) string {
 		out.WriteString(udiff.Unified(oldName, newName, string(da), string(db)))
 	}
 	return out.String()
-}
-
-func toTree(paths map[string]bool) store.Tree {
-	t := store.Tree{}
-	for p := range paths {
-		t[p] = nil
-	}
-	return t
 }
 
 func isBinary(b []byte) bool {

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/cavaliergopher/rpm"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sync/errgroup"
 
@@ -205,21 +204,13 @@ func (im *Importer) defaultRef(ctx context.Context, repo *gitRepo, name string) 
 	if err != nil {
 		return "", "", err
 	}
-	best, bestV, bestR := "", "", ""
+	var nvrs []string
 	for ref := range refs {
-		nvr, ok := tagNVR(ref, dg.Branch)
-		if !ok {
-			continue
-		}
-		v, r, ok := nvrParts(name, nvr)
-		if !ok {
-			continue
-		}
-		c := rpm.CompareVersions(v, bestV)
-		if best == "" || c > 0 || (c == 0 && rpm.CompareVersions(r, bestR) > 0) {
-			best, bestV, bestR = nvr, v, r
+		if nvr, ok := tagNVR(ref, dg.Branch); ok {
+			nvrs = append(nvrs, nvr)
 		}
 	}
+	best := newestNVR(name, nvrs)
 	if best == "" {
 		return "", "", fmt.Errorf("%s has no imports/%s/%s-* tag", repo.url, dg.Branch, name)
 	}
@@ -229,23 +220,34 @@ func (im *Importer) defaultRef(ctx context.Context, repo *gitRepo, name string) 
 }
 
 func (im *Importer) fetchLookaside(ctx context.Context, name string, r sourceRef) ([]byte, error) {
-	if d, ok := im.Store.Alias(r.Hash.Type, r.Hash.Value); ok {
-		return im.Store.Get(d)
-	}
 	url := im.Config.Resolve(expand(im.Config.Upstream.Lookaside.URL, map[string]string{
 		"name": name, "filename": r.File, "hashtype": r.Hash.Type, "hash": r.Hash.Value}))
-	data, err := im.Fetcher.Fetch(ctx, url)
+	data, err := im.fetchVerified(ctx, url, r.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("lookaside source %s: %w", r.File, err)
 	}
-	if err := r.Hash.Verify(data); err != nil {
-		return nil, fmt.Errorf("lookaside source %s from %s: %v", r.File, url, err)
+	return data, nil
+}
+
+// fetchVerified returns the object with hash h: from the store when an
+// earlier import fetched it, else from url, checked, then stored under an
+// alias for h so that it is never fetched twice.
+func (im *Importer) fetchVerified(ctx context.Context, url string, h Hash) ([]byte, error) {
+	if d, ok := im.Store.Alias(h.Type, h.Value); ok {
+		return im.Store.Get(d)
+	}
+	data, err := im.Fetcher.Fetch(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.Verify(data); err != nil {
+		return nil, fmt.Errorf("from %s: %v", url, err)
 	}
 	d, err := im.Store.Put(data)
 	if err != nil {
 		return nil, err
 	}
-	return data, im.Store.PutAlias(r.Hash.Type, r.Hash.Value, d)
+	return data, im.Store.PutAlias(h.Type, h.Value, d)
 }
 
 // finish debrands the upstream tree and stores both trees.

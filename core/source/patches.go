@@ -10,6 +10,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/cavaliergopher/rpm"
+
 	"github.com/quarrylinux/quarry/core/debrand"
 	"github.com/quarrylinux/quarry/core/lock"
 	"github.com/quarrylinux/quarry/core/store"
@@ -73,7 +75,7 @@ func (im *Importer) debrandTree(ctx context.Context, name string, upstream store
 			e.Package = name
 		}
 		errs = append(errs, loadErrs...)
-		errs = append(errs, debrand.Apply(im.debrandContext(name, out, fsys, date), files)...)
+		errs = append(errs, debrand.Apply(im.debrandContext(ctx, name, out, fsys, date), files)...)
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -81,11 +83,15 @@ func (im *Importer) debrandTree(ctx context.Context, name string, upstream store
 	return out, nil
 }
 
-func (im *Importer) debrandContext(name string, tree store.Tree, patches fs.FS, date time.Time) *debrand.Context {
+func (im *Importer) debrandContext(ctx context.Context, name string, tree store.Tree, patches fs.FS, date time.Time) *debrand.Context {
 	c := &debrand.Context{Package: name, Tree: tree, Patches: patches, Date: date, EVR: im.evr}
 	if tmpl := im.Config.Patches.Lookaside; tmpl != "" {
 		c.Lookaside = func(hash string) ([]byte, error) {
-			return im.fetchByHash(context.Background(), im.Config.Resolve(expand(tmpl, map[string]string{"hash": hash, "hashtype": hashType(hash)})), hash)
+			h, err := newHash(hashType(hash), hash)
+			if err != nil {
+				return nil, fmt.Errorf("lookaside object %q: %v", hash, err)
+			}
+			return im.fetchVerified(ctx, im.Config.Resolve(expand(tmpl, map[string]string{"hash": hash, "hashtype": h.Type})), h)
 		}
 	}
 	return c
@@ -93,25 +99,6 @@ func (im *Importer) debrandContext(name string, tree store.Tree, patches fs.FS, 
 
 func hashType(h string) string {
 	return map[int]string{40: "sha1", 64: "sha256", 128: "sha512"}[len(h)]
-}
-
-// fetchByHash fetches an object named by its own hash and checks it.
-func (im *Importer) fetchByHash(ctx context.Context, url, hash string) ([]byte, error) {
-	h, err := newHash(hashType(hash), hash)
-	if err != nil {
-		return nil, fmt.Errorf("lookaside object %q: %v", hash, err)
-	}
-	if d, ok := im.Store.Alias(h.Type, h.Value); ok {
-		return im.Store.Get(d)
-	}
-	data, err := im.Fetcher.Fetch(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	if err := h.Verify(data); err != nil {
-		return nil, fmt.Errorf("%s: %v", url, err)
-	}
-	return data, nil
 }
 
 // treeFS exposes a tree as a read-only file system.
@@ -138,6 +125,24 @@ func nvrParts(name, nvr string) (version, release string, ok bool) {
 		return "", "", false
 	}
 	return rest[:i], rest[i+1:], true
+}
+
+// newestNVR picks, among name-version-release strings, name's newest by RPM
+// version order, then release; those of other names are ignored (a
+// version never holds a dash).
+func newestNVR(name string, nvrs []string) string {
+	best, bestV, bestR := "", "", ""
+	for _, nvr := range nvrs {
+		v, r, ok := nvrParts(name, nvr)
+		if !ok || strings.Contains(v, "-") {
+			continue
+		}
+		c := rpm.CompareVersions(v, bestV)
+		if best == "" || c > 0 || (c == 0 && rpm.CompareVersions(r, bestR) > 0) {
+			best, bestV, bestR = nvr, v, r
+		}
+	}
+	return best
 }
 
 // tagNVR is the NVR of an imports/<branch>/<nvr> tag ref.

@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/cavaliergopher/rpm"
-
 	"github.com/quarrylinux/quarry/core/lock"
 	"github.com/quarrylinux/quarry/core/store"
 )
@@ -88,16 +86,12 @@ func (im *Importer) listSRPMs(ctx context.Context, base string) ([]string, error
 
 // newestSRPM picks name's newest file by RPM version order.
 func newestSRPM(name string, files []string) string {
-	best, bestV, bestR := "", "", ""
-	for _, f := range files {
-		v, r, ok := nvrParts(name, strings.TrimSuffix(f, ".src.rpm"))
-		if !ok || strings.Contains(v, "-") {
-			continue
-		}
-		c := rpm.CompareVersions(v, bestV)
-		if best == "" || c > 0 || (c == 0 && rpm.CompareVersions(r, bestR) > 0) {
-			best, bestV, bestR = f, v, r
-		}
+	nvrs := make([]string, len(files))
+	for i, f := range files {
+		nvrs[i] = strings.TrimSuffix(f, ".src.rpm")
 	}
-	return best
+	if best := newestNVR(name, nvrs); best != "" {
+		return best + ".src.rpm"
+	}
+	return ""
 }
