@@ -23,10 +23,19 @@ content-addressed store and pins everything in quarry.lock.
 
 PKG@REF pins another branch, tag or commit (for SRPMs: a file name) until
 --unpin. Nothing is written to quarry.lock unless every package imports;
-a package whose upstream did not change is neither fetched nor rewritten.`,
+a package whose upstream did not change is neither fetched nor rewritten.
+
+With --push URL (or push.url in the config), each debranded tree is then
+committed to its downstream git repository ({name} in URL is the package):
+branch r<major>, tag imports/<branch>/<nvr>. A local path that does not
+exist is created as a bare repository. A downstream branch or tag that
+diverged from what Quarry pushed is refused unless --force.`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "packages imported at once (default: 2 per core)"},
 			&cli.BoolFlag{Name: "unpin", Usage: "return the named packages to the configured branch"},
+			&cli.StringFlag{Name: "push", Usage: "publish the debranded trees to downstream git `URL` (template with {name})"},
+			&cli.BoolFlag{Name: "no-push", Usage: "do not push even when the config has push.url"},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite a downstream branch or tag that diverged"},
 		},
 		Action: runImport,
 	}
@@ -74,15 +83,19 @@ func runImport(c *cli.Context) error {
 		return fmt.Errorf("write %s: %w", e.lockPath(), err)
 	}
 	if e.json {
-		return json.NewEncoder(os.Stdout).Encode(map[string]any{"event": "result", "packages": len(results), "changed": changed, "lock": e.lockPath(), "lock_written": wrote})
-	}
-	for _, r := range results {
-		status := "unchanged"
-		if r.Changed {
-			status = "imported"
+		err = json.NewEncoder(os.Stdout).Encode(map[string]any{"event": "result", "packages": len(results), "changed": changed, "lock": e.lockPath(), "lock_written": wrote})
+	} else {
+		for _, r := range results {
+			status := "unchanged"
+			if r.Changed {
+				status = "imported"
+			}
+			fmt.Printf("%-24s %-10s %s  tree %s\n", r.Name, status, r.Entry.NVR, r.Entry.Tree[:12])
 		}
-		fmt.Printf("%-24s %-10s %s  tree %s\n", r.Name, status, r.Entry.NVR, r.Entry.Tree[:12])
+		fmt.Printf("%d packages, %d changed; lock %s\n", len(results), changed, e.lockPath())
 	}
-	fmt.Printf("%d packages, %d changed; lock %s\n", len(results), changed, e.lockPath())
-	return nil
+	if err != nil || c.Bool("no-push") || (c.String("push") == "" && e.cfg.Push == nil) {
+		return err
+	}
+	return pushImports(c, e, results)
 }

@@ -91,10 +91,25 @@ type Patches struct {
 	None []PackageRef `yaml:"none"`
 }
 
-// Push is the default downstream git for `quarry import --push`.
+// Push is the downstream git that `quarry import --push` publishes the
+// debranded trees to, the way srpmproc does.
 type Push struct {
-	URL    string `yaml:"url"` // template with {name}
+	URL string `yaml:"url"` // template with {name}
+	// Branch is the branch per distribution major; {major} is replaced
+	// (default r{major}: r9).
 	Branch string `yaml:"branch"`
+	// Lookaside, when set, is a folder the debranded lookaside sources are
+	// written to as <sha256>; git keeps only their hashes.
+	Lookaside string `yaml:"lookaside"`
+}
+
+// PushBranch is the downstream branch for this distribution's major.
+func (c *Config) PushBranch() string {
+	b := "r{major}"
+	if c.Push != nil && c.Push.Branch != "" {
+		b = c.Push.Branch
+	}
+	return strings.ReplaceAll(b, "{major}", c.Distribution.Major())
 }
 
 // Repository is one core repository and the source packages it carries.
