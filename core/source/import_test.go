@@ -22,12 +22,20 @@ func exampleDir() string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "examples", "distro")
 }
 
+var generated = &fixtures.Generated{Example: exampleDir()}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	generated.Cleanup()
+	os.Exit(code)
+}
+
 // setup generates the example's upstream into a temporary folder next to a
 // copy of its config, and returns an importer over a fresh state folder.
 func setup(t *testing.T, edit func(string) string) (*source.Importer, string) {
 	t.Helper()
 	dir := t.TempDir()
-	if _, err := fixtures.FromExample(exampleDir(), filepath.Join(dir, "upstream")); err != nil {
+	if err := generated.CopyTo(filepath.Join(dir, "upstream")); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(filepath.Join(exampleDir(), "quarry.yaml"))
@@ -222,7 +230,7 @@ func TestImportFromSRPMs(t *testing.T) {
 	if !strings.Contains(cfgText, "srpms: srpms") {
 		t.Fatal("could not rewrite the config for SRPMs")
 	}
-	if _, err := fixtures.FromExample(exampleDir(), filepath.Join(dir, "upstream")); err != nil {
+	if err := generated.CopyTo(filepath.Join(dir, "upstream")); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "quarry.yaml"), []byte(cfgText), 0o644)
@@ -257,7 +265,37 @@ func TestImportFromSRPMs(t *testing.T) {
 	}
 }
 
-func buildSRPM(t *testing.T, name, out string) {
+// Every payload compression rpmbuild writes is unpacked to the same tree.
+func TestReadSRPMPayloadCompressions(t *testing.T) {
+	var first store.Tree
+	for _, payload := range []string{"w9.gzdio", "w6.xzdio", "w19.zstdio", "w9.bzdio"} {
+		out := t.TempDir()
+		buildSRPM(t, "libgreet", out, "_source_payload "+payload)
+		files, _ := filepath.Glob(filepath.Join(out, "*.src.rpm"))
+		data := []byte(mustRead(t, files[0]))
+		compressor, err := exec.Command("rpm", "-qp", "--qf", "%{payloadcompressor}", files[0]).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: payload %s", payload, compressor)
+		srpm, err := source.ReadSRPM(filepath.Base(files[0]), data)
+		if err != nil {
+			t.Fatalf("%s payload: %v", compressor, err)
+		}
+		if srpm.Tree["SPECS/libgreet.spec"] == nil || srpm.Tree["SOURCES/libgreet-1.2.tar.gz"] == nil {
+			t.Fatalf("%s payload unpacked as %v", compressor, srpm.Tree.Paths())
+		}
+		if first == nil {
+			first = srpm.Tree
+			continue
+		}
+		if store.TreeDigest(first) != store.TreeDigest(srpm.Tree) {
+			t.Errorf("%s payload unpacked to %v, gzip's to %v", compressor, srpm.Tree.Paths(), first.Paths())
+		}
+	}
+}
+
+func buildSRPM(t *testing.T, name, out string, defines ...string) {
 	t.Helper()
 	p, err := fixtures.LoadPackage(filepath.Join(exampleDir(), "packages", name))
 	if err != nil {
@@ -273,7 +311,11 @@ func buildSRPM(t *testing.T, name, out string) {
 	}
 	spec := filepath.Join(top, name+".spec")
 	os.WriteFile(spec, p.Spec, 0o644)
-	cmd := exec.Command("rpmbuild", "--define", "_topdir "+top, "--define", "_srcrpmdir "+out, "--define", "dist .el9", "-bs", spec)
+	args := []string{"--define", "_topdir " + top, "--define", "_srcrpmdir " + out, "--define", "dist .el9"}
+	for _, d := range defines {
+		args = append(args, "--define", d)
+	}
+	cmd := exec.Command("rpmbuild", append(args, "-bs", spec)...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("rpmbuild -bs %s: %v\n%s", name, err, b)
 	}
