@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -197,13 +198,23 @@ func decodeError(file string, err error) error {
 		}
 		if rest, ok := strings.CutPrefix(m, "line "); ok {
 			if num, msg, ok := strings.Cut(rest, ": "); ok {
-				fmt.Fprintf(&b, "%s:%s: %s", file, num, msg)
+				fmt.Fprintf(&b, "%s:%s: %s", file, num, friendlier(msg))
 				continue
 			}
 		}
 		fmt.Fprintf(&b, "%s: %s", file, m)
 	}
 	return &Error{Msg: b.String()}
+}
+
+var unknownField = regexp.MustCompile(`^field (\S+) not found in type config\.(\w+)$`)
+
+// friendlier rewords yaml's Go-flavoured messages for people editing YAML.
+func friendlier(msg string) string {
+	if m := unknownField.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("unknown key %q in %s", m[1], strings.ToLower(m[2]))
+	}
+	return msg
 }
 
 // Error is a config error; its message names file:line.

@@ -53,7 +53,7 @@ func TestBadConfigNamesFileAndLine(t *testing.T) {
 	cases := []struct {
 		name, from, to, want string
 	}{
-		{"unknown key", "  vendor: Pebble Project\n", "  vendor: Pebble Project\n  colour: blue\n", "quarry.yaml:6: field colour not found"},
+		{"unknown key", "  vendor: Pebble Project\n", "  vendor: Pebble Project\n  colour: blue\n", `quarry.yaml:6: unknown key "colour" in distribution`},
 		{"wrong type", "    optional: true\n", "    optional: [yes]\n", "quarry.yaml:22: cannot unmarshal"},
 		{"unknown arch", "[x86_64, aarch64]", "[x86_64, armv7hl]", `quarry.yaml:7: unknown arch "armv7hl"`},
 		{"duplicate arch", "[x86_64, aarch64]", "[x86_64, x86_64]", "quarry.yaml:7: arch x86_64 is listed twice"},
