@@ -214,9 +214,9 @@ func TestBadInputLeavesTheLockAlone(t *testing.T) {
 	}
 	before := d.readLock()
 	cases := []struct {
-		name  string
+		name   string
 		break_ func()
-		want  string
+		want   string
 	}{
 		{"missing lookaside source", func() {
 			d.bump("libtally", func(p *fixtures.Package) {
