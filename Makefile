@@ -4,7 +4,7 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 DEMO_STATE ?= out/demo
 
-.PHONY: deps build demo test clean
+.PHONY: deps build demo test bench clean
 
 deps:
 	@scripts/deps.sh
@@ -21,6 +21,10 @@ demo: build
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+# Benchmarks against baselines run in the same process (see testing/bench).
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./testing/bench/
 
 clean:
 	rm -rf bin out examples/distro/upstream
