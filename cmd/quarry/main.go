@@ -43,8 +43,10 @@ func newApp() *cli.App {
 debrands them with srpmproc-compatible directives, rebuilds every package and
 publishes signed repositories. Everything it needs is described in quarry.yaml.
 
-Start with:  quarry import          (import and debrand every package)
-             quarry debrand --diff PKG   (see what debranding changes)`,
+Start with:  quarry import               (import and debrand every package)
+             quarry debrand --diff PKG   (see what debranding changes)
+             quarry plan                 (the build graph)
+             quarry build                (rebuild everything, for every arch)`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: "quarry.yaml", Usage: "the distribution config `FILE`", EnvVars: []string{"QUARRY_CONFIG"}},
 			&cli.StringFlag{Name: "state", Value: ".quarry", Usage: "`DIR` holding the source store, caches and quarry.lock", EnvVars: []string{"QUARRY_STATE"}},
@@ -54,6 +56,8 @@ Start with:  quarry import          (import and debrand every package)
 		Commands: []*cli.Command{
 			importCommand(),
 			debrandCommand(),
+			planCommand(),
+			buildCommand(),
 		},
 		HideHelpCommand: true,
 	}

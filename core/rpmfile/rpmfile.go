@@ -171,8 +171,5 @@ func unpack(compression string, payload []byte) (map[string]*store.File, error) 
 		}
 		out[p] = &store.File{Data: data, Exec: hdr.Mode&0o111 != 0}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("holds no files")
-	}
 	return out, nil
 }

@@ -36,6 +36,9 @@ func ReadSRPM(name string, data []byte) (*SRPM, error) {
 	if err != nil {
 		return fail("%v", err)
 	}
+	if len(files) == 0 {
+		return fail("payload holds no files")
+	}
 	s := &SRPM{Name: pkg.Name(), Version: pkg.Version(), Release: pkg.Release(), Epoch: pkg.Epoch(), Tree: store.Tree{}}
 	specs := 0
 	for p, f := range files {

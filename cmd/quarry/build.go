@@ -1,0 +1,160 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/quarrylinux/quarry/core/build"
+	"github.com/quarrylinux/quarry/core/plan"
+)
+
+func buildCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "build",
+		Usage: "rebuild every imported package for every arch, in dependency order, never twice",
+		Description: `Plans the build (see quarry plan), then runs one job per (package, arch):
+rpmbuild --rebuild of the package's SRPM in a bubblewrap sandbox (no network,
+a private /tmp, only the job's folder writable), with the BuildRequires that
+come from the batch installed into the job's sysroot from the packages just
+built for that arch. Foreign arches use Debian's cross toolchains; every ELF
+file in every output RPM is checked against the job's arch.
+
+A job whose inputs (SRPM, arch, buildroot, toolchain, macros) were built
+before is not run again; a killed build resumes where it stopped. A failing
+job prints the end of its log; what needs it is skipped, the rest goes on.`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "jobs run at once (default: the number of cores)"},
+			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first failing job"},
+			&cli.BoolFlag{Name: "keep-failed", Usage: "keep failed jobs' folders under <state>/build/work"},
+		},
+		Action: runBuild,
+	}
+}
+
+func (e *env) cache() *build.Cache {
+	return &build.Cache{Dir: filepath.Join(e.state, "build"), Store: e.store}
+}
+
+// weights estimates each job's duration from its last build.
+func (e *env) weights() func(string) float64 {
+	c := e.cache()
+	return func(id string) float64 {
+		if rec, ok := c.Latest(id); ok {
+			return rec.Duration().Seconds()
+		}
+		return 0
+	}
+}
+
+func (e *env) envs() (map[string]plan.Env, map[string]error) {
+	l := &plan.Loader{Config: e.cfg}
+	return l.Envs()
+}
+
+func runBuild(c *cli.Context) error {
+	e, err := setup(c)
+	if err != nil {
+		return err
+	}
+	p, err := e.makePlan(c)
+	if err != nil {
+		return err
+	}
+	envs, envErrs := e.envs()
+	prog := newBuildProgress(p, e.json)
+	b := &build.Builder{Plan: p, Envs: envs, EnvErrors: envErrs, Cache: e.cache(),
+		Exec:     &build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Keep: c.Bool("keep-failed")},
+		Jobs:     c.Int("jobs"),
+		FailFast: c.Bool("fail-fast"),
+		Events:   prog.event,
+	}
+	res, err := b.Run(c.Context)
+	prog.finish()
+	if err != nil {
+		return err
+	}
+	// Packages that build for no arch, or whose SRPM could not be made, have
+	// no jobs; they fail the build too.
+	var early []string
+	for _, pr := range p.Problems {
+		if pr.Arch == "" {
+			early = append(early, pr.String())
+		}
+	}
+	printBuild(p, res, e.json)
+	for _, msg := range early {
+		fmt.Fprintln(os.Stderr, "quarry:", msg)
+	}
+	if err := res.Err(); err != nil || len(early) > 0 {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "quarry:", err)
+		}
+		return cli.Exit(fmt.Sprintf("quarry: %d jobs failed or were skipped, %d packages cannot build", res.Failed(), len(early)), 1)
+	}
+	return nil
+}
+
+func printBuild(p *plan.Plan, res *build.Result, asJSON bool) {
+	ids := make([]string, 0, len(res.Status))
+	for id := range res.Status {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		for _, id := range ids {
+			ev := map[string]any{"event": "job", "job": id, "status": res.Status[id]}
+			if rec := res.Records[id]; rec != nil {
+				ev["key"], ev["outputs"] = rec.Key, rec.Outputs
+			}
+			if err := res.Errors[id]; err != nil {
+				ev["error"] = err.Error()
+			}
+			enc.Encode(ev)
+		}
+		return
+	}
+	count := map[string]int{}
+	for _, id := range ids {
+		st := res.Status[id]
+		count[st]++
+		line := fmt.Sprintf("%-28s %-8s", id, st)
+		if rec := res.Records[id]; rec != nil {
+			var files []string
+			for _, o := range rec.Outputs {
+				files = append(files, o.File)
+			}
+			line += " " + strings.Join(files, " ")
+		}
+		fmt.Println(line)
+	}
+	fmt.Printf("%d jobs: %d built, %d cached, %d failed, %d skipped\n", len(ids), count[build.Built], count[build.Cached], count[build.Failed], count[build.Skipped])
+}
+
+func explain(c *cli.Context, e *env, p *plan.Plan, pkg string) error {
+	envs, envErrs := e.envs()
+	why := build.Explain(p, envs, envErrs, e.cache())
+	found := false
+	for _, j := range p.Jobs {
+		if j.Package == pkg {
+			found = true
+			fmt.Printf("%-28s %s\n", j.ID, why[j.ID])
+		}
+	}
+	for _, pr := range p.Problems {
+		if pr.Package == pkg && pr.Arch == "" {
+			found = true
+			fmt.Printf("%-28s cannot build: %s\n", pkg, pr.Reason)
+		}
+	}
+	if !found {
+		return cli.Exit(fmt.Sprintf("quarry: %s is not a package of %s", pkg, e.cfg.File), 1)
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+// Package arch describes the architectures Quarry builds for: their GNU
+// triplets, the Debian packages of their cross toolchains, what their ELF
+// files look like and which qemu-user runs them.
+package arch
+
+import (
+	"debug/elf"
+	"fmt"
+	"os/exec"
+	"runtime"
+)
+
+// Noarch is the architecture of packages without machine code.
+const Noarch = "noarch"
+
+// Arch is one RPM architecture.
+type Arch struct {
+	Name    string // rpm's name: x86_64, aarch64, ppc64le, s390x
+	Triplet string // GNU triplet of Debian's cross toolchain: aarch64-linux-gnu
+	// Package is the Debian package that provides <Triplet>-gcc.
+	Package string
+	Machine elf.Machine
+	Order   elf.Data
+	QEMU    string // qemu-user binary
+}
+
+var known = map[string]Arch{
+	"x86_64":  {"x86_64", "x86_64-linux-gnu", "gcc-x86-64-linux-gnu", elf.EM_X86_64, elf.ELFDATA2LSB, "qemu-x86_64"},
+	"aarch64": {"aarch64", "aarch64-linux-gnu", "gcc-aarch64-linux-gnu", elf.EM_AARCH64, elf.ELFDATA2LSB, "qemu-aarch64"},
+	"ppc64le": {"ppc64le", "powerpc64le-linux-gnu", "gcc-powerpc64le-linux-gnu", elf.EM_PPC64, elf.ELFDATA2LSB, "qemu-ppc64le"},
+	"s390x":   {"s390x", "s390x-linux-gnu", "gcc-s390x-linux-gnu", elf.EM_S390, elf.ELFDATA2MSB, "qemu-s390x"},
+}
+
+// Lookup returns a known architecture.
+func Lookup(name string) (Arch, bool) {
+	a, ok := known[name]
+	return a, ok
+}
+
+// Host is the machine's own architecture in rpm's naming.
+func Host() string {
+	switch runtime.GOARCH {
+	case "amd64":
+		return "x86_64"
+	case "arm64":
+		return "aarch64"
+	case "ppc64le":
+		return "ppc64le"
+	case "s390x":
+		return "s390x"
+	}
+	return runtime.GOARCH
+}
+
+// Native says whether the host builds this arch without a cross toolchain.
+func (a Arch) Native() bool { return a.Name == Host() }
+
+// Compiler is the C compiler that targets a.
+func (a Arch) Compiler() string { return a.Triplet + "-gcc" }
+
+// ToolchainError says a cross toolchain is not installed.
+type ToolchainError struct {
+	Arch    string
+	Missing string
+	Package string
+}
+
+func (e *ToolchainError) Error() string {
+	return fmt.Sprintf("%s: the cross toolchain is missing (%s not found): apt-get install %s", e.Arch, e.Missing, e.Package)
+}
+
+// CheckToolchain reports a missing compiler for a.
+func (a Arch) CheckToolchain() error {
+	if _, err := exec.LookPath(a.Compiler()); err != nil {
+		pkg := a.Package
+		if a.Native() {
+			pkg = "gcc"
+		}
+		return &ToolchainError{Arch: a.Name, Missing: a.Compiler(), Package: pkg}
+	}
+	return nil
+}
+
+// CheckELF says whether an ELF file's header matches a.
+func (a Arch) CheckELF(f *elf.FileHeader) error {
+	if f.Machine != a.Machine || f.Data != a.Order || f.Class != elf.ELFCLASS64 {
+		return fmt.Errorf("is %s %s %s, not %s", f.Class, f.Data, f.Machine, a.Name)
+	}
+	return nil
+}

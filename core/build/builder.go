@@ -1,0 +1,261 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/quarrylinux/quarry/core/plan"
+)
+
+// Status of a job in a run.
+const (
+	Queued  = "queued"
+	Running = "running"
+	Built   = "built"
+	Cached  = "cached"
+	Failed  = "failed"
+	Skipped = "skipped"
+)
+
+// Event tells the progress display about one job.
+type Event struct {
+	Job     string        `json:"job"`
+	Package string        `json:"package"`
+	Arch    string        `json:"arch"`
+	Status  string        `json:"status"`
+	Detail  string        `json:"detail,omitempty"`
+	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
+}
+
+// Builder runs a plan: one bounded pool over the ready jobs of every arch,
+// highest rank (longest chain to the end) first.
+type Builder struct {
+	Plan *plan.Plan
+	// Envs are the target arches' rpm settings; an arch in EnvErrors (a
+	// missing cross toolchain) fails its jobs with that error.
+	Envs      map[string]plan.Env
+	EnvErrors map[string]error
+	Cache     *Cache
+	Exec      Executor
+	Jobs      int
+	FailFast  bool
+	Events    func(Event)
+	// Log, when set, receives every job's build log as it runs.
+	Log func(job string) io.Writer
+}
+
+// Result is how a run went, per job.
+type Result struct {
+	Status  map[string]string  // job ID → status
+	Records map[string]*Record // finished (built or cached) jobs
+	Errors  map[string]error   // failed and skipped jobs → why
+}
+
+// Failed counts the jobs that failed or were skipped.
+func (r *Result) Failed() int { return len(r.Errors) }
+
+// Err joins the failures, sorted by job, or nil.
+func (r *Result) Err() error {
+	ids := make([]string, 0, len(r.Errors))
+	for id := range r.Errors {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var errs []error
+	for _, id := range ids {
+		if r.Status[id] == Failed {
+			errs = append(errs, r.Errors[id])
+		}
+	}
+	return errors.Join(errs...)
+}
+
+type done struct {
+	id  string
+	rec *Record
+	err error
+}
+
+// Run builds every job of the plan it can. Run's loop owns all state; the
+// jobs' goroutines only send their results back over a channel.
+func (b *Builder) Run(ctx context.Context) (*Result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	res := &Result{Status: map[string]string{}, Records: map[string]*Record{}, Errors: map[string]error{}}
+	p := b.Plan
+	dependents := map[string][]string{}
+	waiting := map[string]int{}
+	for _, j := range p.Jobs {
+		res.Status[j.ID] = Queued
+		waiting[j.ID] = len(j.Needs)
+		for _, n := range j.Needs {
+			dependents[n] = append(dependents[n], j.ID)
+		}
+	}
+	var skip func(id, why string)
+	skip = func(id, why string) {
+		for _, d := range dependents[id] {
+			if res.Status[d] == Queued {
+				res.Status[d] = Skipped
+				res.Errors[d] = fmt.Errorf("%s: skipped: %s", d, why)
+				b.emit(p.Job(d), Skipped, why, 0)
+				skip(d, "needs "+d+", which was skipped")
+			}
+		}
+	}
+	fail := func(id string, err error) {
+		res.Status[id] = Failed
+		res.Errors[id] = err
+		b.emit(p.Job(id), Failed, err.Error(), 0)
+		skip(id, "needs "+id+", which failed")
+	}
+	// What cannot build fails before anything starts.
+	for _, j := range p.Jobs {
+		if res.Status[j.ID] != Queued {
+			continue
+		}
+		if pr := p.Blocked[j.ID]; pr != nil {
+			fail(j.ID, errors.New(pr.String()))
+		} else if err := b.EnvErrors[j.Arch]; err != nil {
+			fail(j.ID, fmt.Errorf("%s: %w", j.ID, err))
+		}
+	}
+
+	jobs := b.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	results := make(chan done)
+	running := 0
+	stopped := false
+	for {
+		// Start the ready jobs, highest rank first (p.Jobs is in that order).
+		for _, j := range p.Jobs {
+			if running >= jobs || stopped {
+				break
+			}
+			if res.Status[j.ID] != Queued || waiting[j.ID] > 0 {
+				continue
+			}
+			job, err := b.job(j, res)
+			if err != nil {
+				fail(j.ID, err)
+				continue
+			}
+			if rec, ok := b.Cache.Get(job.Key()); ok {
+				res.Status[j.ID] = Cached
+				res.Records[j.ID] = rec
+				b.emit(j, Cached, "", 0)
+				b.finished(j.ID, dependents, waiting)
+				continue
+			}
+			res.Status[j.ID] = Running
+			running++
+			b.emit(j, Running, "", 0)
+			go func() {
+				var log io.Writer
+				if b.Log != nil {
+					log = b.Log(job.ID)
+				}
+				rec, err := b.Exec.Run(ctx, job, log)
+				if err == nil {
+					err = b.Cache.Put(rec)
+				}
+				results <- done{id: job.ID, rec: rec, err: err}
+			}()
+		}
+		if running == 0 {
+			// Nothing runs and nothing more can start: jobs that were
+			// cached may have readied others, so look again once.
+			if !b.anyReady(res, waiting) || stopped {
+				break
+			}
+			continue
+		}
+		d := <-results
+		running--
+		j := p.Job(d.id)
+		if d.err != nil {
+			if ctx.Err() != nil {
+				if !stopped {
+					return res, ctx.Err() // interrupted: finished jobs are cached
+				}
+				res.Status[d.id] = Skipped
+				res.Errors[d.id] = fmt.Errorf("%s: stopped after the first failure (--fail-fast)", d.id)
+				b.emit(j, Skipped, "stopped after the first failure", 0)
+				continue
+			}
+			fail(d.id, d.err)
+			if b.FailFast && !stopped {
+				stopped = true
+				cancel()
+			}
+			continue
+		}
+		res.Status[d.id] = Built
+		res.Records[d.id] = d.rec
+		b.emit(j, Built, "", d.rec.Duration())
+		b.finished(d.id, dependents, waiting)
+	}
+	for _, j := range p.Jobs {
+		if res.Status[j.ID] == Queued {
+			res.Status[j.ID] = Skipped
+			res.Errors[j.ID] = fmt.Errorf("%s: skipped: stopped after the first failure (--fail-fast)", j.ID)
+			b.emit(j, Skipped, "stopped after the first failure", 0)
+		}
+	}
+	return res, nil
+}
+
+func (b *Builder) anyReady(res *Result, waiting map[string]int) bool {
+	for _, j := range b.Plan.Jobs {
+		if res.Status[j.ID] == Queued && waiting[j.ID] == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Builder) finished(id string, dependents map[string][]string, waiting map[string]int) {
+	for _, d := range dependents[id] {
+		waiting[d]--
+	}
+}
+
+// job turns a plan job whose needs are finished into a Job: its buildroot
+// is the needed binaries as those jobs built them.
+func (b *Builder) job(j *plan.Job, res *Result) (*Job, error) {
+	env, ok := b.Envs[j.Arch]
+	if !ok {
+		return nil, fmt.Errorf("%s: no build settings for %s", j.ID, j.Arch)
+	}
+	job := &Job{ID: j.ID, Package: j.Package, Arch: j.Arch, SRPM: Input{Name: j.SRPMFile, SHA256: j.SRPM}, Env: env}
+	for _, n := range j.Install {
+		rec := res.Records[n.Job]
+		if rec == nil {
+			return nil, fmt.Errorf("%s: needs %s from %s, which did not build", j.ID, n.Binary, n.Job)
+		}
+		found := false
+		for _, o := range rec.Outputs {
+			if o.Name == n.Binary {
+				job.Buildroot = append(job.Buildroot, Input{Name: o.File, SHA256: o.SHA256})
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%s: needs %s, which %s did not produce", j.ID, n.Binary, n.Job)
+		}
+	}
+	return job, nil
+}
+
+func (b *Builder) emit(j *plan.Job, status, detail string, elapsed time.Duration) {
+	if b.Events != nil {
+		b.Events(Event{Job: j.ID, Package: j.Package, Arch: j.Arch, Status: status, Detail: detail, Elapsed: elapsed})
+	}
+}

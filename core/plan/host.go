@@ -1,0 +1,57 @@
+package plan
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// hostTools maps the capabilities a build host provides without building
+// them to the file or command that shows they are there. Quarry does not
+// bootstrap a compiler: the toolchain comes from the build host (Debian's,
+// here; the distribution's own on production builders).
+var hostTools = map[string]string{
+	"gcc": "gcc", "gcc-c++": "g++", "cpp": "cpp", "make": "make", "binutils": "ld",
+	"coreutils": "ls", "bash": "bash", "sed": "sed", "grep": "grep", "gawk": "gawk",
+	"tar": "tar", "gzip": "gzip", "bzip2": "bzip2", "xz": "xz", "zstd": "zstd",
+	"findutils": "find", "diffutils": "diff", "patch": "patch", "file": "file",
+	"perl": "perl", "perl-interpreter": "perl", "python3": "python3",
+	"autoconf": "autoconf", "automake": "automake", "libtool": "libtool",
+	"pkgconfig": "pkg-config", "pkgconf-pkg-config": "pkg-config",
+	"glibc-devel":    "/usr/include/stdio.h",
+	"kernel-headers": "/usr/include/linux/version.h",
+}
+
+// Host is what the build host provides: the tools above that are
+// installed, and any absolute path that exists.
+type Host struct {
+	have map[string]bool
+}
+
+// DetectHost looks the host's tools up once.
+func DetectHost() *Host {
+	h := &Host{have: map[string]bool{}}
+	for name, probe := range hostTools {
+		if strings.HasPrefix(probe, "/") {
+			_, err := os.Stat(probe)
+			h.have[name] = err == nil
+			continue
+		}
+		_, err := exec.LookPath(probe)
+		h.have[name] = err == nil
+	}
+	return h
+}
+
+// Provides implements Provider: host tools are unversioned.
+func (h *Host) Provides(name string) []Dep {
+	if h.have[name] {
+		return []Dep{{Name: name}}
+	}
+	if strings.HasPrefix(name, "/") {
+		if _, err := os.Stat(name); err == nil {
+			return []Dep{{Name: name}}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/quarrylinux/quarry/core/arch"
+	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/store"
+)
+
+// Loader reads the imported packages of a distribution for planning.
+type Loader struct {
+	Config   *config.Config
+	Lock     *lock.Lock
+	Store    *store.Store
+	StateDir string
+	Jobs     int
+}
+
+// Envs describes every arch of the distribution, and noarch. An arch whose
+// toolchain is missing has no Env; its error is returned by arch.
+func (l *Loader) Envs() (map[string]Env, map[string]error) {
+	envs, errs := map[string]Env{}, map[string]error{}
+	for _, a := range append(l.Config.ArchNames(), arch.Noarch) {
+		e, err := NewEnv(l.Config.Distribution, a)
+		if err != nil {
+			errs[a] = err
+			continue
+		}
+		envs[a] = e
+	}
+	return envs, errs
+}
+
+// Load makes (or finds) every package's SRPM and reads its spec. A package
+// whose SRPM cannot be made is a Problem, not an error.
+func (l *Loader) Load(ctx context.Context) ([]*Package, []Problem, error) {
+	hostEnv, err := NewEnv(l.Config.Distribution, buildHost(l.Config.ArchNames()))
+	if err != nil {
+		return nil, nil, err
+	}
+	work := filepath.Join(l.StateDir, "build", "work")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return nil, nil, err
+	}
+	srcs := &Sources{Store: l.Store, Work: work, Env: hostEnv, Targets: append(l.Config.ArchNames(), arch.Noarch)}
+	names := l.Config.Packages()
+	pkgs := make([]*Package, len(names))
+	var (
+		mu       sync.Mutex
+		problems []Problem
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := l.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	g.SetLimit(jobs)
+	for i, name := range names {
+		e := l.Lock.Packages[name]
+		if e == nil {
+			problems = append(problems, Problem{Package: name, Reason: "not imported: run quarry import"})
+			continue
+		}
+		g.Go(func() error {
+			src, err := srcs.Get(gctx, name, e.Tree)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				mu.Lock()
+				problems = append(problems, Problem{Package: name, Reason: fmt.Sprint(err)})
+				mu.Unlock()
+				return nil
+			}
+			pkgs[i] = &Package{Name: name, NVR: e.NVR, Tree: e.Tree, Source: src}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	var out []*Package
+	for _, p := range pkgs {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out, problems, nil
+}

@@ -1,0 +1,114 @@
+package plan
+
+import (
+	"fmt"
+	"os/exec"
+	"sort"
+	"strings"
+
+	"github.com/quarrylinux/quarry/core/arch"
+	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/sandbox"
+)
+
+// Sysroot is where a job's BuildRequires from the batch are installed,
+// inside the sandbox; the compiler flags point into it.
+const Sysroot = sandbox.Dir + "/sysroot"
+
+// macroPath is rpm's own macro files, without the host's /etc/rpm and
+// ~/.rpmmacros (which must not leak into builds), then Quarry's.
+const macroPath = "/usr/lib/rpm/macros:/usr/lib/rpm/macros.d/macros.*:/usr/lib/rpm/platform/%{_target}/macros:" +
+	"/usr/lib/rpm/fileattrs/*.attr:/usr/lib/rpm/debian/macros:" + sandbox.Dir + "/quarry.macros"
+
+// Env is everything rpm is told for one target arch: it is part of every
+// job's cache key.
+type Env struct {
+	Arch string `json:"arch"`
+	// Macros is the content of quarry.macros: the distribution's macros
+	// and, for a foreign arch, its cross tools.
+	Macros string `json:"macros"`
+	// RPMRC sets %optflags, which rpm takes from rpmrc after every macro
+	// file, so it cannot be set as a macro.
+	RPMRC string `json:"rpmrc"`
+	// Toolchain names the versions of the tools that build (compiler, rpm).
+	Toolchain string `json:"toolchain"`
+}
+
+// RPMArgs are the rpm options that apply the Env written in /build.
+func (e Env) RPMArgs() []string {
+	target := e.Arch
+	return []string{"--rcfile", "/usr/lib/rpm/rpmrc:" + sandbox.Dir + "/quarry.rpmrc", "--macros", macroPath, "--target", target,
+		"--define", "_topdir " + sandbox.Dir + "/top", "--define", "_tmppath " + sandbox.Dir + "/tmp", "--dbpath", Sysroot + "/var/lib/rpm"}
+}
+
+// DistMacros are the distribution's own macros, the same for every arch.
+func DistMacros(d config.Distribution) map[string]string {
+	m := map[string]string{
+		"dist":         d.DistTag,
+		"vendor":       d.Vendor,
+		"packager":     d.Packager,
+		"distribution": strings.TrimSpace(d.PrettyName + " " + d.Version),
+		"rhel":         d.Major(),
+		// Reproducible output: build time and file times from the
+		// changelog, a fixed build host.
+		"_buildhost":                         "quarry." + d.Name,
+		"source_date_epoch_from_changelog":   "1",
+		"use_source_date_epoch_as_buildtime": "1",
+		"clamp_mtime_to_source_date_epoch":   "1",
+		// Debian's rpm has no find-debuginfo: no -debuginfo subpackages.
+		"debug_package": "%{nil}",
+	}
+	if d.VersionMacro != "" {
+		m[d.VersionMacro] = d.Major()
+	}
+	return m
+}
+
+// NewEnv describes target arch a for distribution d, checking that its
+// toolchain is installed.
+func NewEnv(d config.Distribution, a string) (Env, error) {
+	m := DistMacros(d)
+	e := Env{Arch: a}
+	cc := arch.Host() + "-linux-gnu-gcc"
+	if a != arch.Noarch {
+		info, ok := arch.Lookup(a)
+		if !ok {
+			return e, fmt.Errorf("unknown arch %s", a)
+		}
+		if err := info.CheckToolchain(); err != nil {
+			return e, err
+		}
+		cc = info.Compiler()
+		if !info.Native() {
+			for _, t := range []string{"cc:gcc", "cxx:g++", "cpp:cpp", "ar:ar", "as:as", "ld:ld", "nm:nm",
+				"objcopy:objcopy", "objdump:objdump", "ranlib:ranlib", "strip:strip"} {
+				macro, tool, _ := strings.Cut(t, ":")
+				m["__"+macro] = info.Triplet + "-" + tool
+			}
+			m["_host"] = info.Triplet
+		}
+	}
+	var b strings.Builder
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%%%s %s\n", k, m[k])
+	}
+	e.Macros = b.String()
+	flags := fmt.Sprintf("-O2 -g -I%[1]s/usr/include -L%[1]s/usr/lib64 -Wl,-rpath-link,%[1]s/usr/lib64", Sysroot)
+	e.RPMRC = fmt.Sprintf("optflags: %s %s\n", a, flags)
+	e.Toolchain = toolVersion(cc, "--version") + "; " + toolVersion("rpmbuild", "--version")
+	return e, nil
+}
+
+func toolVersion(tool string, arg string) string {
+	out, err := exec.Command(tool, arg).Output()
+	if err != nil {
+		return tool + " (unknown version)"
+	}
+	line, _, _ := strings.Cut(string(out), "\n")
+	return strings.TrimSpace(line)
+}

@@ -1,0 +1,275 @@
+package plan
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/quarrylinux/quarry/core/rpmfile"
+	"github.com/quarrylinux/quarry/core/sandbox"
+	"github.com/quarrylinux/quarry/core/store"
+)
+
+// Source is a package's SRPM and what the plan reads from it and its spec.
+type Source struct {
+	Name string `json:"name"`
+	// File and SRPM are the SRPM's file name and sha256 in the store.
+	File string `json:"file"`
+	SRPM string `json:"srpm"`
+	// BuildRequires, ExclusiveArch, ExcludeArch and BuildArch come from
+	// the SRPM header, as rpmbuild evaluated the spec.
+	BuildRequires []Dep    `json:"build_requires"`
+	ExclusiveArch []string `json:"exclusive_arch,omitempty"`
+	ExcludeArch   []string `json:"exclude_arch,omitempty"`
+	BuildArch     []string `json:"build_arch,omitempty"`
+	// Binaries are the binary packages the spec produces, by target arch.
+	Binaries map[string][]Binary `json:"binaries"`
+}
+
+// Binary is a binary package a spec produces for one target.
+type Binary struct {
+	Name     string `json:"name"`
+	Arch     string `json:"arch"`
+	EVR      string `json:"evr"`
+	Provides []Dep  `json:"provides"`
+	Requires []Dep  `json:"requires,omitempty"`
+}
+
+// Sources makes SRPMs and reads specs, in the sandbox, caching both by the
+// debranded tree and the macros so that each is made once.
+type Sources struct {
+	Store *store.Store
+	// Work is a folder for the sandboxes' scratch space.
+	Work string
+	// Env is the host arch's Env: SRPMs are made with it, and specs are
+	// read with its macros for every target.
+	Env Env
+	// Targets are the arches binaries are listed for.
+	Targets []string
+}
+
+const sourceCacheVersion = "quarry-source-v1"
+
+// Get returns the Source of a package's debranded tree.
+func (s *Sources) Get(ctx context.Context, name, tree string) (*Source, error) {
+	sum := sha256.Sum256([]byte(strings.Join(append([]string{sourceCacheVersion, name, tree, s.Env.Macros, s.Env.RPMRC, s.Env.Toolchain}, s.Targets...), "\x00")))
+	key := hex.EncodeToString(sum[:])
+	if d, ok := s.Store.Alias("source", key); ok {
+		if data, err := s.Store.Get(d); err == nil {
+			var src Source
+			if json.Unmarshal(data, &src) == nil && s.Store.Has(src.SRPM) {
+				return &src, nil
+			}
+		}
+	}
+	src, err := s.make(ctx, name, tree)
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(src)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.Store.Put(data)
+	if err != nil {
+		return nil, err
+	}
+	return src, s.Store.PutAlias("source", key, d)
+}
+
+func (s *Sources) make(ctx context.Context, name, treeDigest string) (*Source, error) {
+	tree, err := s.Store.GetTree(treeDigest)
+	if err != nil {
+		return nil, fmt.Errorf("debranded tree: %w (run quarry import)", err)
+	}
+	work, err := os.MkdirTemp(s.Work, "srpm-"+name+"-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	if err := WriteEnv(work, s.Env); err != nil {
+		return nil, err
+	}
+	spec := ""
+	for _, p := range tree.Paths() {
+		dst := filepath.Join(work, "top", filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(dst, tree[p].Data, tree[p].Mode().Perm()); err != nil {
+			return nil, err
+		}
+		if strings.HasPrefix(p, "SPECS/") && strings.HasSuffix(p, ".spec") {
+			spec = sandbox.Dir + "/top/" + p
+		}
+	}
+	if spec == "" {
+		return nil, fmt.Errorf("the debranded tree has no SPECS/*.spec")
+	}
+	// One sandbox: the SRPM, then the binary packages per target.
+	rpmArgs := strings.Join(quoteAll(s.Env.RPMArgs()), " ")
+	script := fmt.Sprintf("set -e\nrpmbuild %s --nodeps -bs %s\n", rpmArgs, shellQuote(spec))
+	for _, t := range s.Targets {
+		e := s.Env
+		e.Arch = t
+		args := strings.Join(quoteAll(e.RPMArgs()), " ")
+		script += fmt.Sprintf("rpmspec %s -q --qf %s %s > %s/query.%s\n", args, shellQuote(binaryQueryFormat), shellQuote(spec), sandbox.Dir, t)
+	}
+	var log bytes.Buffer
+	sb := sandbox.Sandbox{Work: work}
+	if err := sb.Run(ctx, &log, "sh", "-c", script); err != nil {
+		return nil, fmt.Errorf("make SRPM: %v\n%s", err, Tail(log.String(), 20))
+	}
+	srpms, _ := filepath.Glob(filepath.Join(work, "top", "SRPMS", "*.src.rpm"))
+	if len(srpms) != 1 {
+		return nil, fmt.Errorf("rpmbuild -bs wrote %d SRPMs", len(srpms))
+	}
+	data, err := os.ReadFile(srpms[0])
+	if err != nil {
+		return nil, err
+	}
+	src, err := readSRPM(filepath.Base(srpms[0]), data)
+	if err != nil {
+		return nil, err
+	}
+	src.Name = name
+	if src.SRPM, err = s.Store.Put(data); err != nil {
+		return nil, err
+	}
+	src.Binaries = map[string][]Binary{}
+	for _, t := range s.Targets {
+		out, err := os.ReadFile(filepath.Join(work, "query."+t))
+		if err != nil {
+			return nil, err
+		}
+		if src.Binaries[t], err = parseBinaries(string(out)); err != nil {
+			return nil, fmt.Errorf("rpmspec --target %s: %w", t, err)
+		}
+	}
+	return src, nil
+}
+
+// RPM header tags of an SRPM that the rpm library has no getter for.
+const (
+	tagExcludeArch   = 1059
+	tagExclusiveArch = 1061
+	tagBuildArchs    = 1089
+)
+
+func readSRPM(file string, data []byte) (*Source, error) {
+	f, err := rpmfile.Read(file, data)
+	if err != nil {
+		return nil, err
+	}
+	src := &Source{File: file}
+	for _, d := range f.Requires() {
+		if strings.HasPrefix(d.Name(), "rpmlib(") {
+			continue
+		}
+		src.BuildRequires = append(src.BuildRequires, depFromRPM(d.Name(), d.Flags(), evrOf(d.Epoch(), d.Version(), d.Release())))
+	}
+	if t := f.Header.GetTag(tagExclusiveArch); t != nil {
+		src.ExclusiveArch = t.StringSlice()
+	}
+	if t := f.Header.GetTag(tagExcludeArch); t != nil {
+		src.ExcludeArch = t.StringSlice()
+	}
+	if t := f.Header.GetTag(tagBuildArchs); t != nil {
+		src.BuildArch = t.StringSlice()
+	}
+	return src, nil
+}
+
+// binaryQueryFormat lists each binary package and its dependencies as tab
+// separated lines: "pkg" name arch epoch version release, then "prov" and
+// "req" lines of name flags version.
+const binaryQueryFormat = `pkg\t%{name}\t%{arch}\t%|epoch?{%{epoch}}:{}|\t%{version}\t%{release}\n` +
+	`[prov\t%{provides}\t%{provideflags}\t%{provideversion}\n]` +
+	`[req\t%{requires}\t%{requireflags}\t%{requireversion}\n]`
+
+func parseBinaries(out string) ([]Binary, error) {
+	var bins []Binary
+	for _, line := range strings.Split(out, "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		switch {
+		case f[0] == "pkg" && len(f) == 6:
+			bins = append(bins, Binary{Name: f[1], Arch: f[2], EVR: evrString(f[3], f[4], f[5])})
+		case (f[0] == "prov" || f[0] == "req") && len(f) == 4 && len(bins) > 0:
+			var flags int
+			fmt.Sscan(f[2], &flags)
+			d := depFromRPM(f[1], flags, f[3])
+			b := &bins[len(bins)-1]
+			if f[0] == "prov" {
+				b.Provides = append(b.Provides, d)
+			} else if !strings.HasPrefix(d.Name, "rpmlib(") {
+				b.Requires = append(b.Requires, d)
+			}
+		default:
+			return nil, fmt.Errorf("unexpected line %q", line)
+		}
+	}
+	return bins, nil
+}
+
+func evrString(epoch, version, release string) string {
+	s := version + "-" + release
+	if epoch != "" && epoch != "0" {
+		s = epoch + ":" + s
+	}
+	return s
+}
+
+func evrOf(epoch int, version, release string) string {
+	if version == "" {
+		return ""
+	}
+	s := version
+	if release != "" {
+		s += "-" + release
+	}
+	if epoch > 0 {
+		s = fmt.Sprintf("%d:%s", epoch, s)
+	}
+	return s
+}
+
+// WriteEnv writes the files Env.RPMArgs refers to into a job folder.
+func WriteEnv(work string, e Env) error {
+	for _, d := range []string{"tmp", "top/SPECS", "top/SOURCES"} {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(work, "quarry.macros"), []byte(e.Macros), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(work, "quarry.rpmrc"), []byte(e.RPMRC), 0o644)
+}
+
+// Tail is the last n lines of a log.
+func Tail(log string, n int) string {
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func quoteAll(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = shellQuote(a)
+	}
+	return out
+}

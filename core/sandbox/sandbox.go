@@ -1,0 +1,83 @@
+// Package sandbox runs build commands under bubblewrap: no network, a
+// read-only view of the host's /usr and /etc, a private /tmp, and one
+// writable folder (the job's) mounted at /build. Nothing else of the host —
+// not Quarry's store, not its outputs — is visible.
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// Dir is where the job's folder appears inside the sandbox.
+const Dir = "/build"
+
+// Sandbox is one job's confinement.
+type Sandbox struct {
+	// Work is the host folder mounted read-write at /build.
+	Work string
+	// Env is the environment inside, beyond PATH, HOME and LANG.
+	Env []string
+}
+
+// ErrNoBwrap says bubblewrap is not installed.
+var ErrNoBwrap = errors.New("bwrap not found: apt-get install bubblewrap")
+
+// Command returns the bwrap command line that runs argv in the sandbox.
+func (s Sandbox) Command(argv ...string) []string {
+	args := []string{"bwrap",
+		"--ro-bind", "/usr", "/usr",
+		"--ro-bind", "/etc", "/etc",
+		"--symlink", "usr/bin", "/bin",
+		"--symlink", "usr/sbin", "/sbin",
+		"--symlink", "usr/lib", "/lib",
+		"--symlink", "usr/lib64", "/lib64",
+		"--proc", "/proc",
+		"--dev", "/dev",
+		"--tmpfs", "/tmp",
+		"--bind", s.Work, Dir,
+		// Everything but /build and /tmp is read-only: a job that writes
+		// elsewhere fails rather than writing somewhere invisible.
+		"--remount-ro", "/",
+		"--unshare-all", // network, IPC, PID, UTS, cgroup namespaces
+		"--die-with-parent",
+		"--new-session",
+		"--chdir", Dir,
+		"--clearenv",
+		"--setenv", "PATH", "/usr/bin:/usr/sbin",
+		"--setenv", "HOME", Dir,
+		"--setenv", "LANG", "C.UTF-8",
+		"--setenv", "TMPDIR", "/tmp",
+	}
+	for _, kv := range s.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		args = append(args, "--setenv", k, v)
+	}
+	return append(append(args, "--"), argv...)
+}
+
+// Run runs argv in the sandbox with output to out (stdout and stderr
+// together, as a build log).
+func (s Sandbox) Run(ctx context.Context, out io.Writer, argv ...string) error {
+	if _, err := exec.LookPath("bwrap"); err != nil {
+		return ErrNoBwrap
+	}
+	if err := os.MkdirAll(s.Work, 0o755); err != nil {
+		return err
+	}
+	line := s.Command(argv...)
+	cmd := exec.CommandContext(ctx, line[0], line[1:]...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%s: %w", argv[0], err)
+	}
+	return nil
+}
