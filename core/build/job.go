@@ -24,12 +24,12 @@ type Input struct {
 // Job is one build, as plain data: everything it reads is named by hash,
 // so its Key identifies its output and any executor can run it.
 type Job struct {
-	ID      string   `json:"id"`
-	Package string   `json:"package"`
-	Arch    string   `json:"arch"`
-	SRPM    Input    `json:"srpm"`
+	ID      string `json:"id"`
+	Package string `json:"package"`
+	Arch    string `json:"arch"`
+	SRPM    Input  `json:"srpm"`
 	// Buildroot lists the batch's RPMs installed before the build.
-	Buildroot []Input `json:"buildroot,omitempty"`
+	Buildroot []Input  `json:"buildroot,omitempty"`
 	Env       plan.Env `json:"env"`
 }
 

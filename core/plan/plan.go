@@ -81,7 +81,7 @@ func (p *Plan) Job(id string) *Job { return p.byID[id] }
 
 // Input is what a plan is made of.
 type Input struct {
-	Arches   []string  // the distribution's arches
+	Arches   []string   // the distribution's arches
 	Packages []*Package // with their Source
 	Host     Provider
 	// Weight estimates a job's duration (seconds); nil means 1 for all.
