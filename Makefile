@@ -12,11 +12,14 @@ deps:
 build: deps
 	$(GO) build -o bin/quarry ./cmd/quarry
 
-# Rebuild the example distribution end to end from its generated upstream.
+# Rebuild the example distribution end to end from its generated upstream:
+# import and debrand, plan, build for every arch.
 demo: build
 	$(GO) run ./testing/fixtures/cmd/mkupstream examples/distro examples/distro/upstream
 	bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE) import
 	bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE) debrand --diff summit-logos
+	bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE) plan
+	bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE) build
 
 test: deps
 	$(GO) vet ./...
