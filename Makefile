@@ -27,7 +27,8 @@ test: deps
 
 # Benchmarks against baselines run in the same process (see testing/bench).
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./testing/bench/
+	$(GO) test -run '^$$' -bench 'Import|Reimport|NoopRebuild' -benchtime 3x ./testing/bench/
+	$(GO) test -run '^$$' -bench 'ExampleBuild' -benchtime 1x -timeout 30m ./testing/bench/
 
 clean:
 	rm -rf bin out examples/distro/upstream

@@ -72,6 +72,9 @@ type Record struct {
 	// Log is the build log's sha256 in the store.
 	Log     string   `json:"log"`
 	Outputs []Output `json:"outputs"`
+	// RPMBuild is the time rpmbuild itself took; the rest of Duration is
+	// the sandbox's and the buildroot's overhead.
+	RPMBuild time.Duration `json:"rpmbuild_ns"`
 }
 
 // Duration is how long the job ran.

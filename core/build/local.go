@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +61,8 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	if err := l.prepare(work, job); err != nil {
 		return nil, &Error{Job: job.ID, Msg: "prepare: " + err.Error()}
 	}
+	// Time stamps around rpmbuild separate its time from the overhead.
+	stamp := func(name string) string { return "date +%s%N > " + sandbox.Dir + "/.t-" + name + "\n" }
 	script := "set -e\n"
 	if len(job.Buildroot) > 0 {
 		script += "rpm --root " + plan.Sysroot + " --dbpath /var/lib/rpm -i --nodeps --noscripts --ignorearch --ignoreos " +
@@ -67,7 +70,7 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	}
 	rpmbuild := append([]string{"rpmbuild"}, job.Env.RPMArgs()...)
 	rpmbuild = append(rpmbuild, "--nodeps", "--rebuild", sandbox.Dir+"/"+job.SRPM.Name)
-	script += strings.Join(quote(rpmbuild), " ") + "\n"
+	script += stamp("rpmbuild") + strings.Join(quote(rpmbuild), " ") + "\n" + stamp("end")
 	cmd := []string{"sh", "-c", script}
 	rec.Command = sandbox.Sandbox{Work: sandbox.Dir}.Command(cmd...)
 
@@ -88,6 +91,7 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 		}
 		return nil, &Error{Job: job.ID, Msg: "rpmbuild failed", Tail: plan.Tail(string(logData), 25)}
 	}
+	rec.RPMBuild = between(work, "rpmbuild", "end")
 	if rec.Log, err = l.Store.Put(logData); err != nil {
 		return nil, err
 	}
@@ -165,4 +169,18 @@ func quote(args []string) []string {
 		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return out
+}
+
+// between reads two of the script's time stamps.
+func between(work, from, to string) time.Duration {
+	read := func(name string) int64 {
+		data, _ := os.ReadFile(filepath.Join(work, ".t-"+name))
+		n, _ := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+		return n
+	}
+	a, b := read(from), read(to)
+	if a == 0 || b < a {
+		return 0
+	}
+	return time.Duration(b - a)
 }

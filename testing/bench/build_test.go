@@ -1,0 +1,197 @@
+package bench
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quarrylinux/quarry/core/build"
+	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/source"
+	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/testing/fixtures"
+)
+
+// stubExec stands in for rpmbuild where only the scheduler and the cache
+// are measured: it "builds" one tiny RPM-shaped blob per job.
+type stubExec struct{ store *store.Store }
+
+func (s stubExec) Run(_ context.Context, job *build.Job, _ io.Writer) (*build.Record, error) {
+	d, err := s.store.Put([]byte(job.ID))
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	return &build.Record{Key: job.Key(), Job: *job, Start: now, End: now,
+		Outputs: []build.Output{{File: job.Package + ".rpm", SHA256: d, Name: job.Package, Arch: job.Arch}}}, nil
+}
+
+// syntheticPlan is 250 packages on 4 arches (1,000 jobs) in chains of ten,
+// each package building against the one before it.
+func syntheticPlan(b *testing.B, st *store.Store) (*plan.Plan, map[string]plan.Env) {
+	arches := []string{"x86_64", "aarch64", "ppc64le", "s390x"}
+	var pkgs []*plan.Package
+	for i := range 250 {
+		name := fmt.Sprintf("pkg%03d", i)
+		srpm, _ := st.Put([]byte("srpm " + name))
+		src := &plan.Source{Name: name, File: name + "-1-1.src.rpm", SRPM: srpm, Binaries: map[string][]plan.Binary{}}
+		if i%10 != 0 {
+			src.BuildRequires = []plan.Dep{{Name: fmt.Sprintf("pkg%03d", i-1)}}
+		}
+		for _, a := range append(arches, "noarch") {
+			src.Binaries[a] = []plan.Binary{{Name: name, Arch: a, EVR: "1-1", Provides: []plan.Dep{{Name: name, Op: "=", EVR: "1-1"}}}}
+		}
+		pkgs = append(pkgs, &plan.Package{Name: name, Source: src})
+	}
+	p := plan.Make(plan.Input{Arches: arches, Packages: pkgs, Host: plan.DetectHost()})
+	if len(p.Jobs) != 1000 || len(p.Problems) > 0 {
+		b.Fatalf("synthetic plan: %d jobs, problems %v", len(p.Jobs), p.Problems)
+	}
+	envs := map[string]plan.Env{}
+	for _, a := range arches {
+		envs[a] = plan.Env{Arch: a, Macros: "%dist .pbl9\n", Toolchain: "gcc 12"}
+	}
+	return p, envs
+}
+
+// BenchmarkNoopRebuild: 1,000 jobs, all cached. Goal: under 1 s. Baseline:
+// the least a cache check can do, hashing each job and reading its record.
+func BenchmarkNoopRebuild(b *testing.B) {
+	dir := b.TempDir()
+	st, _ := store.Open(filepath.Join(dir, "store"))
+	p, envs := syntheticPlan(b, st)
+	cache := &build.Cache{Dir: filepath.Join(dir, "build"), Store: st}
+	builder := &build.Builder{Plan: p, Envs: envs, Cache: cache, Exec: stubExec{st}, Jobs: runtime.NumCPU()}
+	if _, err := builder.Run(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+
+	start := time.Now()
+	for _, j := range p.Jobs {
+		data, _ := json.Marshal(j)
+		sum := sha256.Sum256(data)
+		os.ReadFile(filepath.Join(dir, "build", "latest", strings.ReplaceAll(j.ID, "/", "@")+".json"))
+		_ = sum
+	}
+	baseline := time.Since(start)
+
+	b.ResetTimer()
+	for range b.N {
+		res, err := builder.Run(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		for id, s := range res.Status {
+			if s != build.Cached {
+				b.Fatalf("%s: %s on a no-op rebuild", id, s)
+			}
+		}
+	}
+	per := b.Elapsed() / time.Duration(b.N)
+	b.ReportMetric(per.Seconds(), "s/noop-1000-jobs")
+	b.ReportMetric(per.Seconds()/1.0, "x-goal-1s")
+	b.ReportMetric(per.Seconds()/baseline.Seconds(), "x-hash-and-read-loop")
+}
+
+// exampleBuild imports the example distribution and returns what building
+// it needs, over a fresh state folder.
+func exampleBuild(b *testing.B) (*plan.Plan, map[string]plan.Env, map[string]error, *store.Store, string) {
+	dir := b.TempDir()
+	_, file, _, _ := runtime.Caller(0)
+	example := filepath.Join(filepath.Dir(file), "..", "..", "examples", "distro")
+	if _, err := fixtures.FromExample(example, filepath.Join(dir, "upstream")); err != nil {
+		b.Fatal(err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(example, "quarry.yaml"))
+	os.WriteFile(filepath.Join(dir, "quarry.yaml"), raw, 0o644)
+	cfg, err := config.Load(filepath.Join(dir, "quarry.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	st, _ := store.Open(filepath.Join(state, "store"))
+	im := &source.Importer{Config: cfg, Store: st, StateDir: state}
+	lk := lock.New()
+	for _, r := range importAll(b, im, lk, cfg.Packages()) {
+		lk.Packages[r.Name] = r.Entry
+	}
+	l := &plan.Loader{Config: cfg, Lock: lk, Store: st, StateDir: state}
+	pkgs, problems, err := l.Load(context.Background())
+	if err != nil || len(problems) > 0 {
+		b.Fatalf("load: %v %v", err, problems)
+	}
+	envs, envErrs := l.Envs()
+	p := plan.Make(plan.Input{Arches: cfg.ArchNames(), Packages: pkgs, Host: plan.DetectHost()})
+	return p, envs, envErrs, st, state
+}
+
+func runBuild(b *testing.B, p *plan.Plan, envs map[string]plan.Env, envErrs map[string]error, st *store.Store, cacheDir string, workers int) (time.Duration, *build.Result) {
+	cache := &build.Cache{Dir: cacheDir, Store: st}
+	builder := &build.Builder{Plan: p, Envs: envs, EnvErrors: envErrs, Cache: cache, Jobs: workers,
+		Exec: &build.Local{Store: st, Work: filepath.Join(cacheDir, "work")}}
+	start := time.Now()
+	res, err := builder.Run(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := res.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(start), res
+}
+
+// BenchmarkExampleBuild builds the example distribution for all five
+// arches and reports: scheduling efficiency, wall ÷ max(critical path,
+// total job time ÷ workers), goal ≤ 1.15; the same build by a naive loop
+// (one job at a time) as a ratio; and the sandbox and buildroot overhead
+// per job (all but rpmbuild itself), p50 and p95, goal p50 < 100 ms.
+func BenchmarkExampleBuild(b *testing.B) {
+	p, envs, envErrs, st, state := exampleBuild(b)
+	workers := runtime.NumCPU()
+	b.ResetTimer()
+	var wall, naive time.Duration
+	var res *build.Result
+	for i := range b.N {
+		wall, res = runBuild(b, p, envs, envErrs, st, filepath.Join(state, fmt.Sprintf("pool%d", i)), workers)
+	}
+	b.StopTimer()
+	naive, _ = runBuild(b, p, envs, envErrs, st, filepath.Join(state, "naive"), 1)
+
+	// The ideal: the critical path by measured durations, or the total
+	// work spread over the workers, whichever is longer.
+	durations := map[string]float64{}
+	total := 0.0
+	var overheads []time.Duration
+	for id, rec := range res.Records {
+		durations[id] = rec.Duration().Seconds()
+		total += rec.Duration().Seconds()
+		overheads = append(overheads, rec.Duration()-rec.RPMBuild)
+	}
+	weighted := plan.Make(plan.Input{Arches: p.Arches, Packages: p.Packages, Host: plan.DetectHost(),
+		Weight: func(id string) float64 { return durations[id] }})
+	critical := 0.0
+	for _, id := range weighted.CriticalPath {
+		critical += durations[id]
+	}
+	ideal := max(critical, total/float64(workers))
+	sort.Slice(overheads, func(i, j int) bool { return overheads[i] < overheads[j] })
+	pct := func(q float64) time.Duration { return overheads[int(q*float64(len(overheads)-1))] }
+
+	b.ReportMetric(float64(len(res.Records)), "jobs")
+	b.ReportMetric(wall.Seconds(), "s-wall")
+	b.ReportMetric(wall.Seconds()/ideal, "x-ideal(goal<=1.15)")
+	b.ReportMetric(naive.Seconds()/wall.Seconds(), "x-naive-loop-slower")
+	b.ReportMetric(float64(pct(0.5).Milliseconds()), "ms-overhead-p50")
+	b.ReportMetric(float64(pct(0.95).Milliseconds()), "ms-overhead-p95")
+}
