@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -60,6 +61,15 @@ func (e *env) envs() (map[string]plan.Env, map[string]error) {
 func runBuild(c *cli.Context) error {
 	e, err := setup(c)
 	if err != nil {
+		return err
+	}
+	unlock, err := lockState(filepath.Join(e.state, "build"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// Folders of jobs a killed run left behind are redone from scratch.
+	if err := os.RemoveAll(filepath.Join(e.state, "build", "work")); err != nil {
 		return err
 	}
 	p, err := e.makePlan(c)
@@ -157,4 +167,21 @@ func explain(c *cli.Context, e *env, p *plan.Plan, pkg string) error {
 		return cli.Exit(fmt.Sprintf("quarry: %s is not a package of %s", pkg, e.cfg.File), 1)
 	}
 	return nil
+}
+
+// lockState takes the build folder for this process: two builds over one
+// state would clean each other's work folders.
+func lockState(dir string) (func(), error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another quarry build is running over %s", filepath.Dir(dir))
+	}
+	return func() { f.Close() }, nil
 }
