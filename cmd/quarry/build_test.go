@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bufio"
-	"bytes"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
@@ -45,25 +44,15 @@ type jobEvent struct {
 // buildJSON runs quarry build --json and returns the final job lines by ID.
 func (d *distro) buildJSON(env []string, args ...string) (map[string]jobEvent, string, int) {
 	d.t.Helper()
-	cmd := d.command(append([]string{"--json", "build"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		d.t.Fatal(err)
-	}
+	stdout, stderr, code := d.runEnv(env, append([]string{"--json", "build"}, args...)...)
 	jobs := map[string]jobEvent{}
-	for _, line := range strings.Split(stdout.String(), "\n") {
+	for _, line := range strings.Split(stdout, "\n") {
 		var ev jobEvent
 		if json.Unmarshal([]byte(line), &ev) == nil && ev.Event == "job" {
 			jobs[ev.Job] = ev
 		}
 	}
-	return jobs, stderr.String(), code
+	return jobs, stderr, code
 }
 
 func statuses(jobs map[string]jobEvent, status string) []string {

@@ -99,7 +99,14 @@ func (d *distro) command(args ...string) *exec.Cmd {
 // run runs quarry and returns stdout, stderr and the exit code.
 func (d *distro) run(args ...string) (string, string, int) {
 	d.t.Helper()
+	return d.runEnv(nil, args...)
+}
+
+// runEnv runs quarry with more environment variables.
+func (d *distro) runEnv(env []string, args ...string) (string, string, int) {
+	d.t.Helper()
 	cmd := d.command(args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

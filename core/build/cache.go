@@ -67,32 +67,9 @@ func (c *Cache) Put(rec *Record) error {
 		return err
 	}
 	for _, p := range []string{c.path(rec.Key), c.latestPath(rec.Job.ID)} {
-		if err := writeAtomic(p, data); err != nil {
+		if err := store.WriteFile(p, data, 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -243,19 +243,7 @@ func (p *Pusher) writeLookaside(t store.Tree) error {
 		if _, err := os.Stat(dst); err == nil {
 			continue
 		}
-		tmp, err := os.CreateTemp(dir, ".tmp-*")
-		if err != nil {
-			return fmt.Errorf("lookaside %s: %w", path, err)
-		}
-		_, err = tmp.Write(f.Data)
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), dst)
-		}
-		if err != nil {
-			os.Remove(tmp.Name())
+		if err := store.WriteFile(dst, f.Data, 0o644); err != nil {
 			return fmt.Errorf("lookaside %s: %w", path, err)
 		}
 	}

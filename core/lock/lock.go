@@ -11,7 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+
+	"github.com/quarrylinux/quarry/core/store"
 )
 
 // FormatVersion is the lock file's format version.
@@ -107,24 +108,8 @@ func (l *Lock) Save(path string) (bool, error) {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
 		return false, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := store.WriteFile(path, data, 0o644); err != nil {
 		return false, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".quarry.lock-")
-	if err != nil {
-		return false, err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return false, err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return false, err
-	}
-	if err := f.Close(); err != nil {
-		return false, err
-	}
-	return true, os.Rename(f.Name(), path)
+	return true, nil
 }

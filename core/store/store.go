@@ -127,21 +127,34 @@ func (s *Store) Alias(typ, value string) (string, bool) {
 
 // PutAlias records that typ:value names the blob digest.
 func (s *Store) PutAlias(typ, value, digest string) error {
-	p := filepath.Join(s.root, "alias", typ, value)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	return WriteFile(filepath.Join(s.root, "alias", typ, value), []byte(digest), 0o644)
+}
+
+// WriteFile writes data to path the way everything Quarry keeps is written:
+// to a temporary file beside it, synced, then renamed into place, so that
+// a reader (or a run after a kill -9) sees the old file or the new one.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Join(s.root, "tmp"), "alias-")
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(f.Name())
-	if _, err := f.WriteString(digest); err != nil {
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), p)
+	if err := os.Chmod(f.Name(), perm); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
