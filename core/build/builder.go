@@ -130,7 +130,9 @@ func (b *Builder) Run(ctx context.Context) (*Result, error) {
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
 	}
-	results := make(chan done)
+	// Buffered so that jobs still running when Run returns (interrupted)
+	// can finish without anyone waiting for them.
+	results := make(chan done, len(p.Jobs))
 	running := 0
 	stopped := false
 	for {
@@ -202,11 +204,15 @@ func (b *Builder) Run(ctx context.Context) (*Result, error) {
 		b.emit(j, Built, "", d.rec.Duration())
 		b.finished(d.id, dependents, waiting)
 	}
+	why := "never became ready"
+	if stopped {
+		why = "stopped after the first failure (--fail-fast)"
+	}
 	for _, j := range p.Jobs {
 		if res.Status[j.ID] == Queued {
 			res.Status[j.ID] = Skipped
-			res.Errors[j.ID] = fmt.Errorf("%s: skipped: stopped after the first failure (--fail-fast)", j.ID)
-			b.emit(j, Skipped, "stopped after the first failure", 0)
+			res.Errors[j.ID] = fmt.Errorf("%s: skipped: %s", j.ID, why)
+			b.emit(j, Skipped, why, 0)
 		}
 	}
 	return res, nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -67,7 +68,9 @@ func (l *Loader) Load(ctx context.Context) ([]*Package, []Problem, error) {
 	for i, name := range names {
 		e := l.Lock.Packages[name]
 		if e == nil {
+			mu.Lock()
 			problems = append(problems, Problem{Package: name, Reason: "not imported: run quarry import"})
+			mu.Unlock()
 			continue
 		}
 		g.Go(func() error {
@@ -88,6 +91,7 @@ func (l *Loader) Load(ctx context.Context) ([]*Package, []Problem, error) {
 	if err := g.Wait(); err != nil {
 		return nil, nil, err
 	}
+	sort.Slice(problems, func(i, j int) bool { return problems[i].Package < problems[j].Package })
 	var out []*Package
 	for _, p := range pkgs {
 		if p != nil {
