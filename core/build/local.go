@@ -70,7 +70,7 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	}
 	rpmbuild := append([]string{"rpmbuild"}, job.Env.RPMArgs()...)
 	rpmbuild = append(rpmbuild, "--nodeps", "--rebuild", sandbox.Dir+"/"+job.SRPM.Name)
-	script += stamp("rpmbuild") + strings.Join(quote(rpmbuild), " ") + "\n" + stamp("end")
+	script += stamp("rpmbuild") + sandbox.Line(rpmbuild...) + "\n" + stamp("end")
 	cmd := []string{"sh", "-c", script}
 	rec.Command = sandbox.Sandbox{Work: sandbox.Dir}.Command(cmd...)
 
@@ -163,13 +163,6 @@ func (l *Local) collect(work string, job *Job) ([]Output, error) {
 	return outs, nil
 }
 
-func quote(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-	}
-	return out
-}
 
 // between reads two of the script's time stamps.
 func between(work, from, to string) time.Duration {

@@ -113,13 +113,12 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string) (*Source, e
 		return nil, fmt.Errorf("the debranded tree has no SPECS/*.spec")
 	}
 	// One sandbox: the SRPM, then the binary packages per target.
-	rpmArgs := strings.Join(quoteAll(s.Env.RPMArgs()), " ")
-	script := fmt.Sprintf("set -e\nrpmbuild %s --nodeps -bs %s\n", rpmArgs, shellQuote(spec))
+	script := "set -e\n" + sandbox.Line(append(append([]string{"rpmbuild"}, s.Env.RPMArgs()...), "--nodeps", "-bs", spec)...) + "\n"
 	for _, t := range s.Targets {
 		e := s.Env
 		e.Arch = t
-		args := strings.Join(quoteAll(e.RPMArgs()), " ")
-		script += fmt.Sprintf("rpmspec %s -q --qf %s %s > %s/query.%s\n", args, shellQuote(binaryQueryFormat), shellQuote(spec), sandbox.Dir, t)
+		query := append(append([]string{"rpmspec"}, e.RPMArgs()...), "-q", "--qf", binaryQueryFormat, spec)
+		script += fmt.Sprintf("%s > %s/query.%s\n", sandbox.Line(query...), sandbox.Dir, t)
 	}
 	var log bytes.Buffer
 	sb := sandbox.Sandbox{Work: work}
@@ -262,14 +261,4 @@ func Tail(log string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-func quoteAll(args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = shellQuote(a)
-	}
-	return out
 }

@@ -81,3 +81,12 @@ func (s Sandbox) Run(ctx context.Context, out io.Writer, argv ...string) error {
 	}
 	return nil
 }
+
+// Line quotes argv into one line of the shell scripts jobs run.
+func Line(argv ...string) string {
+	quoted := make([]string, len(argv))
+	for i, a := range argv {
+		quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(quoted, " ")
+}

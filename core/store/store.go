@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,11 +27,10 @@ var ErrNotFound = errors.New("not in the store")
 
 // Open opens (creating if needed) the store at root.
 func Open(root string) (*Store, error) {
-	if err := os.MkdirAll(filepath.Join(root, "blobs", "sha256"), 0o755); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Join(root, "tmp"), 0o755); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	for _, dir := range []string{"blobs/sha256", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
 	}
 	return &Store{root: root}, nil
 }
@@ -63,37 +61,12 @@ func (s *Store) Put(data []byte) (string, error) {
 	if s.Has(d) {
 		return d, nil
 	}
-	return d, s.write(d, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
-}
-
-func (s *Store) write(digest string, fill func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Join(s.root, "tmp"), "blob-")
-	if err != nil {
-		return fmt.Errorf("store %s: %w", digest, err)
+	// Written aside in <root>/tmp, so that the blob folders only ever
+	// hold complete blobs under their names.
+	if err := writeVia(filepath.Join(s.root, "tmp"), s.Path(d), data, 0o444); err != nil {
+		return d, fmt.Errorf("store %s: %w", d, err)
 	}
-	defer os.Remove(f.Name())
-	if err := fill(f); err != nil {
-		f.Close()
-		return fmt.Errorf("store %s: %w", digest, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("store %s: %w", digest, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("store %s: %w", digest, err)
-	}
-	if err := os.Chmod(f.Name(), 0o444); err != nil {
-		return err
-	}
-	final := s.Path(digest)
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), final)
+	return d, nil
 }
 
 // Get returns the blob of digest, checking that its content still matches.
@@ -134,10 +107,16 @@ func (s *Store) PutAlias(typ, value, digest string) error {
 // to a temporary file beside it, synced, then renamed into place, so that
 // a reader (or a run after a kill -9) sees the old file or the new one.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return writeVia(filepath.Dir(path), path, data, perm)
+}
+
+// writeVia writes data to path through a temporary file in tmpDir, which
+// must be on the same file system.
+func writeVia(tmpDir, path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	f, err := os.CreateTemp(tmpDir, ".tmp-"+filepath.Base(path)+"-")
 	if err != nil {
 		return err
 	}
