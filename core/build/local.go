@@ -163,7 +163,6 @@ func (l *Local) collect(work string, job *Job) ([]Output, error) {
 	return outs, nil
 }
 
-
 // between reads two of the script's time stamps.
 func between(work, from, to string) time.Duration {
 	read := func(name string) int64 {
