@@ -9,6 +9,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -74,6 +75,7 @@ type Plan struct {
 	// CriticalPath is the chain of jobs with the most weight.
 	CriticalPath []string `json:"critical_path"`
 	byID         map[string]*Job
+	sources      map[string]*Source // by package name
 }
 
 // Job returns a job by ID.
@@ -91,9 +93,10 @@ type Input struct {
 // Make computes the plan. It returns an error only for a malformed input;
 // what cannot build is in Problems.
 func Make(in Input) *Plan {
-	p := &Plan{Arches: in.Arches, Packages: in.Packages, Blocked: map[string]*Problem{}, byID: map[string]*Job{}}
+	p := &Plan{Arches: in.Arches, Packages: in.Packages, Blocked: map[string]*Problem{}, byID: map[string]*Job{}, sources: map[string]*Source{}}
 	hostArch := buildHost(in.Arches)
 	for _, pkg := range in.Packages {
+		p.sources[pkg.Name] = pkg.Source
 		pkg.Arches = jobArches(pkg.Source, in.Arches)
 		if len(pkg.Arches) == 0 {
 			p.Problems = append(p.Problems, Problem{Package: pkg.Name,
@@ -139,40 +142,22 @@ func buildHost(arches []string) string {
 }
 
 func jobArches(src *Source, arches []string) []string {
-	in := func(list []string, a string) bool {
-		for _, x := range list {
-			if x == a {
-				return true
-			}
-		}
-		return false
+	exclusive := func(a string) bool {
+		return len(src.ExclusiveArch) == 0 || slices.Contains(src.ExclusiveArch, a)
 	}
-	if in(src.BuildArch, arch.Noarch) {
-		if len(src.ExclusiveArch) > 0 && !anyOf(src.ExclusiveArch, arches, in) && !in(src.ExclusiveArch, arch.Noarch) {
+	if slices.Contains(src.BuildArch, arch.Noarch) {
+		if !exclusive(arch.Noarch) && !slices.ContainsFunc(arches, exclusive) {
 			return nil
 		}
 		return []string{arch.Noarch}
 	}
 	var out []string
 	for _, a := range arches {
-		if len(src.ExclusiveArch) > 0 && !in(src.ExclusiveArch, a) {
-			continue
+		if exclusive(a) && !slices.Contains(src.ExcludeArch, a) {
+			out = append(out, a)
 		}
-		if in(src.ExcludeArch, a) {
-			continue
-		}
-		out = append(out, a)
 	}
 	return out
-}
-
-func anyOf(list, arches []string, in func([]string, string) bool) bool {
-	for _, a := range arches {
-		if in(list, a) {
-			return true
-		}
-	}
-	return false
 }
 
 func archLimits(src *Source) string {
@@ -198,12 +183,8 @@ type batchIndex map[string]map[string][]provider
 
 func (p *Plan) index() batchIndex {
 	idx := batchIndex{}
-	pkgs := map[string]*Package{}
-	for _, pkg := range p.Packages {
-		pkgs[pkg.Name] = pkg
-	}
 	for _, j := range p.Jobs {
-		src := pkgs[j.Package].Source
+		src := p.sources[j.Package]
 		targets := []string{j.Arch}
 		if j.Arch == arch.Noarch {
 			targets = p.Arches // a noarch build serves every arch
@@ -290,12 +271,7 @@ func (u unionProvider) Provides(name string) []Dep {
 
 // resolve finds what j's BuildRequires install, and the jobs it waits for.
 func (p *Plan) resolve(j *Job, idx batchIndex, host Provider) {
-	var src *Source
-	for _, pkg := range p.Packages {
-		if pkg.Name == j.Package {
-			src = pkg.Source
-		}
-	}
+	src := p.sources[j.Package]
 	batch := archProvider{byName: idx[j.BuildArch], exclude: j.Package}
 	both := unionProvider{batch, host}
 	installed := map[Need]bool{}
