@@ -53,11 +53,6 @@ func (e *env) weights() func(string) float64 {
 	}
 }
 
-func (e *env) envs() (map[string]plan.Env, map[string]error) {
-	l := &plan.Loader{Config: e.cfg}
-	return l.Envs()
-}
-
 func runBuild(c *cli.Context) error {
 	e, err := setup(c)
 	if err != nil {
@@ -72,13 +67,13 @@ func runBuild(c *cli.Context) error {
 	if err := os.RemoveAll(filepath.Join(e.state, "build", "work")); err != nil {
 		return err
 	}
-	p, err := e.makePlan(c)
+	pl, err := e.makePlan(c)
 	if err != nil {
 		return err
 	}
-	envs, envErrs := e.envs()
+	p := pl.Plan
 	prog := newBuildProgress(p, e.json)
-	b := &build.Builder{Plan: p, Envs: envs, EnvErrors: envErrs, Cache: e.cache(),
+	b := &build.Builder{Plan: p, Envs: pl.Envs, EnvErrors: pl.EnvErrors, Cache: e.cache(),
 		Exec:     &build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Keep: c.Bool("keep-failed")},
 		Jobs:     c.Int("jobs"),
 		FailFast: c.Bool("fail-fast"),
@@ -147,9 +142,9 @@ func printBuild(p *plan.Plan, res *build.Result, asJSON bool) {
 	fmt.Printf("%d jobs: %d built, %d cached, %d failed, %d skipped\n", len(ids), count[build.Built], count[build.Cached], count[build.Failed], count[build.Skipped])
 }
 
-func explain(c *cli.Context, e *env, p *plan.Plan, pkg string) error {
-	envs, envErrs := e.envs()
-	why := build.Explain(p, envs, envErrs, e.cache())
+func explain(e *env, pl *planned, pkg string) error {
+	p := pl.Plan
+	why := build.Explain(p, pl.Envs, pl.EnvErrors, e.cache())
 	found := false
 	for _, j := range p.Jobs {
 		if j.Package == pkg {

@@ -37,12 +37,13 @@ func runPlan(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := e.makePlan(c)
+	pl, err := e.makePlan(c)
 	if err != nil {
 		return err
 	}
+	p := pl.Plan
 	if pkg := c.String("why"); pkg != "" {
-		return explain(c, e, p, pkg)
+		return explain(e, pl, pkg)
 	}
 	if e.json {
 		enc := json.NewEncoder(os.Stdout)
@@ -59,8 +60,15 @@ func runPlan(c *cli.Context) error {
 	return nil
 }
 
+// planned is a plan and the per-arch rpm settings it was made with.
+type planned struct {
+	*plan.Plan
+	Envs      map[string]plan.Env
+	EnvErrors map[string]error
+}
+
 // makePlan loads the imported packages and plans them.
-func (e *env) makePlan(c *cli.Context) (*plan.Plan, error) {
+func (e *env) makePlan(c *cli.Context) (*planned, error) {
 	lk, err := e.loadLock()
 	if err != nil {
 		return nil, err
@@ -72,7 +80,8 @@ func (e *env) makePlan(c *cli.Context) (*plan.Plan, error) {
 	}
 	p := plan.Make(plan.Input{Arches: e.cfg.ArchNames(), Packages: pkgs, Host: plan.DetectHost(), Weight: e.weights()})
 	p.Problems = append(problems, p.Problems...)
-	return p, nil
+	envs, envErrs := l.Envs()
+	return &planned{Plan: p, Envs: envs, EnvErrors: envErrs}, nil
 }
 
 func printPlan(p *plan.Plan) {

@@ -24,11 +24,18 @@ type Loader struct {
 	Store    *store.Store
 	StateDir string
 	Jobs     int
+
+	envs    map[string]Env
+	envErrs map[string]error
 }
 
 // Envs describes every arch of the distribution, and noarch. An arch whose
-// toolchain is missing has no Env; its error is returned by arch.
+// toolchain is missing has no Env; its error is returned by arch. They are
+// worked out once per Loader (asking each compiler its version).
 func (l *Loader) Envs() (map[string]Env, map[string]error) {
+	if l.envs != nil {
+		return l.envs, l.envErrs
+	}
 	envs, errs := map[string]Env{}, map[string]error{}
 	for _, a := range append(l.Config.ArchNames(), arch.Noarch) {
 		e, err := NewEnv(l.Config.Distribution, a)
@@ -38,16 +45,19 @@ func (l *Loader) Envs() (map[string]Env, map[string]error) {
 		}
 		envs[a] = e
 	}
+	l.envs, l.envErrs = envs, errs
 	return envs, errs
 }
 
 // Load makes (or finds) every package's SRPM and reads its spec. A package
 // whose SRPM cannot be made is a Problem, not an error.
 func (l *Loader) Load(ctx context.Context) ([]*Package, []Problem, error) {
-	hostEnv, err := NewEnv(l.Config.Distribution, buildHost(l.Config.ArchNames()))
-	if err != nil {
+	envs, errs := l.Envs()
+	host := buildHost(l.Config.ArchNames())
+	if err := errs[host]; err != nil {
 		return nil, nil, err
 	}
+	hostEnv := envs[host]
 	work := filepath.Join(l.StateDir, "build", "work")
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return nil, nil, err
