@@ -61,16 +61,10 @@ type distro struct {
 func newDistro(t *testing.T) *distro {
 	t.Helper()
 	dir := t.TempDir()
-	if err := generated.CopyTo(filepath.Join(dir, "upstream")); err != nil {
+	if _, err := generated.Distro(dir, nil); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(exampleDir(), "quarry.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &distro{t: t, dir: dir, state: filepath.Join(dir, "state")}
-	d.writeConfig(string(raw))
-	return d
+	return &distro{t: t, dir: dir, state: filepath.Join(dir, "state")}
 }
 
 func (d *distro) config() string { return filepath.Join(d.dir, "quarry.yaml") }

@@ -35,19 +35,8 @@ func TestMain(m *testing.M) {
 func setup(t *testing.T, edit func(string) string) (*source.Importer, string) {
 	t.Helper()
 	dir := t.TempDir()
-	if err := generated.CopyTo(filepath.Join(dir, "upstream")); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join(exampleDir(), "quarry.yaml"))
+	cfgPath, err := generated.Distro(dir, edit)
 	if err != nil {
-		t.Fatal(err)
-	}
-	text := string(raw)
-	if edit != nil {
-		text = edit(text)
-	}
-	cfgPath := filepath.Join(dir, "quarry.yaml")
-	if err := os.WriteFile(cfgPath, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(cfgPath)

@@ -109,13 +109,13 @@ func BenchmarkNoopRebuild(b *testing.B) {
 func exampleBuild(b *testing.B) (*plan.Plan, map[string]plan.Env, map[string]error, *store.Store, string) {
 	dir := b.TempDir()
 	_, file, _, _ := runtime.Caller(0)
-	example := filepath.Join(filepath.Dir(file), "..", "..", "examples", "distro")
-	if _, err := fixtures.FromExample(example, filepath.Join(dir, "upstream")); err != nil {
+	g := &fixtures.Generated{Example: filepath.Join(filepath.Dir(file), "..", "..", "examples", "distro")}
+	defer g.Cleanup()
+	cfgPath, err := g.Distro(dir, nil)
+	if err != nil {
 		b.Fatal(err)
 	}
-	raw, _ := os.ReadFile(filepath.Join(example, "quarry.yaml"))
-	os.WriteFile(filepath.Join(dir, "quarry.yaml"), raw, 0o644)
-	cfg, err := config.Load(filepath.Join(dir, "quarry.yaml"))
+	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		b.Fatal(err)
 	}
