@@ -58,6 +58,7 @@ Start with:  quarry import               (import and debrand every package)
 			debrandCommand(),
 			planCommand(),
 			buildCommand(),
+			repoCommand(),
 		},
 		HideHelpCommand: true,
 	}

@@ -1,0 +1,108 @@
+package compose
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Repomd is a parsed repomd.xml.
+type Repomd struct {
+	Revision string       `xml:"revision"`
+	Data     []RepomdData `xml:"data"`
+}
+
+// RepomdData is one <data> record.
+type RepomdData struct {
+	Type         string   `xml:"type,attr"`
+	Checksum     checksum `xml:"checksum"`
+	OpenChecksum checksum `xml:"open-checksum"`
+	Location     struct {
+		Href string `xml:"href,attr"`
+	} `xml:"location"`
+	Size     int64 `xml:"size"`
+	OpenSize int64 `xml:"open-size"`
+}
+
+type checksum struct {
+	Type  string `xml:"type,attr"`
+	Value string `xml:",chardata"`
+}
+
+// ParseRepomd reads repomd.xml.
+func ParseRepomd(data []byte) (*Repomd, error) {
+	var md Repomd
+	if err := xml.Unmarshal(data, &md); err != nil {
+		return nil, fmt.Errorf("repomd.xml: %w", err)
+	}
+	return &md, nil
+}
+
+// CheckRepodata checks what a user can check of dir/repodata offline:
+// every file repomd.xml names exists with its size and checksum, and
+// decompresses to its open size and open checksum. It returns one line per
+// problem.
+func CheckRepodata(dir string) []string {
+	data, err := os.ReadFile(filepath.Join(dir, "repodata", "repomd.xml"))
+	if err != nil {
+		return []string{err.Error()}
+	}
+	md, err := ParseRepomd(data)
+	if err != nil {
+		return []string{filepath.Join(dir, "repodata", "repomd.xml") + ": " + err.Error()}
+	}
+	var problems []string
+	for _, r := range md.Data {
+		path := filepath.Join(dir, filepath.FromSlash(r.Location.Href))
+		f, err := os.ReadFile(path)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s record: %v", r.Type, err))
+			continue
+		}
+		if r.Checksum.Type != "sha256" || sha256Hex(f) != r.Checksum.Value || int64(len(f)) != r.Size {
+			problems = append(problems, fmt.Sprintf("%s: does not match the checksum or size in repomd.xml", path))
+			continue
+		}
+		if r.OpenChecksum.Value == "" {
+			continue
+		}
+		open, err := decompress(path, f)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", path, err))
+			continue
+		}
+		if sha256Hex(open) != r.OpenChecksum.Value || int64(len(open)) != r.OpenSize {
+			problems = append(problems, fmt.Sprintf("%s: decompressed content does not match its open checksum or size", path))
+		}
+	}
+	return problems
+}
+
+func decompress(path string, data []byte) ([]byte, error) {
+	var r io.Reader
+	switch {
+	case strings.HasSuffix(path, ".gz"):
+		z, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, err
+		}
+		r = z
+	case strings.HasSuffix(path, ".zst"):
+		z, err := zstd.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, err
+		}
+		defer z.Close()
+		r = z
+	default:
+		return data, nil
+	}
+	return io.ReadAll(r)
+}

@@ -1,0 +1,424 @@
+// Package compose turns RPMs into dnf-ready repositories: it reads each
+// package's header once, keeps its repodata entries cached by the RPM's
+// sha256, and writes primary, filelists and other metadata and repomd.xml
+// the way createrepo_c does, so that changing one package rewrites only
+// what must change.
+package compose
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/cavaliergopher/rpm"
+
+	"github.com/quarrylinux/quarry/core/rpmfile"
+)
+
+// RPM header tags read for the metadata (rpmtag.h).
+const (
+	tagName            = 1000
+	tagVersion         = 1001
+	tagRelease         = 1002
+	tagEpoch           = 1003
+	tagSummary         = 1004
+	tagDescription     = 1005
+	tagBuildTime       = 1006
+	tagBuildHost       = 1007
+	tagSize            = 1009
+	tagVendor          = 1011
+	tagLicense         = 1014
+	tagPackager        = 1015
+	tagGroup           = 1016
+	tagURL             = 1020
+	tagArch            = 1022
+	tagFileModes       = 1030
+	tagFileFlags       = 1037
+	tagSourceRPM       = 1044
+	tagArchiveSize     = 1046
+	tagChangelogTime   = 1080
+	tagChangelogName   = 1081
+	tagChangelogText   = 1082
+	tagSourcePackage   = 1106
+	tagDirIndexes      = 1116
+	tagBaseNames       = 1117
+	tagDirNames        = 1118
+	tagLongSize        = 5009
+	sigTagPayloadSize  = 1007
+	sigTagLongArchSize = 271
+)
+
+// Dependency kinds, in the order primary.xml lists them.
+var depKinds = []struct {
+	Elem                 string
+	Name, Flags, Version int
+	Requires             bool
+}{
+	{"provides", 1047, 1112, 1113, false},
+	{"requires", 1049, 1048, 1050, true},
+	{"conflicts", 1054, 1053, 1055, false},
+	{"obsoletes", 1090, 1114, 1115, false},
+	{"suggests", 5049, 5051, 5050, false},
+	{"enhances", 5055, 5057, 5056, false},
+	{"recommends", 5046, 5048, 5047, false},
+	{"supplements", 5052, 5054, 5053, false},
+}
+
+// rpmsense bits.
+const (
+	senseLess       = 1 << 1
+	senseGreater    = 1 << 2
+	senseEqual      = 1 << 3
+	sensePrereq     = 1 << 6
+	senseScriptPre  = 1 << 9
+	senseScriptPost = 1 << 10
+	fileGhost       = 1 << 6
+)
+
+// Dep is one dependency entry.
+type Dep struct {
+	Name, Flags, Epoch, Ver, Rel string
+	Pre                          bool
+}
+
+// File is one file entry; Type is "", "dir" or "ghost".
+type File struct {
+	Path, Type string
+}
+
+// Changelog is one changelog entry.
+type Changelog struct {
+	Author string
+	Date   int64
+	Text   string
+}
+
+// Package is what the repodata says about one RPM.
+type Package struct {
+	PkgID                      string // sha256 of the file
+	Name, Arch                 string
+	Epoch, Version, Release    string
+	Summary, Description       string
+	Packager, URL              string
+	FileTime, BuildTime        int64
+	PackageSize, InstalledSize int64
+	ArchiveSize                int64
+	Href                       string
+	License, Vendor, Group     string
+	BuildHost, SourceRPM       string
+	HeaderStart, HeaderEnd     int
+	Deps                       map[string][]Dep
+	Files                      []File
+	Changelogs                 []Changelog
+}
+
+// NEVRA names the package as dnf does.
+func (p *Package) NEVRA() string {
+	return fmt.Sprintf("%s-%s:%s-%s.%s", p.Name, p.Epoch, p.Version, p.Release, p.Arch)
+}
+
+// ChangelogLimit is how many changelog entries other.xml keeps per package:
+// createrepo_c's default.
+const ChangelogLimit = 10
+
+// ReadFile reads an RPM from disk; href is its location in the repository.
+func ReadFile(path, href string) (*Package, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	return Read(path, data, href, st.ModTime().Unix())
+}
+
+// Read reads the metadata of an RPM. name is for messages; the file's
+// digests are checked, so a corrupt or truncated RPM is an error naming it.
+func Read(name string, data []byte, href string, mtime int64) (*Package, error) {
+	f, err := rpmfile.Read(name, data)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	h, sig := &f.Header, &f.Signature
+	start, end := f.HeaderRange()
+	p := &Package{
+		PkgID:       hex.EncodeToString(sum[:]),
+		Name:        str(h, tagName),
+		Arch:        str(h, tagArch),
+		Epoch:       strconv.FormatInt(num(h, tagEpoch), 10),
+		Version:     str(h, tagVersion),
+		Release:     str(h, tagRelease),
+		Summary:     str(h, tagSummary),
+		Description: str(h, tagDescription),
+		Packager:    str(h, tagPackager),
+		URL:         str(h, tagURL),
+		FileTime:    mtime,
+		BuildTime:   num(h, tagBuildTime),
+		PackageSize: int64(len(data)),
+		Href:        href,
+		License:     str(h, tagLicense),
+		Vendor:      str(h, tagVendor),
+		Group:       str(h, tagGroup),
+		BuildHost:   str(h, tagBuildHost),
+		SourceRPM:   str(h, tagSourceRPM),
+		HeaderStart: start,
+		HeaderEnd:   end,
+		Deps:        map[string][]Dep{},
+	}
+	if f.IsSource() {
+		p.Arch = "src"
+	}
+	p.InstalledSize = num(h, tagLongSize)
+	if h.GetTag(tagLongSize) == nil {
+		p.InstalledSize = num(h, tagSize)
+	}
+	switch {
+	case h.GetTag(tagArchiveSize) != nil:
+		p.ArchiveSize = num(h, tagArchiveSize)
+	case sig.GetTag(sigTagLongArchSize) != nil:
+		p.ArchiveSize = num(sig, sigTagLongArchSize)
+	default:
+		p.ArchiveSize = num(sig, sigTagPayloadSize)
+	}
+	if p.Name == "" || p.Version == "" || p.Arch == "" {
+		return nil, fmt.Errorf("%s: header has no name, version or arch", name)
+	}
+	fileSet := p.readFiles(h)
+	p.readDeps(h, fileSet)
+	p.readChangelogs(h)
+	return p, nil
+}
+
+func str(h *rpm.Header, tag int) string {
+	t := h.GetTag(tag)
+	if t == nil {
+		return ""
+	}
+	if ss := t.StringSlice(); len(ss) > 0 {
+		return ss[0]
+	}
+	return ""
+}
+
+func strs(h *rpm.Header, tag int) []string {
+	if t := h.GetTag(tag); t != nil {
+		return t.StringSlice()
+	}
+	return nil
+}
+
+func nums(h *rpm.Header, tag int) []int64 {
+	if t := h.GetTag(tag); t != nil {
+		return t.Int64Slice()
+	}
+	return nil
+}
+
+func num(h *rpm.Header, tag int) int64 {
+	if v := nums(h, tag); len(v) > 0 {
+		return v[0]
+	}
+	return 0
+}
+
+func (p *Package) readFiles(h *rpm.Header) map[string]bool {
+	base, dirs, idx := strs(h, tagBaseNames), strs(h, tagDirNames), nums(h, tagDirIndexes)
+	modes, flags := nums(h, tagFileModes), nums(h, tagFileFlags)
+	set := make(map[string]bool, len(base))
+	for i, b := range base {
+		if i >= len(idx) || int(idx[i]) >= len(dirs) || i >= len(modes) || i >= len(flags) {
+			break
+		}
+		f := File{Path: dirs[idx[i]] + b}
+		switch {
+		case modes[i]&0o170000 == 0o040000:
+			f.Type = "dir"
+		case flags[i]&fileGhost != 0:
+			f.Type = "ghost"
+		}
+		set[f.Path] = true
+		p.Files = append(p.Files, f)
+	}
+	return set
+}
+
+// readDeps follows createrepo_c: requires drop rpmlib() entries, the
+// package's own primary files, anything it provides itself and exact
+// duplicates, and keep only the highest libc.so.6 version.
+func (p *Package) readDeps(h *rpm.Header, files map[string]bool) {
+	provided := map[string]bool{}
+	type seenReq struct {
+		flags, ver string
+		pre        bool
+	}
+	seen := map[string]seenReq{}
+	for _, k := range depKinds {
+		names, flags, vers := strs(h, k.Name), nums(h, k.Flags), strs(h, k.Version)
+		var libc *Dep
+		var list []Dep
+		for i, name := range names {
+			if i >= len(flags) || i >= len(vers) {
+				break
+			}
+			fl, ver := flags[i], vers[i]
+			fs := flagString(fl)
+			nfv := name + "\x00" + fs + "\x00" + ver
+			pre := false
+			if k.Requires {
+				if strings.HasPrefix(name, "rpmlib(") {
+					continue
+				}
+				if strings.HasPrefix(name, "/") && files[name] && isPrimary(name) {
+					continue
+				}
+				if provided[nfv] {
+					continue
+				}
+				pre = fl&(sensePrereq|senseScriptPre|senseScriptPost) != 0
+				if s, ok := seen[name]; ok && s.flags == fs && s.ver == ver && s.pre == pre {
+					continue
+				}
+			}
+			d := Dep{Name: name, Flags: fs, Pre: pre}
+			if ver != "" {
+				e, v, r, ok := splitEVR(ver)
+				if !ok {
+					continue // createrepo_c skips a dependency with a bad epoch
+				}
+				d.Epoch, d.Ver, d.Rel = e, v, r
+			}
+			switch {
+			case k.Elem == "provides":
+				provided[nfv] = true
+			case k.Requires && strings.HasPrefix(name, "libc.so.6"):
+				if libc == nil || compareLibc(libc.Name, name) == 2 {
+					dd := d
+					libc = &dd
+				}
+				continue
+			case k.Requires:
+				seen[name] = seenReq{fs, ver, pre}
+			}
+			list = append(list, d)
+		}
+		if libc != nil {
+			list = append(list, *libc)
+		}
+		if len(list) > 0 {
+			p.Deps[k.Elem] = list
+		}
+	}
+}
+
+// compareLibc orders libc.so.6 requirements by the version in their first
+// parentheses: 0 same, 1 the first is higher, 2 the second is.
+func compareLibc(a, b string) int {
+	va, oka := libcVersion(a)
+	vb, okb := libcVersion(b)
+	switch {
+	case !oka && !okb:
+		return 0
+	case !oka:
+		return 2
+	case !okb:
+		return 1
+	}
+	switch c := rpm.CompareVersions(va, vb); {
+	case c < 0:
+		return 2
+	case c > 0:
+		return 1
+	}
+	return 0
+}
+
+func libcVersion(dep string) (string, bool) {
+	open := strings.IndexByte(dep, '(')
+	if open < 0 {
+		return "", false
+	}
+	rest := dep[open+1:]
+	closing := strings.IndexByte(rest, ')')
+	if closing <= 0 {
+		return "", false
+	}
+	inner := rest[:closing]
+	i := strings.IndexFunc(inner, func(r rune) bool { return r >= '0' && r <= '9' })
+	if i < 0 {
+		return "", false
+	}
+	return inner[i:], true
+}
+
+func flagString(f int64) string {
+	switch f & (senseLess | senseGreater | senseEqual) {
+	case senseLess:
+		return "LT"
+	case senseGreater:
+		return "GT"
+	case senseEqual:
+		return "EQ"
+	case senseLess | senseEqual:
+		return "LE"
+	case senseGreater | senseEqual:
+		return "GE"
+	}
+	return ""
+}
+
+// splitEVR splits [epoch:]version[-release]; the epoch defaults to 0.
+func splitEVR(s string) (epoch, ver, rel string, ok bool) {
+	epoch = "0"
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		epoch, s = s[:i], s[i+1:]
+		if epoch == "" {
+			epoch = "0"
+		} else if _, err := strconv.ParseUint(epoch, 10, 64); err != nil {
+			return "", "", "", false
+		}
+	}
+	ver = s
+	if i := strings.LastIndexByte(s, '-'); i >= 0 {
+		ver, rel = s[:i], s[i+1:]
+	}
+	return epoch, ver, rel, true
+}
+
+// isPrimary says whether a file is listed in primary.xml as well as in
+// filelists.xml: what yum and dnf expect without loading filelists.
+func isPrimary(path string) bool {
+	return strings.HasPrefix(path, "/etc/") || path == "/usr/lib/sendmail" || strings.Contains(path, "bin/")
+}
+
+// readChangelogs keeps the newest ChangelogLimit entries, oldest first, and
+// makes equal dates distinct the way createrepo_c does.
+func (p *Package) readChangelogs(h *rpm.Header) {
+	times, names, texts := nums(h, tagChangelogTime), strs(h, tagChangelogName), strs(h, tagChangelogText)
+	n := min(len(times), len(names), len(texts), ChangelogLimit)
+	var last int64
+	var out []Changelog // newest first while reading
+	for i := 0; i < n; i++ {
+		t := times[i]
+		out = append(out, Changelog{Author: strings.TrimRight(names[i], " "), Date: t, Text: texts[i]})
+		if last == t {
+			// Bump the earlier-read entries with the same date by one, two...
+			tt := t
+			for j := len(out) - 2; j >= 0 && out[j].Date == tt; j-- {
+				out[j].Date++
+				tt++
+			}
+		} else {
+			last = t
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	p.Changelogs = out
+}
