@@ -13,13 +13,16 @@ build: deps
 	$(GO) build -o bin/quarry ./cmd/quarry
 
 # Rebuild the example distribution end to end from its generated upstream:
-# import and debrand, plan, build for every arch.
+# a signing key, import and debrand, plan, then the whole pipeline (build
+# for every arch, compose, sign, publish into out/current).
+QUARRY_DEMO = bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE)
 demo: build
 	$(GO) run ./testing/fixtures/cmd/mkupstream examples/distro examples/distro/upstream
-	bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE) import
-	bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE) debrand --diff summit-logos
-	bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE) plan
-	bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE) build
+	$(QUARRY_DEMO) key init
+	$(QUARRY_DEMO) import
+	$(QUARRY_DEMO) debrand --diff summit-logos
+	$(QUARRY_DEMO) plan --out out
+	$(QUARRY_DEMO) build --out out
 
 test: deps
 	$(GO) vet ./...

@@ -18,8 +18,9 @@ import (
 func buildCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "build",
-		Usage: "rebuild every imported package for every arch, in dependency order, never twice",
-		Description: `Plans the build (see quarry plan), then runs one job per (package, arch):
+		Usage: "the whole pipeline: import, build every package for every arch, compose, sign, publish",
+		Description: `Imports and debrands what changed upstream (see quarry import; --no-import
+skips it), plans the build (see quarry plan), then runs one job per (package, arch):
 rpmbuild --rebuild of the package's SRPM in a bubblewrap sandbox (no network,
 a private /tmp, only the job's folder writable), with the BuildRequires that
 come from the batch installed into the job's sysroot from the packages just
@@ -28,11 +29,18 @@ file in every output RPM is checked against the job's arch.
 
 A job whose inputs (SRPM, arch, buildroot, toolchain, macros) were built
 before is not run again; a killed build resumes where it stopped. A failing
-job prints the end of its log; what needs it is skipped, the rest goes on.`,
+job prints the end of its log; what needs it is skipped, the rest goes on.
+
+When every job has built, the outputs are signed, composed into repositories
+and published atomically into --out (see quarry publish); --no-publish stops
+after the build. A failed build publishes nothing.`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "jobs run at once (default: the number of cores)"},
 			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first failing job"},
 			&cli.BoolFlag{Name: "keep-failed", Usage: "keep failed jobs' folders under <state>/build/work"},
+			&cli.BoolFlag{Name: "no-import", Usage: "build what is imported; do not look upstream first"},
+			&cli.BoolFlag{Name: "no-publish", Usage: "stop after the build"},
+			outFlag(),
 		},
 		Action: runBuild,
 	}
@@ -63,6 +71,11 @@ func runBuild(c *cli.Context) error {
 		return err
 	}
 	defer unlock()
+	if !c.Bool("no-import") {
+		if err := importAll(c, e); err != nil {
+			return err
+		}
+	}
 	// Folders of jobs a killed run left behind are redone from scratch.
 	if err := os.RemoveAll(filepath.Join(e.state, "build", "work")); err != nil {
 		return err
@@ -100,9 +113,16 @@ func runBuild(c *cli.Context) error {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "quarry:", err)
 		}
-		return cli.Exit(fmt.Sprintf("quarry: %d jobs failed or were skipped, %d packages cannot build", res.Failed(), len(early)), 1)
+		return cli.Exit(fmt.Sprintf("quarry: %d jobs failed or were skipped, %d packages cannot build; nothing published", res.Failed(), len(early)), 1)
 	}
-	return nil
+	if c.Bool("no-publish") {
+		return nil
+	}
+	key, err := e.signingKey()
+	if err != nil {
+		return err
+	}
+	return e.composeAndPublish(c, p, res, key)
 }
 
 func printBuild(p *plan.Plan, res *build.Result, asJSON bool) {

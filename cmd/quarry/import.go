@@ -99,3 +99,33 @@ func runImport(c *cli.Context) error {
 	}
 	return pushImports(c, e, results)
 }
+
+// importAll is the import step of quarry build: every package, progress on
+// stderr, the lock written only when everything imported.
+func importAll(c *cli.Context, e *env) error {
+	lk, err := e.loadLock()
+	if err != nil {
+		return err
+	}
+	var reqs []source.Request
+	for _, name := range e.cfg.Packages() {
+		reqs = append(reqs, source.Request{Name: name})
+	}
+	im := &source.Importer{Config: e.cfg, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Log: e.log}
+	results, err := im.Import(c.Context, lk, reqs)
+	if err != nil {
+		return err
+	}
+	changed := 0
+	for _, r := range results {
+		lk.Packages[r.Name] = r.Entry
+		if r.Changed {
+			changed++
+		}
+	}
+	if _, err := lk.Save(e.lockPath()); err != nil {
+		return fmt.Errorf("write %s: %w", e.lockPath(), err)
+	}
+	e.log.Info("imported", "packages", len(results), "changed", changed)
+	return nil
+}

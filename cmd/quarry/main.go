@@ -58,6 +58,8 @@ Start with:  quarry import               (import and debrand every package)
 			debrandCommand(),
 			planCommand(),
 			buildCommand(),
+			publishCommand(),
+			keyCommand(),
 			repoCommand(),
 		},
 		HideHelpCommand: true,

@@ -27,6 +27,7 @@ With --why PKG, says for each of PKG's jobs whether quarry build will run it
 and why (a changed SRPM, toolchain or buildroot), or reuse its cached output.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "why", Usage: "explain whether and why `PKG`'s jobs will run"},
+			outFlag(),
 		},
 		Action: runPlan,
 	}
@@ -73,7 +74,11 @@ func (e *env) makePlan(c *cli.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &plan.Loader{Config: e.cfg, Lock: lk, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs")}
+	extra, err := e.releaseFiles(c)
+	if err != nil {
+		return nil, err
+	}
+	l := &plan.Loader{Config: e.cfg, Lock: lk, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Extra: extra}
 	pkgs, problems, err := l.Load(c.Context)
 	if err != nil {
 		return nil, err

@@ -21,9 +21,12 @@ type Entry struct {
 	PkgID string
 	Size  int64
 	MTime int64
-	Name  string
-	Arch  string
-	NEVRA string
+	// FileTime is the <time file> written: the mtime, or the build time
+	// when the input asked for it (MTime -1) so repodata is reproducible.
+	FileTime int64
+	Name     string
+	Arch     string
+	NEVRA    string
 	// The package's fragments of primary.xml, filelists.xml and other.xml.
 	Primary, Filelists, Other string
 }
@@ -37,7 +40,7 @@ type Input struct {
 	// createrepo_c --update.
 	PkgID string
 	Size  int64
-	MTime int64
+	MTime int64 // -1: use the package's build time
 }
 
 // Index is the cached metadata of one repository's packages, by href.
@@ -169,7 +172,7 @@ func readEntry(in Input) (*Entry, error) {
 		return nil, fmt.Errorf("%s: sha256 is %s, expected %s", in.Path, p.PkgID, in.PkgID)
 	}
 	return &Entry{
-		Href: in.Href, PkgID: p.PkgID, Size: int64(len(data)), MTime: in.MTime,
+		Href: in.Href, PkgID: p.PkgID, Size: int64(len(data)), MTime: in.MTime, FileTime: p.FileTime,
 		Name: p.Name, Arch: p.Arch, NEVRA: p.NEVRA(),
 		Primary: primaryXML(p), Filelists: filelistsXML(p), Other: otherXML(p),
 	}, nil

@@ -137,7 +137,8 @@ func ReadFile(path, href string) (*Package, error) {
 	return Read(path, data, href, st.ModTime().Unix())
 }
 
-// Read reads the metadata of an RPM. name is for messages; the file's
+// Read reads the metadata of an RPM. name is for messages; mtime -1 means
+// the build time stands for the file's mtime. The file's
 // digests are checked, so a corrupt or truncated RPM is an error naming it.
 func Read(name string, data []byte, href string, mtime int64) (*Package, error) {
 	f, err := rpmfile.Read(name, data)
@@ -173,6 +174,9 @@ func Read(name string, data []byte, href string, mtime int64) (*Package, error) 
 	}
 	if f.IsSource() {
 		p.Arch = "src"
+	}
+	if mtime < 0 {
+		p.FileTime = p.BuildTime
 	}
 	p.InstalledSize = num(h, tagLongSize)
 	if h.GetTag(tagLongSize) == nil {

@@ -57,7 +57,7 @@ func WriteRepodata(dir string, entries []*Entry, opts Options) ([]byte, error) {
 	}
 	if opts.Revision == 0 {
 		for _, e := range entries {
-			opts.Revision = max(opts.Revision, e.MTime)
+			opts.Revision = max(opts.Revision, e.FileTime)
 		}
 		if opts.Revision == 0 {
 			opts.Revision = time.Now().Unix()

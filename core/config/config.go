@@ -25,6 +25,9 @@ type Config struct {
 	Patches      Patches      `yaml:"patches"`
 	Push         *Push        `yaml:"push"`
 	Repositories []Repository `yaml:"repositories"`
+	Signing      Signing      `yaml:"signing"`
+	Publish      Publish      `yaml:"publish"`
+	Release      Release      `yaml:"release"`
 
 	// File is the path the config was read from; relative locations in it are
 	// resolved against its folder.
@@ -111,6 +114,33 @@ func (c *Config) PushBranch() string {
 		b = c.Push.Branch
 	}
 	return strings.ReplaceAll(b, "{major}", c.Distribution.Major())
+}
+
+// Signing names the core's signing key. With neither key nor gpg_key, the
+// key is <state>/keys/core.key, made by quarry key init.
+type Signing struct {
+	Key            string `yaml:"key"`     // an armored private key file
+	GPGKey         string `yaml:"gpg_key"` // or a key id in the user's gpg keyring
+	PassphraseFile string `yaml:"passphrase_file"`
+}
+
+// Publish shapes the published tree.
+type Publish struct {
+	// URL is where users' dnf finds the published tree (the .repo files
+	// point at it). Default: file://<out>/current, for local use.
+	URL string `yaml:"url"`
+	// Keep is how many composes stay on disk for rollback (default 3).
+	Keep int `yaml:"keep"`
+	// Compression of the repodata: gz (default) or zst.
+	Compression string `yaml:"compression"`
+}
+
+// Release names the core package that carries the repositories' .repo
+// file and the public key (<distro>-release). The core adds both files to
+// its sources as <distro>.repo and RPM-GPG-KEY-<distro>; its spec installs
+// them.
+type Release struct {
+	Package string `yaml:"package"`
 }
 
 // Repository is one core repository and the source packages it carries.

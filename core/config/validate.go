@@ -110,6 +110,20 @@ func (c *Config) validate() error {
 			add(p.Line, "patches.none names %s, which no repository lists", p.Name)
 		}
 	}
+	if c.Signing.Key != "" && c.Signing.GPGKey != "" {
+		add(0, "signing: give either key or gpg_key, not both")
+	}
+	if c.Publish.Keep < 0 {
+		add(0, "publish.keep must be at least 1")
+	}
+	if comp := c.Publish.Compression; comp != "" && comp != "gz" && comp != "zst" {
+		add(0, "publish.compression %q: use gz or zst", comp)
+	}
+	if r := c.Release.Package; r != "" {
+		if _, ok := seenPkg[r]; !ok {
+			add(0, "release.package names %s, which no repository lists", r)
+		}
+	}
 	if len(errs) > 0 {
 		return &Error{Msg: strings.Join(errs, "\n")}
 	}

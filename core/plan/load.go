@@ -24,6 +24,8 @@ type Loader struct {
 	Store    *store.Store
 	StateDir string
 	Jobs     int
+	// Extra are files the core adds to packages' SOURCES, by package.
+	Extra map[string]map[string][]byte
 
 	envs    map[string]Env
 	envErrs map[string]error
@@ -84,7 +86,7 @@ func (l *Loader) Load(ctx context.Context) ([]*Package, []Problem, error) {
 			continue
 		}
 		g.Go(func() error {
-			src, err := srcs.Get(gctx, name, e.Tree)
+			src, err := srcs.Get(gctx, name, e.Tree, l.Extra[name])
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()

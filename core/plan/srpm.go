@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/rpmfile"
@@ -56,9 +57,14 @@ type Sources struct {
 
 const sourceCacheVersion = "quarry-source-v1"
 
-// Get returns the Source of a package's debranded tree.
-func (s *Sources) Get(ctx context.Context, name, tree string) (*Source, error) {
-	sum := sha256.Sum256([]byte(strings.Join(append([]string{sourceCacheVersion, name, tree, s.Env.Macros, s.Env.RPMRC, s.Env.Toolchain}, s.Targets...), "\x00")))
+// Get returns the Source of a package's debranded tree. extra are files
+// the core adds to its SOURCES (the release package's .repo file and key).
+func (s *Sources) Get(ctx context.Context, name, tree string, extra map[string][]byte) (*Source, error) {
+	parts := append([]string{sourceCacheVersion, name, tree, s.Env.Macros, s.Env.RPMRC, s.Env.Toolchain}, s.Targets...)
+	for _, f := range sortedNames(extra) {
+		parts = append(parts, f, store.Digest(extra[f]))
+	}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	key := hex.EncodeToString(sum[:])
 	if d, ok := s.Store.Alias("source", key); ok {
 		if data, err := s.Store.Get(d); err == nil {
@@ -68,7 +74,7 @@ func (s *Sources) Get(ctx context.Context, name, tree string) (*Source, error) {
 			}
 		}
 	}
-	src, err := s.make(ctx, name, tree)
+	src, err := s.make(ctx, name, tree, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +89,16 @@ func (s *Sources) Get(ctx context.Context, name, tree string) (*Source, error) {
 	return src, s.Store.PutAlias("source", key, d)
 }
 
-func (s *Sources) make(ctx context.Context, name, treeDigest string) (*Source, error) {
+func sortedNames(m map[string][]byte) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[string][]byte) (*Source, error) {
 	tree, err := s.Store.GetTree(treeDigest)
 	if err != nil {
 		return nil, fmt.Errorf("debranded tree: %w (run quarry import)", err)
@@ -111,6 +126,15 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string) (*Source, e
 	}
 	if spec == "" {
 		return nil, fmt.Errorf("the debranded tree has no SPECS/*.spec")
+	}
+	specText := string(tree[strings.TrimPrefix(spec, sandbox.Dir+"/top/")].Data)
+	for _, f := range sortedNames(extra) {
+		if !strings.Contains(specText, f) {
+			return nil, fmt.Errorf("the core adds %s to this package's sources, but its spec does not use it: add a SourceN: %s line and install it", f, f)
+		}
+		if err := os.WriteFile(filepath.Join(work, "top", "SOURCES", f), extra[f], 0o644); err != nil {
+			return nil, err
+		}
 	}
 	// One sandbox: the SRPM, then the binary packages per target.
 	script := "set -e\n" + sandbox.Line(append(append([]string{"rpmbuild"}, s.Env.RPMArgs()...), "--nodeps", "-bs", spec)...) + "\n"

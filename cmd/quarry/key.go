@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/quarrylinux/quarry/core/sign"
+)
+
+func keyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "key",
+		Usage: "manage the core's signing key",
+		Subcommands: []*cli.Command{{
+			Name:  "init",
+			Usage: "generate the core signing key (<state>/keys/core.key) unless it exists",
+			Description: `Generates an RSA OpenPGP key for the distribution ("<pretty_name> <packager
+email>") and writes the private key to <state>/keys/core.key (mode 0600) and
+the public key next to it as RPM-GPG-KEY-<distro>. An existing key is kept
+unless --force. To sign with a key you already have, set signing.key (a
+private key file) or signing.gpg_key (a key in your gpg keyring) instead.`,
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "force", Usage: "replace an existing key"},
+				&cli.IntFlag{Name: "bits", Value: 4096, Usage: "RSA key size"},
+			},
+			Action: func(c *cli.Context) error {
+				e, err := setup(c)
+				if err != nil {
+					return err
+				}
+				path := e.defaultKeyPath()
+				if _, err := os.Stat(path); err == nil && !c.Bool("force") {
+					k, err := sign.Load(path, "")
+					if err != nil {
+						return err
+					}
+					fmt.Printf("%s: key %s exists (--force replaces it)\n", path, k.Fingerprint())
+					return nil
+				}
+				uid := fmt.Sprintf("%s <%s>", e.cfg.Distribution.PrettyName, packagerEmail(e.cfg.Distribution.Packager))
+				k, err := sign.Generate(uid, c.Int("bits"), time.Now())
+				if err != nil {
+					return err
+				}
+				if err := k.SavePrivate(path); err != nil {
+					return err
+				}
+				pub, err := k.PublicArmored()
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(filepath.Dir(path), e.keyName()), pub, 0o644); err != nil {
+					return err
+				}
+				fmt.Printf("%s: new key %s (%s)\n", path, k.Fingerprint(), uid)
+				return nil
+			},
+		}},
+	}
+}
+
+func (e *env) defaultKeyPath() string { return filepath.Join(e.state, "keys", "core.key") }
+
+// keyName is the public key's file name in repositories and packages.
+func (e *env) keyName() string { return "RPM-GPG-KEY-" + e.cfg.Distribution.Name }
+
+// signingKey loads the key the config names, or the one key init made.
+func (e *env) signingKey() (*sign.Key, error) {
+	s := e.cfg.Signing
+	pass := ""
+	if s.PassphraseFile != "" {
+		pass = e.cfg.Resolve(s.PassphraseFile)
+	}
+	switch {
+	case s.GPGKey != "":
+		return sign.FromGPG(s.GPGKey, pass)
+	case s.Key != "":
+		return sign.Load(e.cfg.Resolve(s.Key), pass)
+	}
+	k, err := sign.Load(e.defaultKeyPath(), pass)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no signing key: run quarry key init, or set signing.key in %s", e.cfg.File)
+	}
+	return k, err
+}
+
+func packagerEmail(packager string) string {
+	for i := len(packager) - 1; i >= 0; i-- {
+		if packager[i] == '<' {
+			if j := len(packager) - 1; packager[j] == '>' {
+				return packager[i+1 : j]
+			}
+		}
+	}
+	return "releng@localhost"
+}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/quarrylinux/quarry/core/build"
+	"github.com/quarrylinux/quarry/core/compose"
+	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/publish"
+	"github.com/quarrylinux/quarry/core/sign"
+	"github.com/quarrylinux/quarry/core/store"
+)
+
+func outFlag() cli.Flag {
+	return &cli.StringFlag{Name: "out", Value: "out", Usage: "the published tree `DIR`: DIR/current → DIR/composes/<id>"}
+}
+
+func publishCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "publish",
+		Usage: "compose, sign and publish what was last built, or roll back",
+		Description: `Takes the outputs of the last build of every job of the current plan (it
+builds nothing: run quarry build first), signs every RPM with the core key,
+lays out repos/<repo>/<arch> (noarch packages in every arch, -debuginfo in
+<repo>-debug, SRPMs in repos/source), writes and signs repodata, and makes
+the new compose current with one atomic rename. The last publish.keep
+composes stay on disk; --rollback makes the one before current again.`,
+		Flags: []cli.Flag{
+			outFlag(),
+			&cli.BoolFlag{Name: "rollback", Usage: "make the compose before the current one current again"},
+		},
+		Action: func(c *cli.Context) error {
+			e, err := setup(c)
+			if err != nil {
+				return err
+			}
+			pub := e.publisher(c)
+			if c.Bool("rollback") {
+				from, to, err := pub.Rollback()
+				if err != nil {
+					return fmt.Errorf("rollback: %w", err)
+				}
+				fmt.Printf("current: %s (was %s)\n", to, from)
+				return nil
+			}
+			key, err := e.signingKey()
+			if err != nil {
+				return err
+			}
+			pl, err := e.makePlan(c)
+			if err != nil {
+				return err
+			}
+			b := &build.Builder{Plan: pl.Plan, Envs: pl.Envs, EnvErrors: pl.EnvErrors, Cache: e.cache(), Exec: notBuilt{}}
+			res, err := b.Run(c.Context)
+			if err != nil {
+				return err
+			}
+			if err := res.Err(); err != nil || len(pl.Problems) > 0 {
+				return cli.Exit(fmt.Sprintf("quarry: not everything is built (run quarry build): %v", err), 1)
+			}
+			return e.composeAndPublish(c, pl.Plan, res, key)
+		},
+	}
+}
+
+// notBuilt is the executor of publish: it only takes cached outputs.
+type notBuilt struct{}
+
+func (notBuilt) Run(_ context.Context, j *build.Job, _ io.Writer) (*build.Record, error) {
+	return nil, errors.New("not built yet")
+}
+
+func (e *env) publisher(c *cli.Context) *publish.Publisher {
+	out, _ := filepath.Abs(c.String("out"))
+	return &publish.Publisher{Out: out, Keep: e.cfg.Publish.Keep}
+}
+
+// publishURL is where the .repo files point: the config's URL, or the
+// local published tree.
+func (e *env) publishURL(c *cli.Context) string {
+	if u := e.cfg.Publish.URL; u != "" {
+		return u
+	}
+	out, _ := filepath.Abs(c.String("out"))
+	return "file://" + filepath.Join(out, "current")
+}
+
+// releaseFiles are what the core adds to the release package's sources:
+// the .repo file of the core repositories and the public key.
+func (e *env) releaseFiles(c *cli.Context) (map[string]map[string][]byte, error) {
+	pkg := e.cfg.Release.Package
+	if pkg == "" {
+		return nil, nil
+	}
+	key, err := e.signingKey()
+	if err != nil {
+		return nil, fmt.Errorf("release package %s carries the public key: %w", pkg, err)
+	}
+	pub, err := key.PublicArmored()
+	if err != nil {
+		return nil, err
+	}
+	var defs []compose.RepoDef
+	for _, r := range e.cfg.Repositories {
+		defs = append(defs, compose.RepoDef{Name: r.Name, Optional: r.Optional})
+	}
+	d := e.cfg.Distribution
+	repo := compose.RepoFile(d.Name, d.PrettyName, e.publishURL(c), e.keyName(), defs)
+	return map[string]map[string][]byte{pkg: {d.Name + ".repo": repo, e.keyName(): pub}}, nil
+}
+
+// artifacts lists every RPM of a finished build, with its SRPMs. A noarch
+// subpackage of an arch build is taken from the first arch only: each arch
+// built its own copy.
+func artifacts(e *env, p *plan.Plan, res *build.Result) []compose.Artifact {
+	var out []compose.Artifact
+	seen := map[string]bool{}
+	add := func(a compose.Artifact) {
+		if a.Arch == "noarch" || a.Arch == "src" {
+			if seen[a.File] {
+				return
+			}
+			seen[a.File] = true
+		}
+		out = append(out, a)
+	}
+	for _, j := range p.Jobs {
+		rec := res.Records[j.ID]
+		if rec == nil {
+			continue
+		}
+		repo := e.cfg.RepositoryOf(j.Package)
+		add(compose.Artifact{File: rec.Job.SRPM.Name, SHA256: rec.Job.SRPM.SHA256, Name: j.Package, Arch: "src", Repo: repo, Job: j.ID})
+		for _, o := range rec.Outputs {
+			add(compose.Artifact{File: o.File, SHA256: o.SHA256, Name: o.Name, Arch: o.Arch, Repo: repo, Job: j.ID})
+		}
+	}
+	return out
+}
+
+// composeAndPublish signs and lays out a finished build in a draft and
+// makes it current; the current publication is untouched on any error.
+func (e *env) composeAndPublish(c *cli.Context, p *plan.Plan, res *build.Result, key *sign.Key) error {
+	pub := e.publisher(c)
+	draft, err := pub.Begin()
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", pub.Out, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			draft.Discard()
+		}
+	}()
+	start := time.Now()
+	comp := &compose.Composer{
+		Store: e.store, Cache: filepath.Join(e.state, "compose"), Key: key, KeyName: e.keyName(),
+		Arches: e.cfg.ArchNames(), Options: compose.Options{Compression: e.cfg.Publish.Compression}, Log: e.log,
+	}
+	arts := artifacts(e, p, res)
+	cres, err := comp.Compose(c.Context, draft.Dir(), arts)
+	if err != nil {
+		return fmt.Errorf("compose: %w", err)
+	}
+	if err := writeManifest(draft.Dir(), e, key, cres); err != nil {
+		return fmt.Errorf("compose manifest: %w", err)
+	}
+	if c.Context.Err() != nil {
+		return c.Context.Err()
+	}
+	id, err := draft.Commit(time.Now())
+	if err != nil {
+		return fmt.Errorf("publish %s: %w", pub.Out, err)
+	}
+	committed = true
+	e.log.Info("published", "compose", id, "took", time.Since(start))
+	if e.json {
+		return json.NewEncoder(os.Stdout).Encode(map[string]any{"event": "published", "compose": id, "out": pub.Out, "packages": len(cres.Artifacts), "signed": cres.Signed, "repos_rewritten": cres.Rewritten, "repos": len(cres.Repos)})
+	}
+	fmt.Printf("published compose %s: %d packages in %d repositories (%d newly signed, %d repodata rewritten) → %s\n",
+		id, len(cres.Artifacts), len(cres.Repos), cres.Signed, cres.Rewritten, filepath.Join(pub.Out, "current"))
+	return nil
+}
+
+// Manifest lists every artifact of a compose with its digests.
+type Manifest struct {
+	Distribution string               `json:"distribution"`
+	Version      string               `json:"version"`
+	Key          string               `json:"key_fingerprint"`
+	Artifacts    []*compose.Published `json:"artifacts"`
+	Repositories []string             `json:"repositories"`
+}
+
+func writeManifest(dir string, e *env, key *sign.Key, res *compose.Result) error {
+	m := Manifest{Distribution: e.cfg.Distribution.Name, Version: e.cfg.Distribution.Version, Key: key.Fingerprint(), Artifacts: res.Artifacts, Repositories: res.Repos}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return store.WriteFile(filepath.Join(dir, "manifest.json"), append(data, '\n'), 0o644)
+}

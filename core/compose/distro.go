@@ -1,0 +1,324 @@
+package compose
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/quarrylinux/quarry/core/sign"
+	"github.com/quarrylinux/quarry/core/store"
+)
+
+// Artifact is a built RPM on its way to the repositories.
+type Artifact struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"` // as built, unsigned
+	Name   string `json:"name"`
+	Arch   string `json:"arch"` // noarch, src or a build arch
+	Repo   string `json:"repo"` // the core repository of its source package
+	Job    string `json:"job"`  // the build job that made it
+}
+
+// Published is an artifact as the compose holds it.
+type Published struct {
+	Artifact
+	Signed string   `json:"signed_sha256"`
+	Paths  []string `json:"paths"` // relative to the compose root
+}
+
+// Composer signs artifacts and lays out and indexes the repositories.
+type Composer struct {
+	Store *store.Store
+	// Cache keeps per-repository metadata indexes and finished repodata
+	// by content, so an unchanged repository is linked, not rewritten.
+	Cache   string
+	Key     *sign.Key
+	KeyName string // RPM-GPG-KEY-<distro>
+	Arches  []string
+	Options Options
+	Log     hclog.Logger
+	// Workers bounds parallel signing (default GOMAXPROCS).
+	Workers int
+}
+
+// Result is what a compose produced.
+type Result struct {
+	Artifacts []*Published
+	Repos     []string // repository folders, relative to the root
+	Signed    int      // packages signed by this run (the rest came from the cache)
+	Rewritten int      // repositories whose repodata was written (the rest were linked)
+}
+
+// Dirs places an artifact: binary packages in their arch's repository,
+// noarch ones in every arch's, -debuginfo and -debugsource in <repo>-debug,
+// sources in repos/source.
+func Dirs(a Artifact, arches []string) []string {
+	repo := a.Repo
+	if strings.HasSuffix(a.Name, "-debuginfo") || strings.HasSuffix(a.Name, "-debugsource") {
+		repo += "-debug"
+	}
+	switch a.Arch {
+	case "src":
+		return []string{"repos/source"}
+	case "noarch":
+		var out []string
+		for _, arch := range arches {
+			out = append(out, path.Join("repos", repo, arch))
+		}
+		return out
+	}
+	return []string{path.Join("repos", repo, a.Arch)}
+}
+
+// Href is a package's location inside its repository.
+func Href(file string) string {
+	return "Packages/" + strings.ToLower(file[:1]) + "/" + file
+}
+
+// Compose writes every artifact, signed, into root (a publish draft), with
+// repodata, a signed repomd.xml and the public key in each repository.
+func (c *Composer) Compose(ctx context.Context, root string, arts []Artifact) (*Result, error) {
+	pub, err := c.Key.PublicArmored()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	signed, fresh, err := c.signAll(ctx, arts)
+	if err != nil {
+		return nil, err
+	}
+	res.Signed = len(fresh)
+	if len(fresh) > 0 {
+		// rpmkeys is the judge dnf's rpm will use: nothing it rejects is
+		// published.
+		bad, err := sign.RPMKeysCheck(pub, fresh)
+		if err != nil {
+			return nil, err
+		}
+		if len(bad) > 0 {
+			return nil, fmt.Errorf("signed packages do not verify with rpmkeys:\n%s", strings.Join(bad, "\n"))
+		}
+	}
+	byDir := map[string][]Input{}
+	for i, a := range arts {
+		p := &Published{Artifact: a, Signed: signed[i]}
+		for _, dir := range Dirs(a, c.Arches) {
+			href := Href(a.File)
+			byDir[dir] = append(byDir[dir], Input{Href: href, Path: c.Store.Path(signed[i]), PkgID: signed[i], MTime: -1})
+			p.Paths = append(p.Paths, path.Join(dir, href))
+		}
+		res.Artifacts = append(res.Artifacts, p)
+	}
+	dirs := make([]string, 0, len(byDir))
+	for d := range byDir {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	res.Repos = dirs
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(2)
+	for _, dir := range dirs {
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return gctx.Err()
+			}
+			rewritten, err := c.repo(root, dir, byDir[dir], pub)
+			if err != nil {
+				return fmt.Errorf("compose %s: %w", dir, err)
+			}
+			if rewritten {
+				mu.Lock()
+				res.Rewritten++
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(root, "keys"), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(root, "keys", c.KeyName), pub, 0o644); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// signAll returns the signed digest of every artifact, signing (and
+// checking) only those not signed by this key before.
+func (c *Composer) signAll(ctx context.Context, arts []Artifact) (signed, fresh []string, err error) {
+	alias := "signed-" + c.Key.Fingerprint()
+	signed = make([]string, len(arts))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	workers := c.Workers
+	if workers <= 0 {
+		workers = max(2, len(c.Arches))
+	}
+	g.SetLimit(workers)
+	for i, a := range arts {
+		if d, ok := c.Store.Alias(alias, a.SHA256); ok && c.Store.Has(d) {
+			signed[i] = d
+			continue
+		}
+		g.Go(func() error {
+			if gctx.Err() != nil {
+				return gctx.Err()
+			}
+			data, err := c.Store.Get(a.SHA256)
+			if err != nil {
+				return fmt.Errorf("%s (%s): %w", a.File, a.Job, err)
+			}
+			out, err := c.Key.RPM(a.File, data)
+			if err != nil {
+				return err
+			}
+			if err := sign.VerifyRPM(c.Key.Public(), a.File, out); err != nil {
+				return fmt.Errorf("%s does not verify after signing: %w", a.File, err)
+			}
+			d, err := c.Store.Put(out)
+			if err != nil {
+				return err
+			}
+			signed[i] = d
+			mu.Lock()
+			fresh = append(fresh, c.Store.Path(d))
+			mu.Unlock()
+			return c.Store.PutAlias(alias, a.SHA256, d)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	return signed, fresh, nil
+}
+
+// repo lays out one repository folder under root and reports whether its
+// repodata had to be written (rather than linked from the cache).
+func (c *Composer) repo(root, dir string, inputs []Input, pub []byte) (bool, error) {
+	idxPath := filepath.Join(c.Cache, "index", filepath.FromSlash(dir)+".index")
+	idx := LoadIndex(idxPath)
+	entries, _, err := idx.Update(inputs)
+	if err != nil {
+		return false, err
+	}
+	if err := idx.Save(idxPath); err != nil {
+		return false, err
+	}
+	out := filepath.Join(root, filepath.FromSlash(dir))
+	for _, e := range entries {
+		dst := filepath.Join(out, filepath.FromSlash(e.Href))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return false, err
+		}
+		if err := link(c.Store.Path(e.PkgID), dst); err != nil {
+			return false, err
+		}
+		t := time.Unix(e.FileTime, 0)
+		if err := os.Chtimes(dst, t, t); err != nil {
+			return false, err
+		}
+	}
+	key := c.repodataKey(entries)
+	cached := filepath.Join(c.Cache, "repodata", key[:2], key)
+	rewritten := false
+	if _, err := os.Stat(filepath.Join(cached, "repodata", "repomd.xml.asc")); err != nil {
+		if err := c.writeRepodata(cached, entries); err != nil {
+			return false, err
+		}
+		rewritten = true
+	}
+	md := filepath.Join(out, "repodata")
+	if err := os.MkdirAll(md, 0o755); err != nil {
+		return false, err
+	}
+	files, err := os.ReadDir(filepath.Join(cached, "repodata"))
+	if err != nil {
+		return false, err
+	}
+	for _, f := range files {
+		if err := link(filepath.Join(cached, "repodata", f.Name()), filepath.Join(md, f.Name())); err != nil {
+			return false, err
+		}
+	}
+	return rewritten, os.WriteFile(filepath.Join(out, c.KeyName), pub, 0o644)
+}
+
+func (c *Composer) repodataKey(entries []*Entry) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "quarry-repodata-v1\x00%s\x00%d\x00%x\x00%s\n", c.Options.Compression, c.Options.Revision, sha256.Sum256(c.Options.Comps), c.Key.Fingerprint())
+	for _, e := range entries {
+		fmt.Fprintf(h, "%s %s %d\n", e.Href, e.PkgID, e.FileTime)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// writeRepodata writes repodata and its signature into a cache folder,
+// aside first, so a cached folder is always complete.
+func (c *Composer) writeRepodata(cached string, entries []*Entry) error {
+	if err := os.MkdirAll(filepath.Dir(cached), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(cached), ".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	repomd, err := WriteRepodata(tmp, entries, c.Options)
+	if err != nil {
+		return err
+	}
+	md, err := ParseRepomd(repomd)
+	if err != nil {
+		return err
+	}
+	var rev int64
+	fmt.Sscan(md.Revision, &rev)
+	asc, err := c.Key.ArmoredDetached(repomd, time.Unix(rev, 0))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "repodata", "repomd.xml.asc"), asc, 0o644); err != nil {
+		return err
+	}
+	os.RemoveAll(cached)
+	return os.Rename(tmp, cached)
+}
+
+// link hard-links src to dst (the store and the published tree usually
+// share a file system), copying when it cannot.
+func link(src, dst string) error {
+	if err := os.Link(src, dst); err == nil || errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
