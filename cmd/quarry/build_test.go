@@ -89,6 +89,7 @@ func TestBuildExample(t *testing.T) {
 	d.only([]string{"libgreet", "greet-tools", "greet-motd", "cpu-probe", "legacy-io", "broken", "netcheck", "escape"},
 		[]string{"libgreet", "greet-tools", "greet-motd", "cpu-probe", "legacy-io", "broken", "netcheck", "escape"})
 	d.mustRun("import")
+	d.keyInit()
 
 	jobs, stderr, code := d.buildJSON(nil)
 	if code == 0 {
@@ -229,6 +230,7 @@ func TestKilledBuildResumes(t *testing.T) {
 	d.only([]string{"libgreet", "greet-tools", "banner"}, []string{"libgreet", "greet-tools"})
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64, aarch64]")
 	d.mustRun("import")
+	d.keyInit()
 
 	cmd := d.command("--json", "build", "--jobs", "1")
 	stdout, _ := cmd.StdoutPipe()

@@ -87,7 +87,15 @@ func (d *distro) editConfig(old, new string) {
 }
 
 func (d *distro) command(args ...string) *exec.Cmd {
-	return exec.Command(quarryBin, append([]string{"--config", d.config(), "--state", d.state}, args...)...)
+	cmd := exec.Command(quarryBin, append([]string{"--config", d.config(), "--state", d.state}, args...)...)
+	cmd.Dir = d.dir // so the default --out is the test's
+	return cmd
+}
+
+// keyInit makes the core signing key (2048 bits: quicker, same code).
+func (d *distro) keyInit() {
+	d.t.Helper()
+	d.mustRun("key", "init", "--bits", "2048")
 }
 
 // run runs quarry and returns stdout, stderr and the exit code.

@@ -60,6 +60,7 @@ Start with:  quarry import               (import and debrand every package)
 			buildCommand(),
 			publishCommand(),
 			keyCommand(),
+			verifyCommand(),
 			repoCommand(),
 		},
 		HideHelpCommand: true,

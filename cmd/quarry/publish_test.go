@@ -1,0 +1,220 @@
+package main_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/quarrylinux/quarry/core/sign"
+)
+
+type manifest struct {
+	Key       string `json:"key_fingerprint"`
+	Artifacts []struct {
+		File   string   `json:"file"`
+		Name   string   `json:"name"`
+		Arch   string   `json:"arch"`
+		Signed string   `json:"signed_sha256"`
+		Paths  []string `json:"paths"`
+	} `json:"artifacts"`
+}
+
+func (d *distro) out() string { return filepath.Join(d.dir, "out") }
+
+func (d *distro) currentID() string {
+	d.t.Helper()
+	target, err := os.Readlink(filepath.Join(d.out(), "current"))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return filepath.Base(target)
+}
+
+// dnfRoot installs pkgs with the real dnf into a fresh installroot from
+// the published x86_64 repositories, checking package and repomd
+// signatures, and returns what is installed or dnf's error output.
+func (d *distro) dnfInstall(pkgs ...string) (string, error) {
+	d.t.Helper()
+	dir := d.t.TempDir()
+	cur := filepath.Join(d.out(), "current")
+	var repos strings.Builder
+	for _, r := range []string{"BaseOS", "AppStream", "CRB"} {
+		repos.WriteString("[t-" + r + "]\nname=" + r + "\nbaseurl=file://" + filepath.Join(cur, "repos", r, "x86_64") +
+			"\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=file://" + filepath.Join(cur, "keys", "RPM-GPG-KEY-pebble") + "\nenabled=1\n\n")
+	}
+	os.MkdirAll(filepath.Join(dir, "repos.d"), 0o755)
+	os.WriteFile(filepath.Join(dir, "repos.d", "t.repo"), []byte(repos.String()), 0o644)
+	os.WriteFile(filepath.Join(dir, "dnf.conf"), []byte("[main]\ncachedir="+filepath.Join(dir, "cache")+"\n"), 0o644)
+	root := filepath.Join(dir, "root")
+	args := append([]string{"-y", "--config", filepath.Join(dir, "dnf.conf"), "--installroot", root, "--releasever", "9",
+		"--setopt=reposdir=" + filepath.Join(dir, "repos.d"), "install"}, pkgs...)
+	if out, err := exec.Command("dnf", args...).CombinedOutput(); err != nil {
+		return string(out), err
+	}
+	out, err := exec.Command("rpm", "--root", root, "-qa", "--qf", "%{NAME}-%{VERSION}-%{RELEASE}\n").Output()
+	lines := strings.Fields(string(out))
+	sort.Strings(lines)
+	return strings.Join(lines, " "), err
+}
+
+// TestPublishExample builds the example for two arches and publishes it,
+// then checks it the way users will: real dnf with gpgcheck and
+// repo_gpgcheck, real rpmkeys; then a one-package update, a rollback and
+// bad input that must leave the publication alone.
+func TestPublishExample(t *testing.T) {
+	d := newDistro(t)
+	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64, aarch64]")
+	d.keyInit()
+	d.mustRun("build")
+
+	first := d.currentID()
+	cur := filepath.Join(d.out(), "current")
+	var m manifest
+	data, err := os.ReadFile(filepath.Join(cur, "manifest.json"))
+	if err != nil || json.Unmarshal(data, &m) != nil {
+		t.Fatalf("manifest: %v", err)
+	}
+	var files []string
+	for _, a := range m.Artifacts {
+		switch {
+		case a.Arch == "noarch" && len(a.Paths) != 2:
+			t.Errorf("noarch %s is in %v, want both arch repositories", a.File, a.Paths)
+		case a.Arch == "src" && (len(a.Paths) != 1 || !strings.HasPrefix(a.Paths[0], "repos/source/")):
+			t.Errorf("source %s is in %v", a.File, a.Paths)
+		}
+		for _, p := range a.Paths {
+			files = append(files, filepath.Join(cur, p))
+		}
+	}
+	if len(m.Artifacts) < 40 {
+		t.Fatalf("the manifest lists %d artifacts", len(m.Artifacts))
+	}
+	pub, _ := os.ReadFile(filepath.Join(cur, "keys", "RPM-GPG-KEY-pebble"))
+	bad, err := sign.RPMKeysCheck(pub, files)
+	if err != nil || len(bad) > 0 {
+		t.Fatalf("rpmkeys --checksig: %v\n%s", err, strings.Join(bad, "\n"))
+	}
+
+	// The release package carries the .repo file pointing here, and the key.
+	rel := filepath.Join(cur, "repos", "BaseOS", "x86_64", "Packages", "p", "pebble-release-9.4-1.pbl9.noarch.rpm")
+	out, err := exec.Command("sh", "-c", "rpm2cpio '"+rel+"' | cpio -i --quiet --to-stdout ./etc/yum.repos.d/pebble.repo").Output()
+	if err != nil || !strings.Contains(string(out), "baseurl=file://"+cur+"/repos/BaseOS/$basearch/") || !strings.Contains(string(out), "[pebble-crb]") {
+		t.Errorf("pebble.repo in pebble-release: %v\n%s", err, out)
+	}
+
+	// dnf resolves across BaseOS, AppStream and CRB, weak dependencies
+	// included, with every signature checked.
+	installed, err := d.dnfInstall("pebble-release", "testsuite-data")
+	if err != nil {
+		t.Fatalf("dnf install: %v\n%s", err, installed)
+	}
+	for _, want := range []string{"pebble-release-9.4", "pebble-logos-90.0", "testsuite-data-1.0", "fortune-mini-0.5-1", "tzinfo-mini", "docs-bundle"} {
+		if !strings.Contains(installed, want) {
+			t.Errorf("installed %s; want %s", installed, want)
+		}
+	}
+
+	// One changed package: a new compose in which only the repositories
+	// holding it were rewritten, installable at once.
+	d.bump("fortune-mini")
+	stdout := d.mustRun("build")
+	if !strings.Contains(stdout, "(2 newly signed, 3 repodata rewritten)") {
+		t.Errorf("after one noarch update: %s", lastLine(stdout))
+	}
+	second := d.currentID()
+	if second == first {
+		t.Fatal("no new compose")
+	}
+	if installed, err := d.dnfInstall("fortune-mini"); err != nil || !strings.Contains(installed, "fortune-mini-0.5-2") {
+		t.Errorf("after the update dnf installs %s (%v)", installed, err)
+	}
+
+	// Rollback goes back one compose.
+	d.mustRun("publish", "--rollback")
+	if id := d.currentID(); id != first {
+		t.Errorf("after rollback current is %s, want %s", id, first)
+	}
+	if installed, err := d.dnfInstall("fortune-mini"); err != nil || !strings.Contains(installed, "fortune-mini-0.5-1") {
+		t.Errorf("after the rollback dnf installs %s (%v)", installed, err)
+	}
+
+	// A repomd.xml.asc that does not match stops dnf (repo_gpgcheck works).
+	asc := filepath.Join(cur, "repos", "BaseOS", "x86_64", "repodata", "repomd.xml.asc")
+	good, _ := os.ReadFile(asc)
+	other, _ := os.ReadFile(filepath.Join(cur, "repos", "AppStream", "x86_64", "repodata", "repomd.xml.asc"))
+	os.Remove(asc) // a hard link into the cache: replace, never write through
+	os.WriteFile(asc, other, 0o644)
+	if _, err := d.dnfInstall("pebble-release"); err == nil {
+		t.Error("dnf accepted a repository whose repomd.xml.asc does not match")
+	}
+	os.Remove(asc)
+	os.WriteFile(asc, good, 0o644)
+
+	// Bad input leaves the current publication alone: a wrong signing key,
+	// a corrupt RPM among the outputs, and a draft left by a killed run.
+	draft := filepath.Join(d.out(), "composes", ".draft-killed")
+	os.MkdirAll(filepath.Join(draft, "repos"), 0o755)
+	d.mustRun("publish") // current is the newest again
+	if _, err := os.Stat(draft); err == nil {
+		t.Error("a draft left by a killed run survived the next publish")
+	}
+	before := d.currentID()
+	junk := filepath.Join(d.dir, "junk.key")
+	os.WriteFile(junk, []byte("not a key"), 0o600)
+	raw, _ := os.ReadFile(d.config())
+	d.writeConfig(string(raw) + "\nsigning:\n  key: junk.key\n")
+	_, stderr, code := d.run("publish")
+	if code == 0 || !strings.Contains(stderr, junk) {
+		t.Errorf("publish with a junk key: exit %d\n%s", code, stderr)
+	}
+	d.writeConfig(string(raw))
+
+	nvr := d.bump("wordfreq")
+	d.mustRun("build", "--no-publish")
+	var corrupt string
+	recs, _ := filepath.Glob(filepath.Join(d.state, "build", "latest", "wordfreq@x86_64.json"))
+	if len(recs) == 1 {
+		var rec struct {
+			Outputs []struct{ File, SHA256 string }
+		}
+		data, _ := os.ReadFile(recs[0])
+		json.Unmarshal(data, &rec)
+		blob := filepath.Join(d.state, "store", "blobs", "sha256", rec.Outputs[0].SHA256[:2], rec.Outputs[0].SHA256)
+		os.Chmod(blob, 0o644)
+		b, _ := os.ReadFile(blob)
+		os.WriteFile(blob, b[:len(b)/2], 0o644)
+		corrupt = rec.Outputs[0].File
+	}
+	_, stderr, code = d.run("publish")
+	if code == 0 || corrupt == "" || !strings.Contains(stderr, corrupt) {
+		t.Errorf("publish of a corrupt %s (%s): exit %d\n%s", corrupt, nvr, code, stderr)
+	}
+	if id := d.currentID(); id != before {
+		t.Errorf("a failed publish moved current from %s to %s", before, id)
+	}
+	if installed, err := d.dnfInstall("fortune-mini"); err != nil || !strings.Contains(installed, "fortune-mini-0.5-2") {
+		t.Errorf("after failed publishes dnf installs %s (%v)", installed, err)
+	}
+	if problems := verify(t, d); len(problems) > 0 {
+		t.Errorf("the current publication does not verify: %v", problems)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// verify runs quarry verify on the current publication.
+func verify(t *testing.T, d *distro) []string {
+	t.Helper()
+	stdout, _, code := d.run("verify", filepath.Join(d.out(), "current"))
+	if code != 0 {
+		return strings.Split(strings.TrimSpace(stdout), "\n")
+	}
+	return nil
+}

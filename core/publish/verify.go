@@ -1,0 +1,124 @@
+package publish
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+
+	"github.com/quarrylinux/quarry/core/compose"
+	"github.com/quarrylinux/quarry/core/sign"
+)
+
+// Verify checks everything a user can check of a published compose
+// offline, against the keys it ships in keys/: every repository's repodata
+// checksums and repomd.xml.asc, every RPM's digests and signature, and the
+// manifest's digests. It returns one line per problem, naming the file.
+func Verify(dir string) []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real // out/current is a symlink; walk what it points at
+	}
+	keyFiles, _ := filepath.Glob(filepath.Join(dir, "keys", "*"))
+	var ring openpgp.EntityList
+	for _, f := range keyFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			add("%s: %v", f, err)
+			continue
+		}
+		keys, err := sign.Keyring(data)
+		if err != nil {
+			add("%s: not a public key: %v", f, err)
+			continue
+		}
+		ring = append(ring, keys...)
+	}
+	if len(ring) == 0 {
+		add("%s: no public key under keys/: nothing can be verified", dir)
+		return problems
+	}
+	var repos []string
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() == "repodata" {
+			repos = append(repos, filepath.Dir(path))
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	sort.Strings(repos)
+	if len(repos) == 0 {
+		add("%s: no repositories", dir)
+	}
+	for _, repo := range repos {
+		problems = append(problems, compose.CheckRepodata(repo)...)
+		md := filepath.Join(repo, "repodata", "repomd.xml")
+		data, err := os.ReadFile(md)
+		if err != nil {
+			continue
+		}
+		asc, err := os.ReadFile(md + ".asc")
+		if err != nil {
+			add("%s: not signed: %v", md, err)
+		} else if err := sign.CheckDetached(ring, data, asc); err != nil {
+			add("%s.asc: does not verify: %v", md, err)
+		}
+	}
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".rpm") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			add("%s: %v", path, err)
+			return nil
+		}
+		if err := sign.VerifyRPM(ring, path, data); err != nil {
+			add("%v", err)
+		}
+		return nil
+	})
+	problems = append(problems, verifyManifest(dir)...)
+	return problems
+}
+
+func verifyManifest(dir string) []string {
+	path := filepath.Join(dir, "manifest.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return []string{fmt.Sprintf("%s: %v", path, err)}
+	}
+	var m struct {
+		Artifacts []struct {
+			File   string   `json:"file"`
+			Signed string   `json:"signed_sha256"`
+			Paths  []string `json:"paths"`
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return []string{fmt.Sprintf("%s: %v", path, err)}
+	}
+	var problems []string
+	for _, a := range m.Artifacts {
+		for _, p := range a.Paths {
+			full := filepath.Join(dir, filepath.FromSlash(p))
+			data, err := os.ReadFile(full)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s: listed in manifest.json: %v", full, err))
+				continue
+			}
+			sum := sha256.Sum256(data)
+			if hex.EncodeToString(sum[:]) != a.Signed {
+				problems = append(problems, fmt.Sprintf("%s: sha256 differs from manifest.json", full))
+			}
+		}
+	}
+	return problems
+}
