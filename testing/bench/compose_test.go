@@ -1,0 +1,233 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quarrylinux/quarry/core/compose"
+	"github.com/quarrylinux/quarry/core/publish"
+	"github.com/quarrylinux/quarry/core/sign"
+	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/testing/fixtures"
+)
+
+const repoSize = 10000
+
+var (
+	quarryOnce sync.Once
+	quarryBin  string
+	quarryErr  error
+)
+
+// quarry builds the CLI once: the repo benchmarks run it as a process, as
+// they run createrepo_c, so both pay for start-up and report their own
+// peak memory.
+func quarry(b *testing.B) string {
+	b.Helper()
+	quarryOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "quarry-bench-bin-")
+		if err != nil {
+			quarryErr = err
+			return
+		}
+		quarryBin = filepath.Join(dir, "quarry")
+		out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", quarryBin, "../../cmd/quarry").CombinedOutput()
+		if err != nil {
+			quarryErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if quarryErr != nil {
+		b.Fatal(quarryErr)
+	}
+	return quarryBin
+}
+
+// synthRepo writes n synthetic RPMs into a fresh folder.
+func synthRepo(b *testing.B, n int) string {
+	b.Helper()
+	dir := b.TempDir()
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("synth%05d", i)
+		if err := os.WriteFile(filepath.Join(dir, name+"-1.0-1.x86_64.rpm"), fixtures.SyntheticRPM(name, "1.0", "1", 1700000000), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// timed runs a command and returns its wall time and peak RSS in MiB.
+func timed(b *testing.B, name string, args ...string) (time.Duration, float64) {
+	b.Helper()
+	cmd := exec.Command(name, args...)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	d := time.Since(start)
+	if err != nil {
+		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return d, float64(ru.Maxrss) / 1024
+}
+
+// BenchmarkRepoIndex10k: a full index of 10,000 small RPMs next to
+// createrepo_c --workers 2 (without its sqlite databases, which Quarry does
+// not write either) on the same folder, then adding one package with
+// --update on both.
+func BenchmarkRepoIndex10k(b *testing.B) {
+	q := quarry(b)
+	ours, theirs := synthRepo(b, repoSize), b.TempDir()
+	entries, _ := os.ReadDir(ours)
+	for _, e := range entries {
+		os.Link(filepath.Join(ours, e.Name()), filepath.Join(theirs, e.Name()))
+	}
+	cache := b.TempDir()
+	var full, crFull, add, crAdd time.Duration
+	var rss, crRSS float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		os.RemoveAll(filepath.Join(ours, "repodata"))
+		os.RemoveAll(filepath.Join(theirs, "repodata"))
+		d, m := timed(b, q, "repo", "index", "--update", "--cache-dir", filepath.Join(cache, fmt.Sprint(i)), ours)
+		full += d
+		rss = max(rss, m)
+		d, m = timed(b, "createrepo_c", "--workers", "2", "--no-database", "-q", theirs)
+		crFull += d
+		crRSS = max(crRSS, m)
+
+		name := fmt.Sprintf("added%05d", i)
+		data := fixtures.SyntheticRPM(name, "1.0", "1", 1700000001)
+		os.WriteFile(filepath.Join(ours, name+"-1.0-1.x86_64.rpm"), data, 0o644)
+		os.WriteFile(filepath.Join(theirs, name+"-1.0-1.x86_64.rpm"), data, 0o644)
+		d, _ = timed(b, q, "repo", "index", "--update", "--cache-dir", filepath.Join(cache, fmt.Sprint(i)), ours)
+		add += d
+		d, _ = timed(b, "createrepo_c", "--update", "--workers", "2", "--no-database", "-q", theirs)
+		crAdd += d
+	}
+	b.StopTimer()
+	n := float64(b.N)
+	b.ReportMetric(full.Seconds()/n, "s-full-10k")
+	b.ReportMetric(crFull.Seconds()/n, "s-createrepo_c-full")
+	b.ReportMetric(full.Seconds()/crFull.Seconds(), "x-createrepo_c(goal<1)")
+	b.ReportMetric(rss, "MiB-peak")
+	b.ReportMetric(crRSS, "MiB-peak-createrepo_c")
+	b.ReportMetric(add.Seconds()/n, "s-add-one(goal<0.5)")
+	b.ReportMetric(crAdd.Seconds()/n, "s-createrepo_c-update")
+}
+
+var (
+	benchKeyOnce sync.Once
+	benchKey     *sign.Key
+)
+
+func rsaKey(b *testing.B) *sign.Key {
+	benchKeyOnce.Do(func() {
+		var err error
+		if benchKey, err = sign.Generate("Bench <bench@quarry.example>", 4096, time.Unix(1690000000, 0)); err != nil {
+			b.Fatal(err)
+		}
+	})
+	return benchKey
+}
+
+// BenchmarkSign: RSA-4096 header signatures per second, each verified,
+// on every core, as the composer signs.
+func BenchmarkSign(b *testing.B) {
+	k := rsaKey(b)
+	const n = 400
+	rpms := make([][]byte, n)
+	for i := range rpms {
+		rpms[i] = fixtures.SyntheticRPM(fmt.Sprintf("sig%04d", i), "1.0", "1", 1700000000)
+	}
+	b.ResetTimer()
+	var total time.Duration
+	for it := 0; it < b.N; it++ {
+		start := time.Now()
+		var wg sync.WaitGroup
+		work := make(chan int)
+		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range work {
+					out, err := k.RPM("bench.rpm", rpms[i])
+					if err == nil {
+						err = sign.VerifyRPM(k.Public(), "bench.rpm", out)
+					}
+					if err != nil {
+						b.Error(err)
+					}
+				}
+			}()
+		}
+		for i := range rpms {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(n*b.N)/total.Seconds(), "signatures/s(goal>=100)")
+}
+
+// BenchmarkPublishOneChange: the time from a finished build to packages dnf
+// can install, for one changed package in a 2,000-package, two-arch
+// distribution: sign it, re-index the repositories that hold it, link the
+// rest, sign repomd.xml and switch out/current.
+func BenchmarkPublishOneChange(b *testing.B) {
+	k := rsaKey(b)
+	st, err := store.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var arts []compose.Artifact
+	for i := 0; i < 2000; i++ {
+		name := fmt.Sprintf("pkg%04d", i)
+		d, err := st.Put(fixtures.SyntheticRPM(name, "1.0", "1", 1700000000))
+		if err != nil {
+			b.Fatal(err)
+		}
+		repo := "BaseOS"
+		if i%2 == 1 {
+			repo = "AppStream"
+		}
+		arts = append(arts, compose.Artifact{File: name + "-1.0-1.x86_64.rpm", SHA256: d, Name: name, Arch: "x86_64", Repo: repo, Job: name + "/x86_64"})
+	}
+	c := &compose.Composer{Store: st, Cache: b.TempDir(), Key: k, KeyName: "RPM-GPG-KEY-bench", Arches: []string{"x86_64", "aarch64"}}
+	pub := &publish.Publisher{Out: b.TempDir(), Keep: 3}
+	once := func() time.Duration {
+		start := time.Now()
+		draft, err := pub.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Compose(context.Background(), draft.Dir(), arts); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := draft.Commit(time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	cold := once()
+	b.ResetTimer()
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		name := "pkg0000"
+		d, err := st.Put(fixtures.SyntheticRPM(name, "1.0", fmt.Sprint(i+2), 1700000000+uint32(i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		arts[0] = compose.Artifact{File: fmt.Sprintf("%s-1.0-%d.x86_64.rpm", name, i+2), SHA256: d, Name: name, Arch: "x86_64", Repo: "BaseOS", Job: name + "/x86_64"}
+		total += once()
+	}
+	b.ReportMetric(cold.Seconds(), "s-first-compose-2000")
+	b.ReportMetric(total.Seconds()/float64(b.N), "s-one-change-to-installable(goal<2)")
+}
