@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/quarrylinux/quarry/core/lock"
 	"github.com/quarrylinux/quarry/core/source"
 )
 
@@ -71,13 +72,7 @@ func runImport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	changed := 0
-	for _, r := range results {
-		lk.Packages[r.Name] = r.Entry
-		if r.Changed {
-			changed++
-		}
-	}
+	changed := pin(lk, results)
 	wrote, err := lk.Save(e.lockPath())
 	if err != nil {
 		return fmt.Errorf("write %s: %w", e.lockPath(), err)
@@ -116,6 +111,16 @@ func importAll(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	changed := pin(lk, results)
+	if _, err := lk.Save(e.lockPath()); err != nil {
+		return fmt.Errorf("write %s: %w", e.lockPath(), err)
+	}
+	e.log.Info("imported", "packages", len(results), "changed", changed)
+	return nil
+}
+
+// pin records imported packages in the lock and counts the changed ones.
+func pin(lk *lock.Lock, results []source.Result) int {
 	changed := 0
 	for _, r := range results {
 		lk.Packages[r.Name] = r.Entry
@@ -123,9 +128,5 @@ func importAll(c *cli.Context, e *env) error {
 			changed++
 		}
 	}
-	if _, err := lk.Save(e.lockPath()); err != nil {
-		return fmt.Errorf("write %s: %w", e.lockPath(), err)
-	}
-	e.log.Info("imported", "packages", len(results), "changed", changed)
-	return nil
+	return changed
 }
