@@ -11,6 +11,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/quarrylinux/quarry/core/store"
 )
 
 // Repomd is a parsed repomd.xml.
@@ -66,7 +68,7 @@ func CheckRepodata(dir string) []string {
 			problems = append(problems, fmt.Sprintf("%s record: %v", r.Type, err))
 			continue
 		}
-		if r.Checksum.Type != "sha256" || sha256Hex(f) != r.Checksum.Value || int64(len(f)) != r.Size {
+		if r.Checksum.Type != "sha256" || store.Digest(f) != r.Checksum.Value || int64(len(f)) != r.Size {
 			problems = append(problems, fmt.Sprintf("%s: does not match the checksum or size in repomd.xml", path))
 			continue
 		}
@@ -78,7 +80,7 @@ func CheckRepodata(dir string) []string {
 			problems = append(problems, fmt.Sprintf("%s: %v", path, err))
 			continue
 		}
-		if sha256Hex(open) != r.OpenChecksum.Value || int64(len(open)) != r.OpenSize {
+		if store.Digest(open) != r.OpenChecksum.Value || int64(len(open)) != r.OpenSize {
 			problems = append(problems, fmt.Sprintf("%s: decompressed content does not match its open checksum or size", path))
 		}
 	}

@@ -6,8 +6,6 @@
 package compose
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"strconv"
@@ -16,6 +14,8 @@ import (
 	"github.com/cavaliergopher/rpm"
 
 	"github.com/quarrylinux/quarry/core/rpmfile"
+
+	"github.com/quarrylinux/quarry/core/store"
 )
 
 // RPM header tags read for the metadata (rpmtag.h).
@@ -145,11 +145,10 @@ func Read(name string, data []byte, href string, mtime int64) (*Package, error) 
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
 	h, sig := &f.Header, &f.Signature
 	start, end := f.HeaderRange()
 	p := &Package{
-		PkgID:       hex.EncodeToString(sum[:]),
+		PkgID:       store.Digest(data),
 		Name:        str(h, tagName),
 		Arch:        str(h, tagArch),
 		Epoch:       strconv.FormatInt(num(h, tagEpoch), 10),

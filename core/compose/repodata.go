@@ -2,8 +2,6 @@ package compose
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +12,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/quarrylinux/quarry/core/store"
 )
 
 // Compression of the metadata files.
@@ -144,11 +144,6 @@ func fragment(kind string, e *Entry) string {
 	return e.Other
 }
 
-func sha256Hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 // writeCompressed writes <checksum>-<base>.<ext>, named by the compressed
 // file's checksum as createrepo_c's unique file names are.
 func writeCompressed(dir, typ, base string, doc []byte, opts Options) (Record, error) {
@@ -177,19 +172,19 @@ func writeCompressed(dir, typ, base string, doc []byte, opts Options) (Record, e
 	if err := w.Close(); err != nil {
 		return Record{}, err
 	}
-	sum := sha256Hex(buf.Bytes())
+	sum := store.Digest(buf.Bytes())
 	name := sum + "-" + base + "." + opts.Compression
 	if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
 		return Record{}, err
 	}
 	return Record{
-		Type: typ, Href: "repodata/" + name, Checksum: sum, OpenChecksum: sha256Hex(doc),
+		Type: typ, Href: "repodata/" + name, Checksum: sum, OpenChecksum: store.Digest(doc),
 		Size: int64(buf.Len()), OpenSize: int64(len(doc)), Timestamp: opts.Revision,
 	}, nil
 }
 
 func writePlain(dir, typ, base string, data []byte, stamp int64) (Record, error) {
-	sum := sha256Hex(data)
+	sum := store.Digest(data)
 	name := sum + "-" + base
 	if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 		return Record{}, err

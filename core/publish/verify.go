@@ -1,8 +1,6 @@
 package publish
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/quarrylinux/quarry/core/compose"
 	"github.com/quarrylinux/quarry/core/sign"
+	"github.com/quarrylinux/quarry/core/store"
 )
 
 // Verify checks everything a user can check of a published compose
@@ -114,8 +113,7 @@ func verifyManifest(dir string) []string {
 				problems = append(problems, fmt.Sprintf("%s: listed in manifest.json: %v", full, err))
 				continue
 			}
-			sum := sha256.Sum256(data)
-			if hex.EncodeToString(sum[:]) != a.Signed {
+			if store.Digest(data) != a.Signed {
 				problems = append(problems, fmt.Sprintf("%s: sha256 differs from manifest.json", full))
 			}
 		}
