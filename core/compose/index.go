@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+
+	"github.com/quarrylinux/quarry/core/store"
 )
 
 // Entry is one package's repodata, ready to be concatenated: what the cache
@@ -71,9 +73,9 @@ func LoadIndex(path string) *Index {
 	return idx
 }
 
-// Save writes the index aside and renames it into place. It is a cache, so
-// it is not synced to disk: after a crash a torn index reads as empty and
-// the packages are read again. The format is length-prefixed fields: a
+// Save writes the index aside and renames it into place, unsynced: after
+// a crash a torn index reads as empty and the packages are read again. The
+// format is length-prefixed fields: a
 // 10,000-package index saves and loads in tens of milliseconds.
 func (idx *Index) Save(path string) error {
 	size := len(indexMagic) + 16
@@ -94,22 +96,7 @@ func (idx *Index) Save(path string) error {
 			}
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".index-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return store.WriteCache(path, b)
 }
 
 type reader struct {

@@ -63,7 +63,7 @@ func (s *Store) Put(data []byte) (string, error) {
 	}
 	// Written aside in <root>/tmp, so that the blob folders only ever
 	// hold complete blobs under their names.
-	if err := writeVia(filepath.Join(s.root, "tmp"), s.Path(d), data, 0o444); err != nil {
+	if err := writeVia(filepath.Join(s.root, "tmp"), s.Path(d), data, 0o444, true); err != nil {
 		return d, fmt.Errorf("store %s: %w", d, err)
 	}
 	return d, nil
@@ -107,12 +107,19 @@ func (s *Store) PutAlias(typ, value, digest string) error {
 // to a temporary file beside it, synced, then renamed into place, so that
 // a reader (or a run after a kill -9) sees the old file or the new one.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
-	return writeVia(filepath.Dir(path), path, data, perm)
+	return writeVia(filepath.Dir(path), path, data, perm, true)
+}
+
+// WriteCache is WriteFile without the sync, for caches: after a crash the
+// file is old, new or torn, never half-renamed, and a torn cache is only
+// recomputed.
+func WriteCache(path string, data []byte) error {
+	return writeVia(filepath.Dir(path), path, data, 0o644, false)
 }
 
 // writeVia writes data to path through a temporary file in tmpDir, which
 // must be on the same file system.
-func writeVia(tmpDir, path string, data []byte, perm os.FileMode) error {
+func writeVia(tmpDir, path string, data []byte, perm os.FileMode, sync bool) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -125,9 +132,11 @@ func writeVia(tmpDir, path string, data []byte, perm os.FileMode) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if sync {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
