@@ -2,7 +2,6 @@ package sign
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -21,7 +20,6 @@ const (
 	sigTagDSA           = 267 // header-only signature, DSA and EC keys
 	sigTagRSA           = 268 // header-only signature, RSA keys
 	sigTagReservedSpace = 1008
-	tagBuildTime        = 1006
 )
 
 // UnsignedError is an RPM that carries no header signature.
@@ -41,12 +39,9 @@ func (k *Key) RPM(name string, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	header, err := mainHeader(rest)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
+	start, end := f.HeaderRange()
 	at := time.Unix(f.BuildTime().Unix(), 0)
-	s, err := k.Detached(header, at)
+	s, err := k.Detached(data[start:end], at)
 	if err != nil {
 		return nil, fmt.Errorf("sign %s: %w", name, err)
 	}
@@ -56,33 +51,18 @@ func (k *Key) RPM(name string, data []byte) ([]byte, error) {
 	return rpmfile.Assemble(lead, sig, rest), nil
 }
 
-func mainHeader(rest []byte) ([]byte, error) {
-	if len(rest) < 16 {
-		return nil, errors.New("truncated before the main header")
-	}
-	il := int(binary.BigEndian.Uint32(rest[8:12]))
-	dl := int(binary.BigEndian.Uint32(rest[12:16]))
-	n := 16 + il*16 + dl
-	if n > len(rest) {
-		return nil, errors.New("truncated inside the main header")
-	}
-	return rest[:n], nil
-}
-
 // VerifyRPM checks what rpmkeys --checksig checks: the header and payload
 // digests, and the header signature against keyring.
 func VerifyRPM(keyring openpgp.KeyRing, name string, data []byte) error {
-	if _, err := rpmfile.Read(name, data); err != nil {
+	f, err := rpmfile.Read(name, data)
+	if err != nil {
 		return err
 	}
-	_, sig, rest, err := rpmfile.Parts(data)
+	_, sig, _, err := rpmfile.Parts(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	header, err := mainHeader(rest)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
+	start, end := f.HeaderRange()
 	e := sig.Get(sigTagRSA)
 	if e == nil {
 		e = sig.Get(sigTagDSA)
@@ -90,7 +70,7 @@ func VerifyRPM(keyring openpgp.KeyRing, name string, data []byte) error {
 	if e == nil {
 		return fmt.Errorf("%s: %w", name, UnsignedError)
 	}
-	if _, err := openpgp.CheckDetachedSignature(keyring, bytes.NewReader(header), bytes.NewReader(e.Data), nil); err != nil {
+	if _, err := openpgp.CheckDetachedSignature(keyring, bytes.NewReader(data[start:end]), bytes.NewReader(e.Data), nil); err != nil {
 		return fmt.Errorf("%s: header signature: %v", name, err)
 	}
 	return nil
