@@ -69,8 +69,19 @@ func (e *env) defaultKeyPath() string { return filepath.Join(e.state, "keys", "c
 // keyName is the public key's file name in repositories and packages.
 func (e *env) keyName() string { return "RPM-GPG-KEY-" + e.cfg.Distribution.Name }
 
-// signingKey loads the key the config names, or the one key init made.
+// signingKey loads the key the config names, or the one key init made,
+// once per command: planning (for the release package) and signing share
+// it, and a gpg key is exported once.
 func (e *env) signingKey() (*sign.Key, error) {
+	if e.key != nil {
+		return e.key, nil
+	}
+	k, err := e.loadSigningKey()
+	e.key = k
+	return k, err
+}
+
+func (e *env) loadSigningKey() (*sign.Key, error) {
 	s := e.cfg.Signing
 	pass := ""
 	if s.PassphraseFile != "" {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/sign"
 	"github.com/quarrylinux/quarry/core/store"
 )
 
@@ -74,6 +75,8 @@ type env struct {
 	state string
 	log   hclog.Logger
 	json  bool
+
+	key *sign.Key // the signing key, once loaded
 }
 
 func (e *env) lockPath() string { return filepath.Join(e.state, "quarry.lock") }
