@@ -17,7 +17,6 @@ import (
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/publish"
 	"github.com/quarrylinux/quarry/core/sign"
-	"github.com/quarrylinux/quarry/core/store"
 )
 
 func outFlag() cli.Flag {
@@ -192,20 +191,7 @@ func (e *env) composeAndPublish(c *cli.Context, p *plan.Plan, res *build.Result,
 	return nil
 }
 
-// Manifest lists every artifact of a compose with its digests.
-type Manifest struct {
-	Distribution string               `json:"distribution"`
-	Version      string               `json:"version"`
-	Key          string               `json:"key_fingerprint"`
-	Artifacts    []*compose.Published `json:"artifacts"`
-	Repositories []string             `json:"repositories"`
-}
-
 func writeManifest(dir string, e *env, key *sign.Key, res *compose.Result) error {
-	m := Manifest{Distribution: e.cfg.Distribution.Name, Version: e.cfg.Distribution.Version, Key: key.Fingerprint(), Artifacts: res.Artifacts, Repositories: res.Repos}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return store.WriteFile(filepath.Join(dir, "manifest.json"), append(data, '\n'), 0o644)
+	m := publish.Manifest{Distribution: e.cfg.Distribution.Name, Version: e.cfg.Distribution.Version, Key: key.Fingerprint(), Artifacts: res.Artifacts, Repositories: res.Repos}
+	return m.Write(dir)
 }

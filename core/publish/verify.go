@@ -88,19 +88,34 @@ func Verify(dir string) []string {
 	return problems
 }
 
+// ManifestFile is the compose manifest's name in a compose.
+const ManifestFile = "manifest.json"
+
+// Manifest lists every artifact of a compose with its digests and paths.
+type Manifest struct {
+	Distribution string               `json:"distribution"`
+	Version      string               `json:"version"`
+	Key          string               `json:"key_fingerprint"`
+	Artifacts    []*compose.Published `json:"artifacts"`
+	Repositories []string             `json:"repositories"`
+}
+
+// Write writes the manifest into a compose folder.
+func (m *Manifest) Write(dir string) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return store.WriteFile(filepath.Join(dir, ManifestFile), append(data, '\n'), 0o644)
+}
+
 func verifyManifest(dir string) []string {
-	path := filepath.Join(dir, "manifest.json")
+	path := filepath.Join(dir, ManifestFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return []string{fmt.Sprintf("%s: %v", path, err)}
 	}
-	var m struct {
-		Artifacts []struct {
-			File   string   `json:"file"`
-			Signed string   `json:"signed_sha256"`
-			Paths  []string `json:"paths"`
-		} `json:"artifacts"`
-	}
+	var m Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		return []string{fmt.Sprintf("%s: %v", path, err)}
 	}
@@ -110,11 +125,11 @@ func verifyManifest(dir string) []string {
 			full := filepath.Join(dir, filepath.FromSlash(p))
 			data, err := os.ReadFile(full)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s: listed in manifest.json: %v", full, err))
+				problems = append(problems, fmt.Sprintf("%s: listed in %s: %v", full, ManifestFile, err))
 				continue
 			}
 			if store.Digest(data) != a.Signed {
-				problems = append(problems, fmt.Sprintf("%s: sha256 differs from manifest.json", full))
+				problems = append(problems, fmt.Sprintf("%s: sha256 differs from %s", full, ManifestFile))
 			}
 		}
 	}
