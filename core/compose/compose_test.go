@@ -2,7 +2,6 @@ package compose
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -14,8 +13,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
@@ -47,24 +44,11 @@ func readMD(t *testing.T, dir, kind string) []byte {
 	if len(matches) != 1 {
 		t.Fatalf("%s: %d %s files", dir, len(matches), kind)
 	}
-	f, err := os.Open(matches[0])
+	raw, err := os.ReadFile(matches[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var r io.Reader
-	switch filepath.Ext(matches[0]) {
-	case ".gz":
-		r, err = gzip.NewReader(f)
-	case ".zst":
-		var d *zstd.Decoder
-		d, err = zstd.NewReader(f)
-		r = d
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(r)
+	data, err := decompress(matches[0], raw)
 	if err != nil {
 		t.Fatal(err)
 	}

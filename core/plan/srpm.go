@@ -111,7 +111,7 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 	if err := WriteEnv(work, s.Env); err != nil {
 		return nil, err
 	}
-	spec := ""
+	spec, specPath := "", ""
 	for _, p := range tree.Paths() {
 		dst := filepath.Join(work, "top", filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -121,13 +121,13 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 			return nil, err
 		}
 		if strings.HasPrefix(p, "SPECS/") && strings.HasSuffix(p, ".spec") {
-			spec = sandbox.Dir + "/top/" + p
+			spec, specPath = sandbox.Dir+"/top/"+p, p
 		}
 	}
 	if spec == "" {
 		return nil, fmt.Errorf("the debranded tree has no SPECS/*.spec")
 	}
-	specText := string(tree[strings.TrimPrefix(spec, sandbox.Dir+"/top/")].Data)
+	specText := string(tree[specPath].Data)
 	for _, f := range sortedNames(extra) {
 		if !strings.Contains(specText, f) {
 			return nil, fmt.Errorf("the core adds %s to this package's sources, but its spec does not use it: add a SourceN: %s line and install it", f, f)
