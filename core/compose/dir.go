@@ -1,11 +1,11 @@
 package compose
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/quarrylinux/quarry/core/store"
 )
 
 // DirResult says what indexing a folder did.
@@ -30,8 +30,7 @@ func IndexDir(dir, cacheDir string, update bool, opts Options) (*DirResult, erro
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256([]byte(abs))
-	cache := filepath.Join(cacheDir, hex.EncodeToString(sum[:8])+".index")
+	cache := filepath.Join(cacheDir, store.Digest([]byte(abs))[:16]+".index")
 	idx := &Index{Entries: map[string]*Entry{}}
 	if update {
 		idx = LoadIndex(cache)

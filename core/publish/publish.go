@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -152,8 +153,8 @@ func (p *Publisher) Rollback() (from, to string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	i := sort.SearchStrings(ids, cur)
-	if i == 0 || i > len(ids) || ids[min(i, len(ids)-1)] != cur {
+	i := slices.Index(ids, cur)
+	if i < 1 {
 		return "", "", fmt.Errorf("compose %s has no earlier compose to go back to", cur)
 	}
 	prev := ids[i-1]
