@@ -36,9 +36,14 @@ func main() {
 	}
 }
 
+// version is Quarry's release; builds from source say so. It names the
+// builder in provenance.
+var version = "0.1.0-dev"
+
 func newApp() *cli.App {
 	return &cli.App{
-		Name:  "quarry",
+		Name:    "quarry",
+		Version: version,
 		Usage: "build an Enterprise Linux rebuild distribution",
 		Description: `Quarry imports the base distribution's sources (dist-git or SRPMs),
 debrands them with srpmproc-compatible directives, rebuilds every package and

@@ -15,6 +15,7 @@ import (
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/compose"
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/provenance"
 	"github.com/quarrylinux/quarry/core/publish"
 	"github.com/quarrylinux/quarry/core/sign"
 )
@@ -147,6 +148,9 @@ func artifacts(e *env, p *plan.Plan, res *build.Result) []compose.Artifact {
 	return out
 }
 
+// builderID names the build platform in provenance: the local executor.
+const builderID = "https://github.com/quarrylinux/quarry/builder/local"
+
 // composeAndPublish signs and lays out a finished build in a draft and
 // makes it current; the current publication is untouched on any error.
 func (e *env) composeAndPublish(c *cli.Context, p *plan.Plan, res *build.Result, key *sign.Key) error {
@@ -170,6 +174,15 @@ func (e *env) composeAndPublish(c *cli.Context, p *plan.Plan, res *build.Result,
 	cres, err := comp.Compose(c.Context, draft.Dir(), arts)
 	if err != nil {
 		return fmt.Errorf("compose: %w", err)
+	}
+	lk, err := e.loadLock()
+	if err != nil {
+		return err
+	}
+	pw := &provenance.Writer{Key: key, Store: e.store, Distribution: e.cfg.Distribution.Name, Version: e.cfg.Distribution.Version,
+		Builder: provenance.Builder{ID: builderID, Version: map[string]string{"quarry": version}}}
+	if err := pw.Write(c.Context, draft.Dir(), cres.Artifacts, res.Records, lk); err != nil {
+		return fmt.Errorf("provenance: %w", err)
 	}
 	if err := writeManifest(draft.Dir(), e, key, cres); err != nil {
 		return fmt.Errorf("compose manifest: %w", err)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/provenance"
 	"github.com/quarrylinux/quarry/core/sign"
 )
 
@@ -18,8 +20,9 @@ type manifest struct {
 		File   string   `json:"file"`
 		Name   string   `json:"name"`
 		Arch   string   `json:"arch"`
-		Signed string   `json:"signed_sha256"`
-		Paths  []string `json:"paths"`
+		Signed     string   `json:"signed_sha256"`
+		Paths      []string `json:"paths"`
+		Provenance string   `json:"provenance"`
 	} `json:"artifacts"`
 }
 
@@ -98,6 +101,8 @@ func TestPublishExample(t *testing.T) {
 	if err != nil || len(bad) > 0 {
 		t.Fatalf("rpmkeys --checksig: %v\n%s", err, strings.Join(bad, "\n"))
 	}
+
+	checkProvenance(t, d, cur, m)
 
 	// The release package carries the .repo file pointing here, and the key.
 	rel := filepath.Join(cur, "repos", "BaseOS", "x86_64", "Packages", "p", "pebble-release-9.4-1.pbl9.noarch.rpm")
@@ -201,6 +206,70 @@ func TestPublishExample(t *testing.T) {
 	}
 	if problems := verify(t, d); len(problems) > 0 {
 		t.Errorf("the current publication does not verify: %v", problems)
+	}
+}
+
+// checkProvenance: every artifact names a signed statement of the job
+// that built it, carrying the upstream commit from quarry.lock and the
+// buildroot; quarry verify refuses a compose whose provenance was swapped.
+func checkProvenance(t *testing.T, d *distro, cur string, m manifest) {
+	t.Helper()
+	pub, _ := os.ReadFile(filepath.Join(cur, "keys", "RPM-GPG-KEY-pebble"))
+	ring, err := sign.Keyring(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lk lock.Lock
+	data, _ := os.ReadFile(filepath.Join(d.state, "quarry.lock"))
+	if err := json.Unmarshal(data, &lk); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range m.Artifacts {
+		if a.Provenance == "" {
+			t.Fatalf("%s has no provenance", a.File)
+		}
+		env, _ := os.ReadFile(filepath.Join(cur, a.Provenance))
+		st, err := provenance.Open(ring, env)
+		if err != nil {
+			t.Fatalf("%s: %v", a.Provenance, err)
+		}
+		if !st.Has(a.File, a.Signed) {
+			t.Errorf("%s does not name %s", a.Provenance, a.File)
+		}
+		if a.Name != "greet" || a.Arch != "x86_64" {
+			continue
+		}
+		deps := map[string]map[string]string{}
+		for _, r := range st.Predicate.BuildDefinition.ResolvedDependencies {
+			deps[strings.SplitN(r.Name, ":", 2)[0]] = r.Digest
+		}
+		if want := lk.Packages["greet"].Upstream.Commit; want == "" || deps["upstream"]["gitCommit"] != want {
+			t.Errorf("greet's provenance names upstream %v, the lock %s", deps["upstream"], want)
+		}
+		if deps["buildroot"] == nil || deps["srpm"] == nil || deps["source"] == nil {
+			t.Errorf("greet's provenance lacks buildroot, srpm or sources: %v", deps)
+		}
+	}
+
+	// A copy of the compose with one statement swapped for another.
+	bad := filepath.Join(t.TempDir(), "compose")
+	if out, err := exec.Command("cp", "-a", cur+"/", bad).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	swapped := filepath.Join(bad, m.Artifacts[0].Provenance)
+	other := ""
+	for _, a := range m.Artifacts {
+		if a.Provenance != m.Artifacts[0].Provenance {
+			other = filepath.Join(bad, a.Provenance)
+			break
+		}
+	}
+	os.Remove(swapped)
+	data, _ = os.ReadFile(other)
+	os.WriteFile(swapped, data, 0o644)
+	stdout, _, code := d.run("verify", bad)
+	if code == 0 || !strings.Contains(stdout, m.Artifacts[0].File+": not a subject of "+swapped) {
+		t.Errorf("verify of swapped provenance: exit %d\n%s", code, stdout)
 	}
 }
 

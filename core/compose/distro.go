@@ -37,6 +37,8 @@ type Published struct {
 	Artifact
 	Signed string   `json:"signed_sha256"`
 	Paths  []string `json:"paths"` // relative to the compose root
+	// Provenance is the signed in-toto statement of the job that made it.
+	Provenance string `json:"provenance,omitempty"`
 }
 
 // Composer signs artifacts and lays out and indexes the repositories.

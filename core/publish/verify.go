@@ -11,14 +11,16 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/quarrylinux/quarry/core/compose"
+	"github.com/quarrylinux/quarry/core/provenance"
 	"github.com/quarrylinux/quarry/core/sign"
 	"github.com/quarrylinux/quarry/core/store"
 )
 
 // Verify checks everything a user can check of a published compose
 // offline, against the keys it ships in keys/: every repository's repodata
-// checksums and repomd.xml.asc, every RPM's digests and signature, and the
-// manifest's digests. It returns one line per problem, naming the file.
+// checksums and repomd.xml.asc, every RPM's digests and signature, the
+// manifest's digests, and each artifact's signed provenance. It returns
+// one line per problem, naming the file.
 func Verify(dir string) []string {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -70,10 +72,12 @@ func Verify(dir string) []string {
 			add("%s.asc: does not verify: %v", md, err)
 		}
 	}
+	var rpms []string
 	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".rpm") {
 			return err
 		}
+		rpms = append(rpms, path)
 		data, err := os.ReadFile(path)
 		if err != nil {
 			add("%s: %v", path, err)
@@ -84,7 +88,7 @@ func Verify(dir string) []string {
 		}
 		return nil
 	})
-	problems = append(problems, verifyManifest(dir)...)
+	problems = append(problems, verifyManifest(dir, ring, rpms)...)
 	return problems
 }
 
@@ -109,7 +113,10 @@ func (m *Manifest) Write(dir string) error {
 	return store.WriteFile(filepath.Join(dir, ManifestFile), append(data, '\n'), 0o644)
 }
 
-func verifyManifest(dir string) []string {
+// verifyManifest checks the manifest against the compose: every listed
+// file has its signed digest, every RPM on disk is listed, and every
+// artifact's provenance is signed and names it.
+func verifyManifest(dir string, ring openpgp.KeyRing, rpms []string) []string {
 	path := filepath.Join(dir, ManifestFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -120,9 +127,11 @@ func verifyManifest(dir string) []string {
 		return []string{fmt.Sprintf("%s: %v", path, err)}
 	}
 	var problems []string
+	listed := map[string]bool{}
 	for _, a := range m.Artifacts {
 		for _, p := range a.Paths {
 			full := filepath.Join(dir, filepath.FromSlash(p))
+			listed[full] = true
 			data, err := os.ReadFile(full)
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("%s: listed in %s: %v", full, ManifestFile, err))
@@ -133,5 +142,10 @@ func verifyManifest(dir string) []string {
 			}
 		}
 	}
-	return problems
+	for _, f := range rpms {
+		if !listed[f] {
+			problems = append(problems, fmt.Sprintf("%s: not listed in %s (no provenance)", f, ManifestFile))
+		}
+	}
+	return append(problems, provenance.Check(ring, dir, m.Artifacts)...)
 }
