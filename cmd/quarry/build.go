@@ -33,13 +33,19 @@ job prints the end of its log; what needs it is skipped, the rest goes on.
 
 When every job has built, the outputs are signed, composed into repositories
 and published atomically into --out (see quarry publish); --no-publish stops
-after the build. A failed build publishes nothing.`,
+after the build. A failed build publishes nothing.
+
+--check-reproducible then rebuilds every job once more (cache or not) and
+compares each RPM byte for byte with the first build, naming the header
+tags and whether the payload differ; anything short of 100 % fails the
+command and publishes nothing.`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Usage: "jobs run at once (default: the number of cores)"},
 			&cli.BoolFlag{Name: "fail-fast", Usage: "stop at the first failing job"},
 			&cli.BoolFlag{Name: "keep-failed", Usage: "keep failed jobs' folders under <state>/build/work"},
 			&cli.BoolFlag{Name: "no-import", Usage: "build what is imported; do not look upstream first"},
 			&cli.BoolFlag{Name: "no-publish", Usage: "stop after the build"},
+			&cli.BoolFlag{Name: "check-reproducible", Usage: "rebuild every job from the same inputs and compare the RPMs byte for byte; publish only if all match"},
 			outFlag(),
 		},
 		Action: runBuild,
@@ -114,6 +120,11 @@ func runBuild(c *cli.Context) error {
 			fmt.Fprintln(os.Stderr, "quarry:", err)
 		}
 		return cli.Exit(fmt.Sprintf("quarry: %d jobs failed or were skipped, %d packages cannot build; nothing published", res.Failed(), len(early)), 1)
+	}
+	if c.Bool("check-reproducible") {
+		if err := checkReproducible(c, e, p, res); err != nil {
+			return err
+		}
 	}
 	if c.Bool("no-publish") {
 		return nil

@@ -104,6 +104,12 @@ func TestPublishExample(t *testing.T) {
 
 	checkProvenance(t, d, cur, m)
 
+	// Every job rebuilds to the same bytes.
+	stdout := d.mustRun("build", "--no-import", "--no-publish", "--check-reproducible")
+	if !strings.Contains(stdout, "(100.0%)") || !strings.HasPrefix(lastLine(stdout), "reproducible: ") {
+		t.Errorf("check reproducible: %s", lastLine(stdout))
+	}
+
 	// The release package carries the .repo file pointing here, and the key.
 	rel := filepath.Join(cur, "repos", "BaseOS", "x86_64", "Packages", "p", "pebble-release-9.4-1.pbl9.noarch.rpm")
 	out, err := exec.Command("sh", "-c", "rpm2cpio '"+rel+"' | cpio -i --quiet --to-stdout ./etc/yum.repos.d/pebble.repo").Output()
@@ -126,7 +132,7 @@ func TestPublishExample(t *testing.T) {
 	// One changed package: a new compose in which only the repositories
 	// holding it were rewritten, installable at once.
 	d.bump("fortune-mini")
-	stdout := d.mustRun("build")
+	stdout = d.mustRun("build")
 	if !strings.Contains(stdout, "(2 newly signed, 3 repodata rewritten)") {
 		t.Errorf("after one noarch update: %s", lastLine(stdout))
 	}
