@@ -8,12 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/compose"
+	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/provenance"
 	"github.com/quarrylinux/quarry/core/publish"
@@ -148,6 +150,45 @@ func artifacts(e *env, p *plan.Plan, res *build.Result) []compose.Artifact {
 	return out
 }
 
+// comps writes each repository's comps groups, checking that every
+// package a group lists is one the core builds.
+func (e *env) comps(arts []compose.Artifact) (map[string][]byte, error) {
+	built := map[string]bool{}
+	for _, a := range arts {
+		if a.Arch != "src" {
+			built[a.Name] = true
+		}
+	}
+	out := map[string][]byte{}
+	var problems []string
+	for _, r := range e.cfg.Repositories {
+		var groups []compose.Group
+		for _, g := range r.Groups {
+			for _, p := range g.Packages.All() {
+				if !built[p.Name] {
+					problems = append(problems, fmt.Sprintf("%s:%d: group %s of %s lists %s, which no core package builds", e.cfg.File, p.Line, g.ID, r.Name, p.Name))
+				}
+			}
+			names := func(refs []config.PackageRef) []string {
+				var out []string
+				for _, p := range refs {
+					out = append(out, p.Name)
+				}
+				return out
+			}
+			groups = append(groups, compose.Group{ID: g.ID, Name: g.Name, Description: g.Description, Default: g.Default, Visible: !g.Hidden,
+				Mandatory: names(g.Packages.Mandatory), Defaults: names(g.Packages.Default), Optional: names(g.Packages.Optional)})
+		}
+		if len(groups) > 0 {
+			out[r.Name] = compose.Comps(groups)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "\n"))
+	}
+	return out, nil
+}
+
 // builderID names the build platform in provenance: the local executor.
 const builderID = "https://github.com/quarrylinux/quarry/builder/local"
 
@@ -171,6 +212,9 @@ func (e *env) composeAndPublish(c *cli.Context, p *plan.Plan, res *build.Result,
 		Arches: e.cfg.ArchNames(), Options: compose.Options{Compression: e.cfg.Publish.Compression}, Log: e.log,
 	}
 	arts := artifacts(e, p, res)
+	if comp.Comps, err = e.comps(arts); err != nil {
+		return err
+	}
 	cres, err := comp.Compose(c.Context, draft.Dir(), arts)
 	if err != nil {
 		return fmt.Errorf("compose: %w", err)

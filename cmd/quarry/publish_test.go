@@ -129,6 +129,21 @@ func TestPublishExample(t *testing.T) {
 		}
 	}
 
+	// The comps group from the config: mandatory and default packages, not
+	// the optional one.
+	installed, err = d.dnfInstall("@core")
+	if err != nil {
+		t.Fatalf("dnf install @core: %v\n%s", err, installed)
+	}
+	for _, want := range []string{"pebble-release-9.4", "pebble-logos-90.0", "tzinfo-mini-"} {
+		if !strings.Contains(installed, want) {
+			t.Errorf("@core installed %s; want %s", installed, want)
+		}
+	}
+	if strings.Contains(installed, "shell-helpers") {
+		t.Errorf("@core installed the optional shell-helpers: %s", installed)
+	}
+
 	// One changed package: a new compose in which only the repositories
 	// holding it were rewritten, installable at once.
 	d.bump("fortune-mini")
@@ -181,6 +196,12 @@ func TestPublishExample(t *testing.T) {
 	_, stderr, code := d.run("publish")
 	if code == 0 || !strings.Contains(stderr, junk) {
 		t.Errorf("publish with a junk key: exit %d\n%s", code, stderr)
+	}
+	d.writeConfig(string(raw))
+	d.editConfig("default: [tzinfo-mini]", "default: [tzinfo-mini, no-such-package]")
+	_, stderr, code = d.run("publish")
+	if code == 0 || !strings.Contains(stderr, "group core of BaseOS lists no-such-package, which no core package builds") {
+		t.Errorf("publish with a group naming an unknown package: exit %d\n%s", code, stderr)
 	}
 	d.writeConfig(string(raw))
 

@@ -51,7 +51,10 @@ type Composer struct {
 	KeyName string // RPM-GPG-KEY-<distro>
 	Arches  []string
 	Options Options
-	Log     hclog.Logger
+	// Comps maps a core repository's name to its comps.xml, published in
+	// each of its arch repositories.
+	Comps map[string][]byte
+	Log   hclog.Logger
 	// Workers bounds parallel signing (default GOMAXPROCS).
 	Workers int
 }
@@ -138,7 +141,7 @@ func (c *Composer) Compose(ctx context.Context, root string, arts []Artifact) (*
 			if gctx.Err() != nil {
 				return gctx.Err()
 			}
-			rewritten, err := c.repo(root, dir, byDir[dir], pub)
+			rewritten, err := c.repo(root, dir, byDir[dir], pub, c.options(dir))
 			if err != nil {
 				return fmt.Errorf("compose %s: %w", dir, err)
 			}
@@ -211,9 +214,20 @@ func (c *Composer) signAll(ctx context.Context, arts []Artifact) (signed, fresh 
 	return signed, fresh, nil
 }
 
+// options are the repodata options of one repository folder: the
+// compose's, with the comps of repos/<repo>/<arch> when the config gives
+// groups for <repo>.
+func (c *Composer) options(dir string) Options {
+	opts := c.Options
+	if parts := strings.Split(dir, "/"); len(parts) == 3 && parts[0] == "repos" {
+		opts.Comps = c.Comps[parts[1]]
+	}
+	return opts
+}
+
 // repo lays out one repository folder under root and reports whether its
 // repodata had to be written (rather than linked from the cache).
-func (c *Composer) repo(root, dir string, inputs []Input, pub []byte) (bool, error) {
+func (c *Composer) repo(root, dir string, inputs []Input, pub []byte, opts Options) (bool, error) {
 	idxPath := filepath.Join(c.Cache, "index", filepath.FromSlash(dir)+".index")
 	idx := LoadIndex(idxPath)
 	entries, _, err := idx.Update(inputs)
@@ -237,11 +251,11 @@ func (c *Composer) repo(root, dir string, inputs []Input, pub []byte) (bool, err
 			return false, err
 		}
 	}
-	key := c.repodataKey(entries)
+	key := c.repodataKey(entries, opts)
 	cached := filepath.Join(c.Cache, "repodata", key[:2], key)
 	rewritten := false
 	if _, err := os.Stat(filepath.Join(cached, "repodata", "repomd.xml.asc")); err != nil {
-		if err := c.writeRepodata(cached, entries); err != nil {
+		if err := c.writeRepodata(cached, entries, opts); err != nil {
 			return false, err
 		}
 		rewritten = true
@@ -262,9 +276,9 @@ func (c *Composer) repo(root, dir string, inputs []Input, pub []byte) (bool, err
 	return rewritten, os.WriteFile(filepath.Join(out, c.KeyName), pub, 0o644)
 }
 
-func (c *Composer) repodataKey(entries []*Entry) string {
+func (c *Composer) repodataKey(entries []*Entry, opts Options) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "quarry-repodata-v1\x00%s\x00%d\x00%x\x00%s\n", c.Options.Compression, c.Options.Revision, sha256.Sum256(c.Options.Comps), c.Key.Fingerprint())
+	fmt.Fprintf(h, "quarry-repodata-v1\x00%s\x00%d\x00%x\x00%s\n", opts.Compression, opts.Revision, sha256.Sum256(opts.Comps), c.Key.Fingerprint())
 	for _, e := range entries {
 		fmt.Fprintf(h, "%s %s %d\n", e.Href, e.PkgID, e.FileTime)
 	}
@@ -273,7 +287,7 @@ func (c *Composer) repodataKey(entries []*Entry) string {
 
 // writeRepodata writes repodata and its signature into a cache folder,
 // aside first, so a cached folder is always complete.
-func (c *Composer) writeRepodata(cached string, entries []*Entry) error {
+func (c *Composer) writeRepodata(cached string, entries []*Entry, opts Options) error {
 	if err := os.MkdirAll(filepath.Dir(cached), 0o755); err != nil {
 		return err
 	}
@@ -282,7 +296,7 @@ func (c *Composer) writeRepodata(cached string, entries []*Entry) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	repomd, err := WriteRepodata(tmp, entries, c.Options)
+	repomd, err := WriteRepodata(tmp, entries, opts)
 	if err != nil {
 		return err
 	}

@@ -148,6 +148,33 @@ type Repository struct {
 	Name     string       `yaml:"name"`
 	Optional bool         `yaml:"optional"` // shipped disabled, like CRB
 	Packages []PackageRef `yaml:"packages"`
+	// Groups are the repository's comps groups (dnf group install).
+	Groups []Group `yaml:"groups"`
+}
+
+// Group is one comps group. Its packages are binary package names.
+type Group struct {
+	ID          string `yaml:"id"`
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// Default marks a group an installer selects by default.
+	Default bool `yaml:"default"`
+	// Hidden groups are left out of dnf group list (uservisible false).
+	Hidden   bool          `yaml:"hidden"`
+	Packages GroupPackages `yaml:"packages"`
+}
+
+// GroupPackages are a group's packages by how they are installed:
+// mandatory always, default unless excluded, optional only when asked.
+type GroupPackages struct {
+	Mandatory []PackageRef `yaml:"mandatory"`
+	Default   []PackageRef `yaml:"default"`
+	Optional  []PackageRef `yaml:"optional"`
+}
+
+// All lists every package of the group.
+func (g GroupPackages) All() []PackageRef {
+	return append(append(append([]PackageRef(nil), g.Mandatory...), g.Default...), g.Optional...)
 }
 
 // PackageRef is a source package name with the line it was written on.

@@ -31,6 +31,12 @@ repositories:
   - name: CRB
     optional: true
     packages: [c]
+    groups:
+      - id: devel
+        name: Development
+        packages:
+          mandatory: [c]
+          optional: [c-doc]
 `
 
 func TestValidConfig(t *testing.T) {
@@ -61,6 +67,10 @@ func TestBadConfigNamesFileAndLine(t *testing.T) {
 		{"unknown none", "none: [b]", "none: [zz]", "quarry.yaml:17: patches.none names zz"},
 		{"no name placeholder", "upstream/rpms/{name}.git", "upstream/rpms/x.git", "upstream.dist_git.url"},
 		{"bad dist tag", ".pbl9", "pbl9", "dist_tag"},
+		{"group lists a package twice", "optional: [c-doc]", "optional: [c-doc, c]", `quarry.yaml:29: repository CRB: group "devel" lists c twice (first on line 28)`},
+		{"bad group id", "id: devel", "id: Devel", `group "Devel": id must be lower-case`},
+		{"group without a name", "        name: Development\n", "", `group "devel": name is required`},
+		{"unknown group key", "        name: Development\n", "        name: Development\n        colour: red\n", `quarry.yaml:27: unknown key "colour" in group`},
 		{"both upstreams", "upstream:\n", "upstream:\n  srpms: srpms/\n", "either dist_git or srpms"},
 	}
 	for _, tc := range cases {

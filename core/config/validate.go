@@ -10,6 +10,7 @@ var (
 	namePattern    = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 	packagePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
 	repoPattern    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+	groupPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 )
 
 // validate checks what decoding cannot: required keys, names, duplicates.
@@ -87,6 +88,7 @@ func (c *Config) validate() error {
 	}
 	seenRepo := map[string]bool{}
 	seenPkg := map[string]int{}
+	seenGroup := map[string]bool{}
 	for _, r := range c.Repositories {
 		if !repoPattern.MatchString(r.Name) {
 			add(0, "repository name %q must be letters, digits, - and _", r.Name)
@@ -103,6 +105,33 @@ func (c *Config) validate() error {
 				add(p.Line, "package %s is listed twice (first on line %d)", p.Name, first)
 			}
 			seenPkg[p.Name] = p.Line
+		}
+		for _, g := range r.Groups {
+			where := fmt.Sprintf("repository %s: group %q", r.Name, g.ID)
+			if !groupPattern.MatchString(g.ID) {
+				add(0, "%s: id must be lower-case letters, digits, - and _", where)
+			}
+			if seenGroup[g.ID] {
+				add(0, "%s is defined twice", where)
+			}
+			seenGroup[g.ID] = true
+			if g.Name == "" {
+				add(0, "%s: name is required", where)
+			}
+			all := g.Packages.All()
+			if len(all) == 0 {
+				add(0, "%s lists no packages", where)
+			}
+			inGroup := map[string]int{}
+			for _, p := range all {
+				if !packagePattern.MatchString(p.Name) {
+					add(p.Line, "%s: package name %q is not a valid RPM name", where, p.Name)
+				}
+				if first, ok := inGroup[p.Name]; ok {
+					add(p.Line, "%s lists %s twice (first on line %d)", where, p.Name, first)
+				}
+				inGroup[p.Name] = p.Line
+			}
 		}
 	}
 	for _, p := range c.Patches.None {
