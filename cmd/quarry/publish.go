@@ -123,16 +123,18 @@ func (e *env) releaseFiles(c *cli.Context) (map[string]map[string][]byte, error)
 
 // artifacts lists every RPM of a finished build, with its SRPMs. A noarch
 // subpackage of an arch build is taken from the first arch only: each arch
-// built its own copy.
+// built its own copy. The same file from two source packages is kept
+// twice, for the compose to refuse.
 func artifacts(e *env, p *plan.Plan, res *build.Result) []compose.Artifact {
 	var out []compose.Artifact
 	seen := map[string]bool{}
-	add := func(a compose.Artifact) {
+	add := func(pkg string, a compose.Artifact) {
 		if a.Arch == "noarch" || a.Arch == "src" {
-			if seen[a.File] {
+			key := pkg + "/" + a.File
+			if seen[key] {
 				return
 			}
-			seen[a.File] = true
+			seen[key] = true
 		}
 		out = append(out, a)
 	}
@@ -142,9 +144,9 @@ func artifacts(e *env, p *plan.Plan, res *build.Result) []compose.Artifact {
 			continue
 		}
 		repo := e.cfg.RepositoryOf(j.Package)
-		add(compose.Artifact{File: rec.Job.SRPM.Name, SHA256: rec.Job.SRPM.SHA256, Name: j.Package, Arch: "src", Repo: repo, Job: j.ID})
+		add(j.Package, compose.Artifact{File: rec.Job.SRPM.Name, SHA256: rec.Job.SRPM.SHA256, Name: j.Package, Arch: "src", Repo: repo, Job: j.ID})
 		for _, o := range rec.Outputs {
-			add(compose.Artifact{File: o.File, SHA256: o.SHA256, Name: o.Name, Arch: o.Arch, Repo: repo, Job: j.ID})
+			add(j.Package, compose.Artifact{File: o.File, SHA256: o.SHA256, Name: o.Name, Arch: o.Arch, Repo: repo, Job: j.ID})
 		}
 	}
 	return out

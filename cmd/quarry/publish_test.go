@@ -198,6 +198,13 @@ func TestPublishExample(t *testing.T) {
 		t.Errorf("publish with a junk key: exit %d\n%s", code, stderr)
 	}
 	d.writeConfig(string(raw))
+	keyFile := filepath.Join(d.state, "keys", "core.key")
+	os.Rename(keyFile, keyFile+".away")
+	_, stderr, code = d.run("publish")
+	if code == 0 || !strings.Contains(stderr, "no signing key: run quarry key init") {
+		t.Errorf("publish without a key: exit %d\n%s", code, stderr)
+	}
+	os.Rename(keyFile+".away", keyFile)
 	d.editConfig("default: [tzinfo-mini]", "default: [tzinfo-mini, no-such-package]")
 	_, stderr, code = d.run("publish")
 	if code == 0 || !strings.Contains(stderr, "group core of BaseOS lists no-such-package, which no core package builds") {

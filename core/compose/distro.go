@@ -118,10 +118,15 @@ func (c *Composer) Compose(ctx context.Context, root string, arts []Artifact) (*
 		}
 	}
 	byDir := map[string][]Input{}
+	from := map[string]Artifact{} // dir/href → the artifact placed there
 	for i, a := range arts {
 		p := &Published{Artifact: a, Signed: signed[i]}
 		for _, dir := range Dirs(a, c.Arches) {
 			href := Href(a.File)
+			if o, ok := from[dir+"/"+href]; ok {
+				return nil, &DuplicateError{NEVRA: strings.TrimSuffix(a.File, ".rpm"), Files: [2]string{o.File + " (" + o.Job + ")", a.File + " (" + a.Job + ")"}}
+			}
+			from[dir+"/"+href] = a
 			byDir[dir] = append(byDir[dir], Input{Href: href, Path: c.Store.Path(signed[i]), PkgID: signed[i], MTime: -1})
 			p.Paths = append(p.Paths, path.Join(dir, href))
 		}
@@ -237,6 +242,11 @@ func (c *Composer) repo(root, dir string, inputs []Input, pub []byte, opts Optio
 	if err := idx.Save(idxPath); err != nil {
 		return false, err
 	}
+	for _, e := range entries {
+		if err := checkPlace(dir, e); err != nil {
+			return false, err
+		}
+	}
 	out := filepath.Join(root, filepath.FromSlash(dir))
 	for _, e := range entries {
 		dst := filepath.Join(out, filepath.FromSlash(e.Href))
@@ -274,6 +284,25 @@ func (c *Composer) repo(root, dir string, inputs []Input, pub []byte, opts Optio
 		}
 	}
 	return rewritten, os.WriteFile(filepath.Join(out, c.KeyName), pub, 0o644)
+}
+
+// checkPlace refuses a package whose header disagrees with where it is
+// published: its arch must be the repository's (or noarch; src in
+// repos/source), and its file name must be what its header says.
+func checkPlace(dir string, e *Entry) error {
+	file := path.Base(e.Href)
+	want := path.Base(dir)
+	if dir == "repos/source" {
+		want = "src"
+	}
+	if e.Arch != want && (e.Arch != "noarch" || want == "src") {
+		return fmt.Errorf("%s: its header says arch %s, but it is published in %s", file, e.Arch, dir)
+	}
+	_, vra, _ := strings.Cut(strings.TrimPrefix(e.NEVRA, e.Name+"-"), ":")
+	if named := e.Name + "-" + vra + ".rpm"; file != named {
+		return fmt.Errorf("%s: its header says it is %s", file, named)
+	}
+	return nil
 }
 
 func (c *Composer) repodataKey(entries []*Entry, opts Options) string {
