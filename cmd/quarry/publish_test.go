@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -180,14 +181,25 @@ func TestPublishExample(t *testing.T) {
 	os.Remove(asc)
 	os.WriteFile(asc, good, 0o644)
 
-	// Bad input leaves the current publication alone: a wrong signing key,
-	// a corrupt RPM among the outputs, and a draft left by a killed run.
-	draft := filepath.Join(d.out(), "composes", ".draft-killed")
-	os.MkdirAll(filepath.Join(draft, "repos"), 0o755)
-	d.mustRun("publish") // current is the newest again
-	if _, err := os.Stat(draft); err == nil {
-		t.Error("a draft left by a killed run survived the next publish")
+	// kill -9 in the middle of signing leaves a publication that installs
+	// and verifies, and a draft the next run throws away.
+	d.bump("docs-bundle")
+	d.mustRun("build", "--no-publish")
+	killPublish(t, d, "signing")
+	if _, err := d.dnfInstall("fortune-mini"); err != nil {
+		t.Errorf("after kill -9 the current publication does not install: %v", err)
 	}
+	if problems := verify(t, d); len(problems) > 0 {
+		t.Errorf("after kill -9 the current publication does not verify: %v", problems)
+	}
+	d.mustRun("publish") // current is the newest again
+	if drafts, _ := filepath.Glob(filepath.Join(d.out(), "composes", ".draft-*")); len(drafts) > 0 {
+		t.Errorf("drafts survived the next publish: %v", drafts)
+	}
+
+	// Bad input leaves the current publication alone: a missing or wrong
+	// signing key, a group naming an unknown package, a corrupt RPM among
+	// the outputs.
 	before := d.currentID()
 	junk := filepath.Join(d.dir, "junk.key")
 	os.WriteFile(junk, []byte("not a key"), 0o600)
@@ -305,6 +317,36 @@ func checkProvenance(t *testing.T, d *distro, cur string, m manifest) {
 	if code == 0 || !strings.Contains(stdout, m.Artifacts[0].File+": not a subject of "+swapped) {
 		t.Errorf("verify of swapped provenance: exit %d\n%s", code, stdout)
 	}
+}
+
+// killPublish starts quarry publish and kills it (SIGKILL) as soon as it
+// logs a line containing event.
+func killPublish(t *testing.T, d *distro, event string) {
+	t.Helper()
+	cmd := d.command("--log-level", "debug", "publish")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	sc := bufio.NewScanner(stderr)
+	killed := false
+	for sc.Scan() {
+		seen = append(seen, sc.Text())
+		if !killed && strings.Contains(sc.Text(), event) {
+			cmd.Process.Kill()
+			killed = true
+		}
+	}
+	cmd.Wait()
+	if !killed {
+		t.Fatalf("publish never logged %q:\n%s", event, strings.Join(seen, "\n"))
+	}
+	drafts, _ := filepath.Glob(filepath.Join(d.out(), "composes", ".draft-*"))
+	t.Logf("killed publish at %q; drafts left: %v", event, drafts)
 }
 
 func lastLine(s string) string {

@@ -170,6 +170,13 @@ func (c *Composer) Compose(ctx context.Context, root string, arts []Artifact) (*
 	return res, nil
 }
 
+func (c *Composer) log() hclog.Logger {
+	if c.Log == nil {
+		return hclog.NewNullLogger()
+	}
+	return c.Log
+}
+
 // signAll returns the signed digest of every artifact, signing (and
 // checking) only those not signed by this key before.
 func (c *Composer) signAll(ctx context.Context, arts []Artifact) (signed, fresh []string, err error) {
@@ -182,10 +189,14 @@ func (c *Composer) signAll(ctx context.Context, arts []Artifact) (signed, fresh 
 		workers = max(2, len(c.Arches))
 	}
 	g.SetLimit(workers)
+	todo := 0
 	for i, a := range arts {
 		if d, ok := c.Store.Alias(alias, a.SHA256); ok && c.Store.Has(d) {
 			signed[i] = d
 			continue
+		}
+		if todo++; todo == 1 {
+			c.log().Info("signing", "key", c.Key.KeyID())
 		}
 		g.Go(func() error {
 			if gctx.Err() != nil {
@@ -265,6 +276,7 @@ func (c *Composer) repo(root, dir string, inputs []Input, pub []byte, opts Optio
 	cached := filepath.Join(c.Cache, "repodata", key[:2], key)
 	rewritten := false
 	if _, err := os.Stat(filepath.Join(cached, "repodata", "repomd.xml.asc")); err != nil {
+		c.log().Info("writing repodata", "repo", dir, "packages", len(entries))
 		if err := c.writeRepodata(cached, entries, opts); err != nil {
 			return false, err
 		}
