@@ -81,13 +81,14 @@ func TestBuildExample(t *testing.T) {
 		badSpec("broken", "echo 'intentional failure' >&2; exit 3"),
 		badSpec("netcheck", fmt.Sprintf("bash -c 'exec 3<>/dev/tcp/127.0.0.1/%d'", port)),
 		badSpec("escape", "echo pwned > /etc/quarry-escape"),
+		badSpec("keythief", "cat "+filepath.Join(d.state, "keys", "core.key")),
 	} {
 		if _, err := up.Publish(p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d.only([]string{"libgreet", "greet-tools", "greet-motd", "cpu-probe", "legacy-io", "broken", "netcheck", "escape"},
-		[]string{"libgreet", "greet-tools", "greet-motd", "cpu-probe", "legacy-io", "broken", "netcheck", "escape"})
+	d.only([]string{"libgreet", "greet-tools", "greet-motd", "cpu-probe", "legacy-io", "broken", "netcheck", "escape", "keythief"},
+		[]string{"libgreet", "greet-tools", "greet-motd", "cpu-probe", "legacy-io", "broken", "netcheck", "escape", "keythief"})
 	d.mustRun("import")
 	d.keyInit()
 
@@ -103,13 +104,15 @@ func TestBuildExample(t *testing.T) {
 			t.Errorf("%s: %s %s", id, jobs[id].Status, jobs[id].Error)
 		}
 	}
-	if len(jobs) != len(wantBuilt)+12 {
-		t.Errorf("%d jobs, want %d: %v", len(jobs), len(wantBuilt)+12, jobs)
+	if len(jobs) != len(wantBuilt)+16 {
+		t.Errorf("%d jobs, want %d: %v", len(jobs), len(wantBuilt)+16, jobs)
 	}
 	for pkg, want := range map[string]string{
 		"broken":   "intentional failure",
 		"netcheck": "/dev/tcp/127.0.0.1",
 		"escape":   "/etc/quarry-escape: Read-only file system",
+		// The signing key is never visible to a build job.
+		"keythief": "core.key: No such file or directory",
 	} {
 		for _, a := range []string{"x86_64", "aarch64", "ppc64le", "s390x"} {
 			j := jobs[pkg+"/"+a]

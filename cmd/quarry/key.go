@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/sign"
 )
 
@@ -34,6 +35,9 @@ private key file) or signing.gpg_key (a key in your gpg keyring) instead.`,
 					return err
 				}
 				path := e.defaultKeyPath()
+				if sandbox.Visible(path) {
+					return fmt.Errorf("%s: build jobs can read this folder (they see /usr and /etc); use a --state outside them", path)
+				}
 				if _, err := os.Stat(path); err == nil && !c.Bool("force") {
 					k, err := sign.Load(path, "")
 					if err != nil {
@@ -87,13 +91,26 @@ func (e *env) loadSigningKey() (*sign.Key, error) {
 	if s.PassphraseFile != "" {
 		pass = e.cfg.Resolve(s.PassphraseFile)
 	}
+	// Build jobs see the host's /usr and /etc: no secret may live there.
+	keyFile := ""
+	switch {
+	case s.Key != "":
+		keyFile = e.cfg.Resolve(s.Key)
+	case s.GPGKey == "":
+		keyFile = e.defaultKeyPath()
+	}
+	for _, f := range []string{pass, keyFile} {
+		if f != "" && sandbox.Visible(f) {
+			return nil, &sign.KeyError{Source: f, Err: errors.New("build jobs can read this folder (they see /usr and /etc); keep keys and passphrases elsewhere")}
+		}
+	}
 	switch {
 	case s.GPGKey != "":
 		return sign.FromGPG(s.GPGKey, pass)
 	case s.Key != "":
-		return sign.Load(e.cfg.Resolve(s.Key), pass)
+		return sign.Load(keyFile, pass)
 	}
-	k, err := sign.Load(e.defaultKeyPath(), pass)
+	k, err := sign.Load(keyFile, pass)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no signing key: run quarry key init, or set signing.key in %s", e.cfg.File)
 	}

@@ -210,6 +210,12 @@ func TestPublishExample(t *testing.T) {
 		t.Errorf("publish with a junk key: exit %d\n%s", code, stderr)
 	}
 	d.writeConfig(string(raw))
+	d.writeConfig(string(raw) + "\nsigning:\n  key: /etc/pki/quarry-core.key\n")
+	_, stderr, code = d.run("publish")
+	if code == 0 || !strings.Contains(stderr, "/etc/pki/quarry-core.key: build jobs can read this folder") {
+		t.Errorf("publish with a key under /etc: exit %d\n%s", code, stderr)
+	}
+	d.writeConfig(string(raw))
 	keyFile := filepath.Join(d.state, "keys", "core.key")
 	os.Rename(keyFile, keyFile+".away")
 	_, stderr, code = d.run("publish")

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -25,14 +26,37 @@ type Sandbox struct {
 	Env []string
 }
 
+// shared are the host folders a sandbox sees (read-only).
+var shared = []string{"/usr", "/etc"}
+
+// Visible reports whether a host path can be read from inside a sandbox:
+// secrets (signing keys, passphrases) must not be.
+func Visible(path string) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return true
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	for _, dir := range shared {
+		if abs == dir || strings.HasPrefix(abs, dir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // ErrNoBwrap says bubblewrap is not installed.
 var ErrNoBwrap = errors.New("bwrap not found: apt-get install bubblewrap")
 
 // Command returns the bwrap command line that runs argv in the sandbox.
 func (s Sandbox) Command(argv ...string) []string {
-	args := []string{"bwrap",
-		"--ro-bind", "/usr", "/usr",
-		"--ro-bind", "/etc", "/etc",
+	args := []string{"bwrap"}
+	for _, dir := range shared {
+		args = append(args, "--ro-bind", dir, dir)
+	}
+	args = append(args,
 		"--symlink", "usr/bin", "/bin",
 		"--symlink", "usr/sbin", "/sbin",
 		"--symlink", "usr/lib", "/lib",
@@ -53,7 +77,7 @@ func (s Sandbox) Command(argv ...string) []string {
 		"--setenv", "HOME", Dir,
 		"--setenv", "LANG", "C.UTF-8",
 		"--setenv", "TMPDIR", "/tmp",
-	}
+	)
 	for _, kv := range s.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		args = append(args, "--setenv", k, v)
