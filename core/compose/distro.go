@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -264,7 +262,7 @@ func (c *Composer) repo(root, dir string, inputs []Input, pub []byte, opts Optio
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return false, err
 		}
-		if err := link(c.Store.Path(e.PkgID), dst); err != nil {
+		if err := store.Link(c.Store.Path(e.PkgID), dst); err != nil {
 			return false, err
 		}
 		t := time.Unix(e.FileTime, 0)
@@ -291,7 +289,7 @@ func (c *Composer) repo(root, dir string, inputs []Input, pub []byte, opts Optio
 		return false, err
 	}
 	for _, f := range files {
-		if err := link(filepath.Join(cached, "repodata", f.Name()), filepath.Join(md, f.Name())); err != nil {
+		if err := store.Link(filepath.Join(cached, "repodata", f.Name()), filepath.Join(md, f.Name())); err != nil {
 			return false, err
 		}
 	}
@@ -356,26 +354,4 @@ func (c *Composer) writeRepodata(cached string, entries []*Entry, opts Options) 
 	}
 	os.RemoveAll(cached)
 	return os.Rename(tmp, cached)
-}
-
-// link hard-links src to dst (the store and the published tree usually
-// share a file system), copying when it cannot.
-func link(src, dst string) error {
-	if err := os.Link(src, dst); err == nil || errors.Is(err, os.ErrExist) {
-		return nil
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -20,7 +20,8 @@ import (
 	"github.com/quarrylinux/quarry/core/store"
 )
 
-// Dir is where a compose keeps its provenance: Dir/<package>/<arch>.intoto.json.
+// Dir is where a compose keeps its provenance: Dir/<package>.<arch>.intoto.json,
+// one flat folder (publishing syncs every new folder, so fewer is faster).
 const Dir = "provenance"
 
 // Writer signs one statement per build job into a compose.
@@ -54,7 +55,7 @@ func (w *Writer) Write(ctx context.Context, root string, arts []*compose.Publish
 		if rec == nil {
 			return fmt.Errorf("provenance of %s: no build record", id)
 		}
-		rel := path.Join(Dir, rec.Job.Package, rec.Job.Arch+".intoto.json")
+		rel := path.Join(Dir, rec.Job.Package+"."+rec.Job.Arch+".intoto.json")
 		var subjects []compose.Published
 		for _, a := range byJob[id] {
 			a.Provenance = rel
@@ -75,27 +76,26 @@ func (w *Writer) Write(ctx context.Context, root string, arts []*compose.Publish
 			}
 			sum := sha256.Sum256(payload)
 			key := hex.EncodeToString(sum[:])
-			var env []byte
-			if d, ok := w.Store.Alias(alias, key); ok {
-				env, err = w.Store.Get(d)
-			}
-			if env == nil || err != nil {
-				if env, err = Sign(w.Key, st, rec.End); err != nil {
+			d, ok := w.Store.Alias(alias, key)
+			if !ok {
+				env, err := Sign(w.Key, st, rec.End)
+				if err != nil {
 					return fmt.Errorf("provenance of %s: %w", id, err)
 				}
-				d, err := w.Store.Put(env)
-				if err != nil {
+				if d, err = w.Store.Put(env); err != nil {
 					return err
 				}
 				if err := w.Store.PutAlias(alias, key, d); err != nil {
 					return err
 				}
 			}
+			// Linked from the store, like the RPMs: a compose writes (and
+			// syncs) only what is new.
 			dst := filepath.Join(root, filepath.FromSlash(rel))
 			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 				return err
 			}
-			return os.WriteFile(dst, env, 0o644)
+			return store.Link(w.Store.Path(d), dst)
 		})
 	}
 	return g.Wait()

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -145,4 +146,26 @@ func writeVia(tmpDir, path string, data []byte, perm os.FileMode, sync bool) err
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// Link hard-links src to dst (the store and the published tree usually
+// share a file system), copying when it cannot.
+func Link(src, dst string) error {
+	if err := os.Link(src, dst); err == nil || errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

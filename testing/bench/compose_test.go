@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/compose"
+	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/provenance"
 	"github.com/quarrylinux/quarry/core/publish"
 	"github.com/quarrylinux/quarry/core/sign"
 	"github.com/quarrylinux/quarry/core/store"
@@ -180,7 +183,8 @@ func BenchmarkSign(b *testing.B) {
 // BenchmarkPublishOneChange: the time from a finished build to packages dnf
 // can install, for one changed package in a 2,000-package, two-arch
 // distribution: sign it, re-index the repositories that hold it, link the
-// rest, sign repomd.xml and switch out/current.
+// rest, sign repomd.xml and its provenance, write the manifest and switch
+// out/current.
 func BenchmarkPublishOneChange(b *testing.B) {
 	k := rsaKey(b)
 	st, err := store.Open(b.TempDir())
@@ -188,6 +192,11 @@ func BenchmarkPublishOneChange(b *testing.B) {
 		b.Fatal(err)
 	}
 	var arts []compose.Artifact
+	recs := map[string]*build.Record{}
+	record := func(a compose.Artifact, end int64) {
+		recs[a.Job] = &build.Record{Key: a.SHA256, Job: build.Job{ID: a.Job, Package: a.Name, Arch: a.Arch}, Command: []string{"rpmbuild"},
+			Start: time.Unix(end-10, 0), End: time.Unix(end, 0), Outputs: []build.Output{{File: a.File, SHA256: a.SHA256, Name: a.Name, Arch: a.Arch}}}
+	}
 	for i := 0; i < 2000; i++ {
 		name := fmt.Sprintf("pkg%04d", i)
 		d, err := st.Put(fixtures.SyntheticRPM(name, "1.0", "1", 1700000000))
@@ -199,7 +208,9 @@ func BenchmarkPublishOneChange(b *testing.B) {
 			repo = "AppStream"
 		}
 		arts = append(arts, compose.Artifact{File: name + "-1.0-1.x86_64.rpm", SHA256: d, Name: name, Arch: "x86_64", Repo: repo, Job: name + "/x86_64"})
+		record(arts[i], 1700000000)
 	}
+	pw := &provenance.Writer{Key: k, Store: st, Distribution: "bench", Version: "1", Builder: provenance.Builder{ID: "bench"}}
 	c := &compose.Composer{Store: st, Cache: b.TempDir(), Key: k, KeyName: "RPM-GPG-KEY-bench", Arches: []string{"x86_64", "aarch64"}}
 	pub := &publish.Publisher{Out: b.TempDir(), Keep: 3}
 	once := func() time.Duration {
@@ -208,7 +219,15 @@ func BenchmarkPublishOneChange(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := c.Compose(context.Background(), draft.Dir(), arts); err != nil {
+		res, err := c.Compose(context.Background(), draft.Dir(), arts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pw.Write(context.Background(), draft.Dir(), res.Artifacts, recs, lock.New()); err != nil {
+			b.Fatal(err)
+		}
+		m := publish.Manifest{Distribution: "bench", Artifacts: res.Artifacts, Repositories: res.Repos}
+		if err := m.Write(draft.Dir()); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := draft.Commit(time.Now()); err != nil {
@@ -226,6 +245,7 @@ func BenchmarkPublishOneChange(b *testing.B) {
 			b.Fatal(err)
 		}
 		arts[0] = compose.Artifact{File: fmt.Sprintf("%s-1.0-%d.x86_64.rpm", name, i+2), SHA256: d, Name: name, Arch: "x86_64", Repo: "BaseOS", Job: name + "/x86_64"}
+		record(arts[0], 1700000000+int64(i)+1)
 		total += once()
 	}
 	b.ReportMetric(cold.Seconds(), "s-first-compose-2000")
