@@ -4,7 +4,7 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 DEMO_STATE ?= out/demo
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench clean proto
 
 deps:
 	@scripts/deps.sh
@@ -33,6 +33,14 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'Import|Reimport|NoopRebuild' -benchtime 3x ./testing/bench/
 	$(GO) test -run '^$$' -bench 'ExampleBuild' -benchtime 1x -timeout 30m ./testing/bench/
 	$(GO) test -run '^$$' -bench 'RepoIndex10k|Sign|PublishOneChange' -benchtime 2x -timeout 30m ./testing/bench/
+
+# Regenerates the protocol's Go code (needs protoc, protoc-gen-go and
+# protoc-gen-go-grpc; see CONTRIBUTING.md). The compat test then checks the
+# released majors did not change incompatibly.
+proto:
+	cd proto && protoc --go_out=. --go_opt=paths=source_relative \
+		--go-grpc_out=. --go-grpc_opt=paths=source_relative quarry/sig/v1/sig.proto
+	$(GO) test ./proto/compat
 
 clean:
 	rm -rf bin out examples/distro/upstream
