@@ -1,0 +1,312 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+)
+
+// ErrUnsupported is a call the plugin does not implement (gRPC
+// Unimplemented): a capability it lacks, or a call newer than its SDK.
+var ErrUnsupported = errors.New("not supported by this plugin")
+
+// ErrGarbage is a reply that breaks the protocol's rules.
+var ErrGarbage = errors.New("the plugin's reply breaks the protocol")
+
+// DefaultMaxBytes bounds what one Packages, Kernels or BuildInstaller
+// stream may carry.
+const DefaultMaxBytes = 1 << 30
+
+// Client is the host's end of a plugin, with the same plain types.
+type Client struct {
+	c      sigv1.SIGClient
+	broker *plugin.GRPCBroker
+	// MaxBytes bounds one stream (default DefaultMaxBytes).
+	MaxBytes int64
+}
+
+// NewClient wraps a connection to a plugin; broker may be nil (then the
+// plugin is offered no Core service).
+func NewClient(conn grpc.ClientConnInterface, broker *plugin.GRPCBroker) *Client {
+	return &Client{c: sigv1.NewSIGClient(conn), broker: broker}
+}
+
+func (c *Client) max() int64 {
+	if c.MaxBytes > 0 {
+		return c.MaxBytes
+	}
+	return DefaultMaxBytes
+}
+
+// wireErr makes Unimplemented ErrUnsupported and keeps the plugin's
+// message otherwise.
+func wireErr(call string, err error) error {
+	if err == nil {
+		return nil
+	}
+	st, ok := status.FromError(err)
+	switch {
+	case ok && st.Code() == codes.Unimplemented:
+		return fmt.Errorf("%s: %w", call, ErrUnsupported)
+	case ok:
+		return fmt.Errorf("%s: %s (%s)", call, st.Message(), st.Code())
+	}
+	return fmt.Errorf("%s: %w", call, err)
+}
+
+// Info asks the plugin who it is.
+func (c *Client) Info(ctx context.Context, hostVersion string) (PluginInfo, error) {
+	resp, err := c.c.GetPluginInfo(ctx, &sigv1.GetPluginInfoRequest{HostVersion: hostVersion, ApiVersions: APIVersions})
+	if err != nil {
+		return PluginInfo{}, wireErr("GetPluginInfo", err)
+	}
+	info := PluginInfo{SIG: resp.Sig, Version: resp.PluginVersion, SDKVersion: resp.SdkVersion, APIVersions: resp.ApiVersions, Description: resp.Description}
+	for _, cp := range resp.Capabilities {
+		info.Capabilities = append(info.Capabilities, capFromWire(cp))
+	}
+	return info, nil
+}
+
+// Configure hands the plugin its config; with req.Core set, the host
+// serves it to the plugin for the plugin's lifetime.
+func (c *Client) Configure(ctx context.Context, req ConfigureRequest) (Diagnostics, error) {
+	w := &sigv1.ConfigureRequest{ConfigJson: req.Config, Distribution: distToWire(req.Distribution)}
+	if req.Core != nil && c.broker != nil {
+		id := c.broker.NextId()
+		go c.broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
+			s := grpc.NewServer(opts...)
+			sigv1.RegisterCoreServer(s, &coreServer{core: req.Core})
+			return s
+		})
+		w.CoreBrokerId = id
+	}
+	resp, err := c.c.Configure(ctx, w)
+	if err != nil {
+		return nil, wireErr("Configure", err)
+	}
+	return diagsFromWire(resp.Diagnostics), nil
+}
+
+// Repos lists the SIG's repositories.
+func (c *Client) Repos(ctx context.Context) ([]Repo, error) {
+	resp, err := c.c.Repos(ctx, &sigv1.ReposRequest{})
+	if err != nil {
+		return nil, wireErr("Repos", err)
+	}
+	var out []Repo
+	for _, r := range resp.Repos {
+		out = append(out, repoFromWire(r))
+	}
+	return out, nil
+}
+
+// assembler puts streamed packages back together.
+type assembler struct {
+	max   int64
+	total int64
+	pkgs  []*Package
+	by    map[string]*Package
+	open  map[string]*File // package/path → file being received
+}
+
+func newAssembler(max int64) *assembler {
+	return &assembler{max: max, by: map[string]*Package{}, open: map[string]*File{}}
+}
+
+func (a *assembler) header(w *sigv1.Package) (*Package, error) {
+	if w == nil || w.Name == "" {
+		return nil, fmt.Errorf("%w: a package without a name", ErrGarbage)
+	}
+	if _, dup := a.by[w.Name]; dup {
+		return nil, fmt.Errorf("%w: package %s sent twice", ErrGarbage, w.Name)
+	}
+	p := packageFromHeader(w)
+	a.pkgs = append(a.pkgs, &p)
+	a.by[p.Name] = &p
+	return &p, nil
+}
+
+func (a *assembler) chunk(c *sigv1.FileChunk) error {
+	if c == nil {
+		return fmt.Errorf("%w: an empty stream message", ErrGarbage)
+	}
+	p := a.by[c.Package]
+	if p == nil {
+		return fmt.Errorf("%w: file %q of package %q, which was not announced", ErrGarbage, c.Path, c.Package)
+	}
+	a.total += int64(len(c.Data))
+	if a.total > a.max {
+		return fmt.Errorf("%w: more than %d bytes of sources", ErrGarbage, a.max)
+	}
+	key := c.Package + "\x00" + c.Path
+	f := a.open[key]
+	if f == nil {
+		p.Files = append(p.Files, File{Path: c.Path, Mode: fileMode(c.Mode)})
+		f = &p.Files[len(p.Files)-1]
+		a.open[key] = f
+	}
+	f.Data = append(f.Data, c.Data...)
+	if c.Eof {
+		delete(a.open, key)
+	}
+	return nil
+}
+
+func (a *assembler) finish() ([]Package, error) {
+	for key := range a.open {
+		pkg, file, _ := strings.Cut(key, "\x00")
+		return nil, fmt.Errorf("%w: file %s of package %s ended without its last chunk", ErrGarbage, file, pkg)
+	}
+	out := make([]Package, len(a.pkgs))
+	for i, p := range a.pkgs {
+		out[i] = *p
+	}
+	return out, nil
+}
+
+// Packages receives the SIG's source packages.
+func (c *Client) Packages(ctx context.Context) ([]Package, error) {
+	stream, err := c.c.Packages(ctx, &sigv1.PackagesRequest{})
+	if err != nil {
+		return nil, wireErr("Packages", err)
+	}
+	a := newAssembler(c.max())
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, wireErr("Packages", err)
+		}
+		switch item := msg.Item.(type) {
+		case *sigv1.PackagesResponse_Package:
+			_, err = a.header(item.Package)
+		case *sigv1.PackagesResponse_File:
+			err = a.chunk(item.File)
+		default:
+			err = fmt.Errorf("%w: an empty stream message", ErrGarbage)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("Packages: %w", err)
+		}
+	}
+	pkgs, err := a.finish()
+	if err != nil {
+		return nil, fmt.Errorf("Packages: %w", err)
+	}
+	return pkgs, nil
+}
+
+// Kernels receives the SIG's kernel flavours.
+func (c *Client) Kernels(ctx context.Context) ([]Kernel, error) {
+	stream, err := c.c.Kernels(ctx, &sigv1.KernelsRequest{})
+	if err != nil {
+		return nil, wireErr("Kernels", err)
+	}
+	a := newAssembler(c.max())
+	var kernels []Kernel
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, wireErr("Kernels", err)
+		}
+		switch item := msg.Item.(type) {
+		case *sigv1.KernelsResponse_Kernel:
+			if item.Kernel == nil {
+				err = fmt.Errorf("%w: an empty kernel", ErrGarbage)
+				break
+			}
+			_, err = a.header(item.Kernel.Package)
+			kernels = append(kernels, Kernel{Flavour: item.Kernel.Flavour, Configs: item.Kernel.Configs})
+		case *sigv1.KernelsResponse_File:
+			err = a.chunk(item.File)
+		default:
+			err = fmt.Errorf("%w: an empty stream message", ErrGarbage)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("Kernels: %w", err)
+		}
+	}
+	pkgs, err := a.finish()
+	if err != nil {
+		return nil, fmt.Errorf("Kernels: %w", err)
+	}
+	for i := range kernels {
+		kernels[i].Package = pkgs[i]
+	}
+	return kernels, nil
+}
+
+// Installers lists the SIG's kickstarts and image definitions.
+func (c *Client) Installers(ctx context.Context) ([]Installer, error) {
+	resp, err := c.c.Installers(ctx, &sigv1.InstallersRequest{})
+	if err != nil {
+		return nil, wireErr("Installers", err)
+	}
+	var out []Installer
+	for _, in := range resp.Installers {
+		out = append(out, installerFromWire(in))
+	}
+	return out, nil
+}
+
+// BuildInstaller has the plugin build an installer's artifact and writes
+// its bytes to w. The returned Artifact has no Path.
+func (c *Client) BuildInstaller(ctx context.Context, req BuildRequest, w io.Writer) (Artifact, error) {
+	stream, err := c.c.BuildInstaller(ctx, &sigv1.BuildInstallerRequest{Name: req.Name, ReposDir: req.ReposDir, ScratchDir: req.ScratchDir})
+	if err != nil {
+		return Artifact{}, wireErr("BuildInstaller", err)
+	}
+	var art *Artifact
+	var total int64
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Artifact{}, wireErr("BuildInstaller", err)
+		}
+		switch item := msg.Item.(type) {
+		case *sigv1.BuildInstallerResponse_Artifact:
+			if art != nil || item.Artifact == nil || item.Artifact.Name == "" || path.Base(item.Artifact.Name) != item.Artifact.Name {
+				return Artifact{}, fmt.Errorf("BuildInstaller: %w: a second or unnamed artifact", ErrGarbage)
+			}
+			art = &Artifact{Name: item.Artifact.Name, MediaType: item.Artifact.MediaType}
+		case *sigv1.BuildInstallerResponse_Chunk:
+			if art == nil || item.Chunk == nil {
+				return Artifact{}, fmt.Errorf("BuildInstaller: %w: bytes before the artifact", ErrGarbage)
+			}
+			if total += int64(len(item.Chunk.Data)); total > c.max() {
+				return Artifact{}, fmt.Errorf("BuildInstaller: %w: more than %d bytes", ErrGarbage, c.max())
+			}
+			if _, err := w.Write(item.Chunk.Data); err != nil {
+				return Artifact{}, err
+			}
+		}
+	}
+	if art == nil {
+		return Artifact{}, fmt.Errorf("BuildInstaller: %w: no artifact", ErrGarbage)
+	}
+	return *art, nil
+}
+
+// Stop asks the plugin to cancel what it has in flight.
+func (c *Client) Stop(ctx context.Context) error {
+	_, err := c.c.Stop(ctx, &sigv1.StopRequest{})
+	return wireErr("Stop", err)
+}

@@ -1,0 +1,105 @@
+package sdk
+
+import (
+	"context"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+)
+
+// Handshake is what host and plugin check before talking. The cookie
+// keeps a plugin binary from being run by hand; it is not a secret.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  1,
+	MagicCookieKey:   "QUARRY_SIG_PLUGIN",
+	MagicCookieValue: "quarry-sig-7c1e2b9d",
+}
+
+// PluginName is the name the SIG service is dispensed under.
+const PluginName = "sig"
+
+// grpcPlugin is the go-plugin glue: a server for plugins, a Client for hosts.
+type grpcPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	name    string
+	factory func() Plugin
+}
+
+func (p *grpcPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
+	sigv1.RegisterSIGServer(s, newServer(p.name, p.factory(), broker))
+	return nil
+}
+
+func (p *grpcPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	return NewClient(conn, broker), nil
+}
+
+// HostPlugins are the plugin sets a host offers, by API major.
+func HostPlugins() map[int]plugin.PluginSet {
+	sets := map[int]plugin.PluginSet{}
+	for _, v := range APIVersions {
+		sets[int(v)] = plugin.PluginSet{PluginName: &grpcPlugin{}}
+	}
+	return sets
+}
+
+var (
+	logOnce sync.Once
+	logger  hclog.Logger
+)
+
+// Logger is the plugin's logger: hclog JSON on the process's stderr, which
+// the host reads, re-levels and names after the SIG. Never log to stdout:
+// it carries the handshake.
+func Logger() hclog.Logger {
+	logOnce.Do(func() {
+		logger = hclog.New(&hclog.LoggerOptions{Output: os.Stderr, JSONFormat: true, Level: hclog.Trace})
+	})
+	return logger
+}
+
+// Serve runs a plugin until its host is done with it: it answers the
+// handshake, serves the SIG protocol over gRPC with mutual TLS, and exits
+// when the host dies.
+func Serve(name string, factory func() Plugin) {
+	log := Logger() // before Serve takes os.Stderr over
+	go watchParent(log)
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: servedPlugins(name, factory),
+		GRPCServer:       plugin.DefaultGRPCServer,
+		Logger:           log,
+	})
+}
+
+func servedPlugins(name string, factory func() Plugin) map[int]plugin.PluginSet {
+	sets := map[int]plugin.PluginSet{}
+	for _, v := range APIVersions {
+		sets[int(v)] = plugin.PluginSet{PluginName: &grpcPlugin{name: name, factory: factory}}
+	}
+	return sets
+}
+
+// watchParent exits when the host dies and the plugin is handed to
+// another parent, so an orphaned plugin never lingers.
+func watchParent(log hclog.Logger) {
+	parent := os.Getppid()
+	for range time.Tick(250 * time.Millisecond) {
+		if os.Getppid() != parent {
+			log.Warn("the host died; exiting")
+			os.Exit(2)
+		}
+	}
+}
+
+// GRPCPlugin is the go-plugin Plugin that serves factory's plugins as
+// SIG name; sdktest uses it to serve a plugin in process.
+func GRPCPlugin(name string, factory func() Plugin) plugin.Plugin {
+	return &grpcPlugin{name: name, factory: factory}
+}
