@@ -24,6 +24,10 @@ type Sandbox struct {
 	Work string
 	// Env is the environment inside, beyond PATH, HOME and LANG.
 	Env []string
+	// ReadOnly and Writable are further host paths, bound at the same
+	// path inside (a plugin's binary, its socket folder).
+	ReadOnly []string
+	Writable []string
 }
 
 // shared are the host folders a sandbox sees (read-only).
@@ -65,8 +69,16 @@ func (s Sandbox) Command(argv ...string) []string {
 		"--dev", "/dev",
 		"--tmpfs", "/tmp",
 		"--bind", s.Work, Dir,
-		// Everything but /build and /tmp is read-only: a job that writes
-		// elsewhere fails rather than writing somewhere invisible.
+	)
+	for _, p := range s.ReadOnly {
+		args = append(args, "--ro-bind", p, p)
+	}
+	for _, p := range s.Writable {
+		args = append(args, "--bind", p, p)
+	}
+	args = append(args,
+		// Everything but /build, /tmp and Writable is read-only: a job that
+		// writes elsewhere fails rather than writing somewhere invisible.
 		"--remount-ro", "/",
 		"--unshare-all", // network, IPC, PID, UTS, cgroup namespaces
 		"--die-with-parent",

@@ -1,0 +1,297 @@
+package plugins
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	goplugin "github.com/hashicorp/go-plugin/runner"
+
+	"github.com/quarrylinux/quarry/sdk"
+)
+
+// Host launches SIG plugins.
+type Host struct {
+	// Dirs are searched, in order, for quarry-sig-<name>.
+	Dirs []string
+	// Lock pins every binary; a SIG missing from it does not launch.
+	Lock *Lock
+	// Work holds each running plugin's folder (its binary and scratch).
+	Work string
+	// StartTimeout bounds launch to handshake; CallTimeout each call.
+	StartTimeout time.Duration
+	CallTimeout  time.Duration
+	// MaxStderr is how much a plugin may log before it is stopped.
+	MaxStderr int64
+	// MaxBytes bounds one stream of sources or an artifact.
+	MaxBytes    int64
+	Log         hclog.Logger
+	HostVersion string
+}
+
+// Defaults for the zero Host fields.
+const (
+	DefaultStartTimeout = 10 * time.Second
+	DefaultCallTimeout  = 2 * time.Minute
+	DefaultMaxStderr    = 8 << 20
+)
+
+// Error is a SIG's failure: every way a plugin can misbehave ends here,
+// naming the SIG and the call.
+type Error struct {
+	SIG  string
+	Call string // "" for the launch
+	Err  error
+}
+
+func (e *Error) Error() string {
+	// The SDK's client already names the call in its errors.
+	if e.Call == "" || strings.HasPrefix(e.Err.Error(), e.Call+": ") {
+		return fmt.Sprintf("sig %s: %v", e.SIG, e.Err)
+	}
+	return fmt.Sprintf("sig %s: %s: %v", e.SIG, e.Call, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrHashMismatch is a binary that is not the one sigs.lock pins.
+var ErrHashMismatch = errors.New("the binary's sha256 does not match sigs.lock")
+
+// ErrVersion is a plugin with no protocol major in common with the host.
+var ErrVersion = errors.New("no protocol version in common")
+
+// Plugin is a running, handshaken plugin.
+type Plugin struct {
+	SIG  string
+	Info sdk.PluginInfo
+	// API is the negotiated protocol major.
+	API int
+
+	host  *Host
+	pc    *plugin.Client
+	c     *sdk.Client
+	watch *watch
+	dir   string
+}
+
+func (h *Host) startTimeout() time.Duration {
+	if h.StartTimeout > 0 {
+		return h.StartTimeout
+	}
+	return DefaultStartTimeout
+}
+
+func (h *Host) callTimeout() time.Duration {
+	if h.CallTimeout > 0 {
+		return h.CallTimeout
+	}
+	return DefaultCallTimeout
+}
+
+func (h *Host) log() hclog.Logger {
+	if h.Log == nil {
+		return hclog.NewNullLogger()
+	}
+	return h.Log
+}
+
+var semver = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
+// Launch checks the SIG's binary against sigs.lock, runs the verified
+// bytes in a sandbox, negotiates the protocol and asks the plugin who it
+// is (GetPluginInfo, always first).
+func (h *Host) Launch(ctx context.Context, sig string) (*Plugin, error) {
+	fail := func(err error) (*Plugin, error) { return nil, &Error{SIG: sig, Err: err} }
+	path, err := Find(sig, h.Dirs)
+	if err != nil {
+		return nil, err
+	}
+	pinned := h.Lock.Plugins[sig]
+	if pinned == nil {
+		return fail(fmt.Errorf("%s is not in %s: run quarry plugin lock", path, LockFile))
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fail(err)
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != pinned.SHA256 {
+		return fail(fmt.Errorf("%s: %w (it is %s, the lock says %s); if the change is yours, run quarry plugin lock", path, ErrHashMismatch, got, pinned.SHA256))
+	}
+	// The checked bytes are what runs: a copy in a folder of the host's,
+	// so the file cannot change between the check and the exec.
+	if err := os.MkdirAll(h.Work, 0o755); err != nil {
+		return fail(err)
+	}
+	dir, err := os.MkdirTemp(h.Work, sig+"-")
+	if err != nil {
+		return fail(err)
+	}
+	p := &Plugin{SIG: sig, host: h, dir: dir, watch: &watch{maxStderr: h.MaxStderr}}
+	if p.watch.maxStderr == 0 {
+		p.watch.maxStderr = DefaultMaxStderr
+	}
+	bin := filepath.Join(dir, "bin", BinaryName(sig))
+	scratch := filepath.Join(dir, "scratch")
+	for _, d := range []string{filepath.Dir(bin), scratch} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fail(err)
+		}
+	}
+	if err := os.WriteFile(bin, data, 0o555); err != nil {
+		return fail(err)
+	}
+	log := relevel{h.log().Named("sig." + sig)}
+	p.pc = plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: sdk.HostPlugins(),
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Managed:          true,
+		SkipHostEnv:      true,
+		StartTimeout:     h.startTimeout(),
+		Logger:           log,
+		Stderr:           p.watch,
+		SyncStdout:       stdoutSink{p.watch},
+		SyncStderr:       p.watch,
+		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: dir},
+		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, socketDir string) (goplugin.Runner, error) {
+			cmd.Path, cmd.Args = bin, []string{bin}
+			return newRunner(cmd, socketDir, scratch, true, p.watch)
+		},
+	})
+	rpc, err := p.pc.Client()
+	if err != nil {
+		p.Close()
+		return fail(p.launchError(err))
+	}
+	raw, err := rpc.Dispense(sdk.PluginName)
+	if err != nil {
+		p.Close()
+		return fail(err)
+	}
+	p.c = raw.(*sdk.Client)
+	p.c.MaxBytes = h.MaxBytes
+	p.API = p.pc.NegotiatedVersion()
+	cctx, cancel := p.call(ctx)
+	defer cancel()
+	info, err := p.c.Info(cctx, h.HostVersion)
+	if err != nil {
+		p.Close()
+		return fail(p.explain("GetPluginInfo", cctx, err))
+	}
+	if err := checkInfo(sig, p.API, info); err != nil {
+		p.Close()
+		return fail(fmt.Errorf("GetPluginInfo: %w", err))
+	}
+	p.Info = info
+	return p, nil
+}
+
+// checkInfo is what GetPluginInfo must say.
+func checkInfo(sig string, api int, info sdk.PluginInfo) error {
+	switch {
+	case info.SIG != sig:
+		return fmt.Errorf("the plugin says it is SIG %q, not %q", info.SIG, sig)
+	case !semver.MatchString(info.Version):
+		return fmt.Errorf("plugin version %q is not semver (1.2.3)", info.Version)
+	case !slices.Contains(info.APIVersions, uint32(api)):
+		return fmt.Errorf("the plugin lists API versions %v, without the %d it negotiated", info.APIVersions, api)
+	}
+	for _, c := range info.Capabilities {
+		if strings.HasPrefix(string(c), "unknown(") {
+			return fmt.Errorf("unknown capability %s", c)
+		}
+	}
+	return nil
+}
+
+// launchError explains a failed launch.
+func (p *Plugin) launchError(err error) error {
+	msg := err.Error()
+	if problem := p.watch.problem(); problem != "" {
+		return errors.New(problem)
+	}
+	switch {
+	case strings.Contains(strings.ToLower(msg), "incompatible api version"):
+		return fmt.Errorf("%w: %s; this Quarry speaks protocol major %v: rebuild the plugin with a Quarry SDK that speaks it, or use a Quarry that speaks the plugin's", ErrVersion, firstLine(msg), sdk.APIVersions)
+	case strings.Contains(msg, "Unrecognized remote plugin message"):
+		line := strings.TrimPrefix(firstLine(msg), "Unrecognized remote plugin message: ")
+		return fmt.Errorf("the plugin wrote %q to stdout before its handshake; stdout carries only the handshake, plugins log to stderr", line)
+	case strings.Contains(msg, "timeout while waiting for plugin to start"):
+		return fmt.Errorf("no handshake within %s", p.host.startTimeout())
+	case strings.Contains(msg, "plugin exited before we could connect"):
+		return fmt.Errorf("the plugin exited before its handshake%s", p.tail())
+	}
+	return err
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+func (p *Plugin) tail() string {
+	if t := p.watch.stderrTail(); t != "" {
+		return "; its stderr ends:\n" + t
+	}
+	return ""
+}
+
+// call bounds one call by the host's call timeout.
+func (p *Plugin) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, p.host.callTimeout())
+}
+
+// explain turns a failed call into what happened to the plugin.
+func (p *Plugin) explain(call string, ctx context.Context, err error) error {
+	if problem := p.watch.problem(); problem != "" {
+		p.pc.Kill()
+		return errors.New(problem)
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		p.pc.Kill()
+		return fmt.Errorf("no answer within %s; the plugin was stopped", p.host.callTimeout())
+	}
+	if p.pc.Exited() || strings.Contains(err.Error(), "Unavailable") {
+		p.pc.Kill()
+		return fmt.Errorf("the plugin died during the call%s", p.tail())
+	}
+	return err
+}
+
+// Close stops the plugin and removes its folder.
+func (p *Plugin) Close() {
+	if p.pc != nil {
+		p.pc.Kill()
+	}
+	os.RemoveAll(p.dir)
+}
+
+// Exited reports whether the plugin process has ended.
+func (p *Plugin) Exited() bool { return p.pc.Exited() }
+
+// Scratch is the plugin's writable folder on the host.
+func (p *Plugin) Scratch() string { return filepath.Join(p.dir, "scratch") }
+
+// stdoutSink receives what the plugin printed to os.Stdout after the
+// handshake (go-plugin forwards it): a plugin that does is stopped.
+type stdoutSink struct{ w *watch }
+
+func (s stdoutSink) Write(b []byte) (int, error) {
+	if len(strings.TrimSpace(string(b))) > 0 {
+		s.w.sawStdout(b)
+	}
+	return len(b), nil
+}

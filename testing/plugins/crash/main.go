@@ -1,0 +1,16 @@
+// Command crash panics in the middle of a call.
+package main
+
+import (
+	"context"
+
+	"github.com/quarrylinux/quarry/sdk"
+)
+
+type p struct{}
+
+func (p) Info() sdk.Info                                                  { return sdk.Info{Version: "1.0.0"} }
+func (p) Configure(context.Context, sdk.ConfigureRequest) sdk.Diagnostics { return nil }
+func (p) Repos(context.Context) ([]sdk.Repo, error)                       { panic("crash: intentional panic in Repos") }
+
+func main() { sdk.Serve("crash", func() sdk.Plugin { return p{} }) }
