@@ -16,7 +16,8 @@ func (r relevel) Log(level hclog.Level, msg string, args ...any) {
 	r.Logger.Log(level, msg, args...)
 }
 func (r relevel) Error(msg string, args ...any) { r.Logger.Warn(msg, args...) }
+
 // Named keeps the SIG's name: go-plugin would add the binary's.
 func (r relevel) Named(string) hclog.Logger      { return r }
 func (r relevel) ResetNamed(string) hclog.Logger { return r }
-func (r relevel) With(args ...any) hclog.Logger { return relevel{r.Logger.With(args...)} }
+func (r relevel) With(args ...any) hclog.Logger  { return relevel{r.Logger.With(args...)} }
