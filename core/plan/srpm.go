@@ -40,6 +40,10 @@ type Binary struct {
 	EVR      string `json:"evr"`
 	Provides []Dep  `json:"provides"`
 	Requires []Dep  `json:"requires,omitempty"`
+	// Obsoletes and Conflicts are what the SIG policy gate reads: a SIG
+	// package may not replace a core one.
+	Obsoletes []Dep `json:"obsoletes,omitempty"`
+	Conflicts []Dep `json:"conflicts,omitempty"`
 }
 
 // Sources makes SRPMs and reads specs, in the sandbox, caching both by the
@@ -55,7 +59,7 @@ type Sources struct {
 	Targets []string
 }
 
-const sourceCacheVersion = "quarry-source-v1"
+const sourceCacheVersion = "quarry-source-v2" // v2: obsoletes and conflicts
 
 // Get returns the Source of a package's debranded tree. extra are files
 // the core adds to its SOURCES (the release package's .repo file and key).
@@ -214,7 +218,9 @@ func readSRPM(file string, data []byte) (*Source, error) {
 // "req" lines of name flags version.
 const binaryQueryFormat = `pkg\t%{name}\t%{arch}\t%|epoch?{%{epoch}}:{}|\t%{version}\t%{release}\n` +
 	`[prov\t%{provides}\t%{provideflags}\t%{provideversion}\n]` +
-	`[req\t%{requires}\t%{requireflags}\t%{requireversion}\n]`
+	`[req\t%{requires}\t%{requireflags}\t%{requireversion}\n]` +
+	`[obs\t%{obsoletes}\t%{obsoleteflags}\t%{obsoleteversion}\n]` +
+	`[conf\t%{conflicts}\t%{conflictflags}\t%{conflictversion}\n]`
 
 func parseBinaries(out string) ([]Binary, error) {
 	var bins []Binary
@@ -226,15 +232,22 @@ func parseBinaries(out string) ([]Binary, error) {
 		switch {
 		case f[0] == "pkg" && len(f) == 6:
 			bins = append(bins, Binary{Name: f[1], Arch: f[2], EVR: evrString(f[3], f[4], f[5])})
-		case (f[0] == "prov" || f[0] == "req") && len(f) == 4 && len(bins) > 0:
+		case (f[0] == "prov" || f[0] == "req" || f[0] == "obs" || f[0] == "conf") && len(f) == 4 && len(bins) > 0:
 			var flags int
 			fmt.Sscan(f[2], &flags)
 			d := depFromRPM(f[1], flags, f[3])
 			b := &bins[len(bins)-1]
-			if f[0] == "prov" {
+			switch f[0] {
+			case "prov":
 				b.Provides = append(b.Provides, d)
-			} else if !strings.HasPrefix(d.Name, "rpmlib(") {
-				b.Requires = append(b.Requires, d)
+			case "obs":
+				b.Obsoletes = append(b.Obsoletes, d)
+			case "conf":
+				b.Conflicts = append(b.Conflicts, d)
+			default:
+				if !strings.HasPrefix(d.Name, "rpmlib(") {
+					b.Requires = append(b.Requires, d)
+				}
 			}
 		default:
 			return nil, fmt.Errorf("unexpected line %q", line)

@@ -1,0 +1,63 @@
+package policy
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/sdk"
+)
+
+func gate() *Gate {
+	return &Gate{SIG: "hpc", Distro: "pebble", Core: Core{Names: map[string]bool{"kernel": true, "greet": true, "libgreet": true}},
+		Limits: Limits{PackageBytes: 100, SIGBytes: 150}}
+}
+
+var repos = []sdk.Repo{{ID: "extras"}}
+
+func spec(name string) []sdk.File { return []sdk.File{{Path: name + ".spec", Data: []byte("Name: " + name)}} }
+
+// TestEachRuleBites: one bad item per rule, each named in its violation,
+// and a good one passes.
+func TestEachRuleBites(t *testing.T) {
+	g := gate()
+	cases := []struct {
+		name string
+		vs   Violations
+		want string
+	}{
+		{"core name", g.Packages([]sdk.Package{{Name: "greet", Repo: "extras", Spec: "greet.spec", Files: spec("greet")}}, repos),
+			"sig hpc: package greet: no-core-name: greet is a core package"},
+		{"dotdot", g.Packages([]sdk.Package{{Name: "x", Repo: "extras", Spec: "x.spec", Files: append(spec("x"), sdk.File{Path: "../../etc/passwd"})}}, repos),
+			`sig hpc: package x: relative-paths: file "../../etc/passwd": climbs out of the package (..)`},
+		{"absolute", g.Packages([]sdk.Package{{Name: "x", Repo: "extras", Spec: "x.spec", Files: append(spec("x"), sdk.File{Path: "/etc/passwd"})}}, repos),
+			`file "/etc/passwd": absolute path`},
+		{"sub dotdot", g.Packages([]sdk.Package{{Name: "x", Repo: "extras", Spec: "x.spec", Files: append(spec("x"), sdk.File{Path: "a/../../b"})}}, repos),
+			`file "a/../../b": not a clean path`},
+		{"unknown repo", g.Packages([]sdk.Package{{Name: "x", Repo: "nope", Spec: "x.spec", Files: spec("x")}}, repos),
+			`repo-namespace: goes to repository "nope"`},
+		{"too big", g.Packages([]sdk.Package{{Name: "x", Repo: "extras", Spec: "x.spec", Files: append(spec("x"), sdk.File{Path: "big", Data: make([]byte, 200)})}}, repos),
+			"size-limit: 207 bytes of sources, over the limit of 100"},
+		{"bad repo id", g.Repos([]sdk.Repo{{ID: "../Extras"}}, []string{"x86_64"}), `repo ../Extras: repo-namespace: id "../Extras" must be`},
+		{"kernel not renamed", g.Kernels([]sdk.Kernel{{Flavour: "ml", Package: sdk.Package{Name: "kernel", Repo: "extras", Spec: "kernel.spec", Files: spec("kernel")}}}, repos, []string{"x86_64"}),
+			"kernel ml: kernel-flavour: its package is kernel; an alternate kernel is named kernel-ml"},
+		{"obsoletes", g.Binaries("hpc-tools", []plan.Binary{{Name: "hpc-tools", Obsoletes: []plan.Dep{{Name: "libgreet", Op: "<", EVR: "99"}}}}, ""),
+			"package hpc-tools: no-core-obsoletes: Obsoletes: libgreet < 99, a core package"},
+		{"provides", g.Binaries("hpc-tools", []plan.Binary{{Name: "hpc-tools", Provides: []plan.Dep{{Name: "greet"}}}}, ""),
+			"no-core-provides: Provides: greet, a core package"},
+		{"subpackage shadows", g.Binaries("hpc-tools", []plan.Binary{{Name: "hpc-tools"}, {Name: "libgreet"}}, ""),
+			"package hpc-tools (subpackage libgreet): no-core-name: libgreet is a core package"},
+		{"kernel subpackage not renamed", g.Binaries("kernel-ml", []plan.Binary{{Name: "kernel-ml"}, {Name: "perf"}}, "ml"),
+			"kernel-flavour: every package of an alternate kernel is named kernel-ml*, not perf"},
+	}
+	for _, tc := range cases {
+		if got := tc.vs.Error(); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	ok := g.Packages([]sdk.Package{{Name: "hpc-tools", Repo: "extras", Spec: "hpc-tools.spec", Files: spec("hpc-tools")}}, repos)
+	ok = append(ok, g.Binaries("kernel-ml", []plan.Binary{{Name: "kernel-ml", Provides: []plan.Dep{{Name: "kernel", Op: "=", EVR: "6.6"}, {Name: "installonlypkg(kernel)"}}}, {Name: "kernel-ml-core"}}, "ml")...)
+	if len(ok) > 0 {
+		t.Errorf("good items fail: %v", ok)
+	}
+}
