@@ -4,13 +4,24 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 DEMO_STATE ?= out/demo
 
-.PHONY: deps build demo test bench clean proto
+.PHONY: deps build plugins demo test bench clean proto
 
 deps:
 	@scripts/deps.sh
 
 build: deps
 	$(GO) build -o bin/quarry ./cmd/quarry
+
+# Every SIG plugin in sigs/ and examples/ into bin/quarry-sig-<name>
+# (examples/hello-sig is the SIG "hello").
+plugins: deps
+	@mkdir -p bin
+	@for d in sigs/*/ examples/*-sig/; do \
+	  [ -f "$$d/main.go" ] || continue; \
+	  n=$$(basename "$$d"); n=$${n%-sig}; \
+	  echo "$(GO) build -o bin/quarry-sig-$$n ./$$d"; \
+	  $(GO) build -o bin/quarry-sig-$$n ./$$d || exit 1; \
+	done
 
 # Rebuild the example distribution end to end from its generated upstream:
 # a signing key, import and debrand, plan, then the whole pipeline (build

@@ -78,11 +78,12 @@ type Plugin struct {
 	// API is the negotiated protocol major.
 	API int
 
-	host  *Host
-	pc    *plugin.Client
-	c     *sdk.Client
-	watch *watch
-	dir   string
+	host    *Host
+	pc      *plugin.Client
+	c       *sdk.Client
+	watch   *watch
+	dir     string
+	sockets string
 }
 
 func (h *Host) startTimeout() time.Duration {
@@ -138,7 +139,13 @@ func (h *Host) Launch(ctx context.Context, sig string) (*Plugin, error) {
 	if err != nil {
 		return fail(err)
 	}
-	p := &Plugin{SIG: sig, host: h, dir: dir, watch: &watch{maxStderr: h.MaxStderr}}
+	// go-plugin's unix socket goes in a short folder of its own: socket
+	// paths are limited to 108 bytes.
+	sockets, err := os.MkdirTemp("", "qsig-")
+	if err != nil {
+		return fail(err)
+	}
+	p := &Plugin{SIG: sig, host: h, dir: dir, sockets: sockets, watch: &watch{maxStderr: h.MaxStderr}}
 	if p.watch.maxStderr == 0 {
 		p.watch.maxStderr = DefaultMaxStderr
 	}
@@ -165,7 +172,7 @@ func (h *Host) Launch(ctx context.Context, sig string) (*Plugin, error) {
 		Stderr:           p.watch,
 		SyncStdout:       stdoutSink{p.watch},
 		SyncStderr:       p.watch,
-		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: dir},
+		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: sockets},
 		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, socketDir string) (goplugin.Runner, error) {
 			cmd.Path, cmd.Args = bin, []string{bin}
 			return newRunner(cmd, socketDir, scratch, true, p.watch)
@@ -228,6 +235,9 @@ func (p *Plugin) launchError(err error) error {
 		return fmt.Errorf("%w: %s; this Quarry speaks protocol major %v: rebuild the plugin with a Quarry SDK that speaks it, or use a Quarry that speaks the plugin's", ErrVersion, firstLine(msg), sdk.APIVersions)
 	case strings.Contains(msg, "Unrecognized remote plugin message"):
 		line := strings.TrimPrefix(firstLine(msg), "Unrecognized remote plugin message: ")
+		if strings.TrimSpace(line) == "" {
+			return fmt.Errorf("the plugin exited before its handshake%s", p.tail())
+		}
 		return fmt.Errorf("the plugin wrote %q to stdout before its handshake; stdout carries only the handshake, plugins log to stderr", line)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
 		return fmt.Errorf("no handshake within %s", p.host.startTimeout())
@@ -277,6 +287,7 @@ func (p *Plugin) Close() {
 		p.pc.Kill()
 	}
 	os.RemoveAll(p.dir)
+	os.RemoveAll(p.sockets)
 }
 
 // Exited reports whether the plugin process has ended.

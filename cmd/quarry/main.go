@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
 	"github.com/urfave/cli/v2"
 
 	"github.com/quarrylinux/quarry/core/config"
@@ -26,6 +27,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newApp().RunContext(ctx, os.Args)
 	stop()
+	// Every SIG plugin this run started ends with it, also after Ctrl-C.
+	plugin.CleanupClients()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "quarry:", err)
 		var ee cli.ExitCoder
@@ -68,6 +71,7 @@ Start with:  quarry import               (import and debrand every package)
 			keyCommand(),
 			verifyCommand(),
 			repoCommand(),
+			pluginCommand(),
 		},
 		HideHelpCommand: true,
 	}

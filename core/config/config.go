@@ -8,12 +8,14 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -28,6 +30,8 @@ type Config struct {
 	Signing      Signing      `yaml:"signing"`
 	Publish      Publish      `yaml:"publish"`
 	Release      Release      `yaml:"release"`
+	SIGs         []SIG        `yaml:"sigs"`
+	Plugins      Plugins      `yaml:"plugins"`
 
 	// File is the path the config was read from; relative locations in it are
 	// resolved against its folder.
@@ -141,6 +145,60 @@ type Publish struct {
 // them.
 type Release struct {
 	Package string `yaml:"package"`
+}
+
+// SIG is one enabled Special Interest Group: its plugin is
+// quarry-sig-<name>, and Config is handed to it as JSON.
+type SIG struct {
+	Name   string    `yaml:"name"`
+	Config yaml.Node `yaml:"config"`
+	Line   int       `yaml:"-"`
+}
+
+// UnmarshalYAML keeps the line, for errors about the SIG.
+func (s *SIG) UnmarshalYAML(n *yaml.Node) error {
+	type plain SIG
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*s = SIG(p)
+	s.Line = n.Line
+	return nil
+}
+
+// ConfigJSON is the SIG's config block as JSON ("null" when absent).
+func (s *SIG) ConfigJSON() ([]byte, error) {
+	if s.Config.Kind == 0 {
+		return []byte("null"), nil
+	}
+	var v any
+	if err := s.Config.Decode(&v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}
+
+// Plugins says where SIG plugins are and how long they may take.
+type Plugins struct {
+	// Dirs are searched for quarry-sig-<name>, relative to the config
+	// file (default: bin, then the config's folder).
+	Dirs         []string      `yaml:"dirs"`
+	StartTimeout time.Duration `yaml:"start_timeout"` // default 10s
+	CallTimeout  time.Duration `yaml:"call_timeout"`  // default 2m
+}
+
+// PluginDirs are Plugins.Dirs resolved.
+func (c *Config) PluginDirs() []string {
+	dirs := c.Plugins.Dirs
+	if len(dirs) == 0 {
+		dirs = []string{"bin", "."}
+	}
+	out := make([]string, len(dirs))
+	for i, d := range dirs {
+		out[i] = c.Resolve(d)
+	}
+	return out
 }
 
 // Repository is one core repository and the source packages it carries.

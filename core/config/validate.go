@@ -153,6 +153,22 @@ func (c *Config) validate() error {
 			add(0, "release.package names %s, which no repository lists", r)
 		}
 	}
+	seenSIG := map[string]int{}
+	for _, g := range c.SIGs {
+		if !namePattern.MatchString(g.Name) {
+			add(g.Line, "sig name %q must be lower-case letters and digits, starting with a letter", g.Name)
+		}
+		if first, ok := seenSIG[g.Name]; ok {
+			add(g.Line, "sig %s is listed twice (first on line %d)", g.Name, first)
+		}
+		seenSIG[g.Name] = g.Line
+		if _, err := g.ConfigJSON(); err != nil {
+			add(g.Line, "sig %s: config: %v", g.Name, err)
+		}
+	}
+	if c.Plugins.StartTimeout < 0 || c.Plugins.CallTimeout < 0 {
+		add(0, "plugins: timeouts must be positive")
+	}
 	if len(errs) > 0 {
 		return &Error{Msg: strings.Join(errs, "\n")}
 	}

@@ -15,7 +15,9 @@ func gate() *Gate {
 
 var repos = []sdk.Repo{{ID: "extras"}}
 
-func spec(name string) []sdk.File { return []sdk.File{{Path: name + ".spec", Data: []byte("Name: " + name)}} }
+func spec(name string) []sdk.File {
+	return []sdk.File{{Path: name + ".spec", Data: []byte("Name: " + name)}}
+}
 
 // TestEachRuleBites: one bad item per rule, each named in its violation,
 // and a good one passes.

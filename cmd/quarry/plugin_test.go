@@ -1,0 +1,66 @@
+package main_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// buildSIG builds a SIG plugin package into dir as quarry-sig-<name>.
+func buildSIG(t *testing.T, dir, name, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "quarry-sig-"+name)
+	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, pkg)
+	cmd.Dir = filepath.Join(exampleDir(), "..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
+}
+
+// TestPluginLockAndList: a SIG runs only once its binary is locked, and
+// not after the binary changes; its config errors name quarry.yaml.
+func TestPluginLockAndList(t *testing.T) {
+	d := newDistro(t)
+	bin := buildSIG(t, filepath.Join(d.dir, "bin"), "hello", "./examples/hello-sig")
+	raw, _ := os.ReadFile(d.config())
+	d.writeConfig(string(raw) + "\nsigs:\n  - name: hello\n    config:\n      greeting: Hi from the test\n")
+
+	_, stderr, code := d.run("plugin", "list")
+	if code == 0 || !strings.Contains(stderr, "sig hello: "+bin+" is not in sigs.lock: run quarry plugin lock") {
+		t.Errorf("list before lock: exit %d\n%s", code, stderr)
+	}
+	stdout := d.mustRun("plugin", "lock")
+	if !strings.Contains(stdout, "hello") || !strings.Contains(stdout, "(locked)") {
+		t.Errorf("lock: %s", stdout)
+	}
+	if _, err := os.Stat(filepath.Join(d.dir, "sigs.lock")); err != nil {
+		t.Fatal(err)
+	}
+	stdout = d.mustRun("plugin", "list")
+	if !strings.Contains(stdout, "hello        1.0.0    api v1") || !strings.Contains(stdout, "pebble-sig-hello-extras") {
+		t.Errorf("list: %s", stdout)
+	}
+	if out := d.mustRun("plugin", "lock"); !strings.Contains(out, "(unchanged)") {
+		t.Errorf("second lock: %s", out)
+	}
+
+	// A config the SIG refuses names quarry.yaml, the SIG and the path.
+	d.writeConfig(string(raw) + "\nsigs:\n  - name: hello\n    config:\n      greting: typo\n")
+	_, stderr, code = d.run("plugin", "list")
+	if code == 0 || !strings.Contains(stderr, `sigs[hello].config.error: greting: unknown key "greting"`) {
+		t.Errorf("bad config: exit %d\n%s", code, stderr)
+	}
+
+	// A binary that changed after the lock does not run.
+	f, _ := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write([]byte("tampered"))
+	f.Close()
+	_, stderr, code = d.run("plugin", "list")
+	if code == 0 || !strings.Contains(stderr, "the binary's sha256 does not match sigs.lock") {
+		t.Errorf("tampered binary: exit %d\n%s", code, stderr)
+	}
+}
