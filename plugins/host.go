@@ -270,7 +270,9 @@ func (p *Plugin) explain(call string, ctx context.Context, err error) error {
 		p.pc.Kill()
 		return errors.New(problem)
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	// gRPC may give up on the deadline a moment before the context's own
+	// timer fires: the clock decides.
+	if dl, ok := ctx.Deadline(); errors.Is(ctx.Err(), context.DeadlineExceeded) || ok && !time.Now().Before(dl) {
 		p.pc.Kill()
 		return fmt.Errorf("no answer within %s; the plugin was stopped", p.host.callTimeout())
 	}
