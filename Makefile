@@ -13,14 +13,16 @@ build: deps
 	$(GO) build -o bin/quarry ./cmd/quarry
 
 # Every SIG plugin in sigs/ and examples/ into bin/quarry-sig-<name>
-# (examples/hello-sig is the SIG "hello").
+# (examples/hello-sig is the SIG "hello"). Stripped and reproducible: the
+# host hashes the binary before every launch, and sigs.lock pins it.
+PLUGIN_FLAGS = -trimpath -ldflags=-s\ -w
 plugins: deps
 	@mkdir -p bin
 	@for d in sigs/*/ examples/*-sig/; do \
 	  [ -f "$$d/main.go" ] || continue; \
 	  n=$$(basename "$$d"); n=$${n%-sig}; \
-	  echo "$(GO) build -o bin/quarry-sig-$$n ./$$d"; \
-	  $(GO) build -o bin/quarry-sig-$$n ./$$d || exit 1; \
+	  echo "$(GO) build $(PLUGIN_FLAGS) -o bin/quarry-sig-$$n ./$$d"; \
+	  $(GO) build $(PLUGIN_FLAGS) -o bin/quarry-sig-$$n ./$$d || exit 1; \
 	done
 
 # Rebuild the example distribution end to end from its generated upstream:

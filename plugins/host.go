@@ -2,8 +2,6 @@ package plugins
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -122,16 +120,10 @@ func (h *Host) Launch(ctx context.Context, sig string) (*Plugin, error) {
 	if pinned == nil {
 		return fail(fmt.Errorf("%s is not in %s: run quarry plugin lock", path, LockFile))
 	}
-	data, err := os.ReadFile(path)
+	bin, err := h.verified(sig, path, pinned.SHA256)
 	if err != nil {
 		return fail(err)
 	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); got != pinned.SHA256 {
-		return fail(fmt.Errorf("%s: %w (it is %s, the lock says %s); if the change is yours, run quarry plugin lock", path, ErrHashMismatch, got, pinned.SHA256))
-	}
-	// The checked bytes are what runs: a copy in a folder of the host's,
-	// so the file cannot change between the check and the exec.
 	if err := os.MkdirAll(h.Work, 0o755); err != nil {
 		return fail(err)
 	}
@@ -149,14 +141,8 @@ func (h *Host) Launch(ctx context.Context, sig string) (*Plugin, error) {
 	if p.watch.maxStderr == 0 {
 		p.watch.maxStderr = DefaultMaxStderr
 	}
-	bin := filepath.Join(dir, "bin", BinaryName(sig))
 	scratch := filepath.Join(dir, "scratch")
-	for _, d := range []string{filepath.Dir(bin), scratch} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return fail(err)
-		}
-	}
-	if err := os.WriteFile(bin, data, 0o555); err != nil {
+	if err := os.MkdirAll(scratch, 0o755); err != nil {
 		return fail(err)
 	}
 	log := relevel{h.log().Named("sig." + sig)}

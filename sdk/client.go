@@ -116,11 +116,11 @@ type assembler struct {
 	total int64
 	pkgs  []*Package
 	by    map[string]*Package
-	open  map[string]*File // package/path → file being received
+	open  map[string]int // package/path → index of the file being received
 }
 
 func newAssembler(max int64) *assembler {
-	return &assembler{max: max, by: map[string]*Package{}, open: map[string]*File{}}
+	return &assembler{max: max, by: map[string]*Package{}, open: map[string]int{}}
 }
 
 func (a *assembler) header(w *sigv1.Package) (*Package, error) {
@@ -149,13 +149,18 @@ func (a *assembler) chunk(c *sigv1.FileChunk) error {
 		return fmt.Errorf("%w: more than %d bytes of sources", ErrGarbage, a.max)
 	}
 	key := c.Package + "\x00" + c.Path
-	f := a.open[key]
-	if f == nil {
-		p.Files = append(p.Files, File{Path: c.Path, Mode: fileMode(c.Mode)})
-		f = &p.Files[len(p.Files)-1]
-		a.open[key] = f
+	i, ok := a.open[key]
+	if !ok {
+		f := File{Path: c.Path, Mode: fileMode(c.Mode)}
+		// The announced size, if it is believable, saves regrowing.
+		if c.Size > 0 && c.Size <= a.max-a.total+int64(len(c.Data)) {
+			f.Data = make([]byte, 0, c.Size)
+		}
+		p.Files = append(p.Files, f)
+		i = len(p.Files) - 1
+		a.open[key] = i
 	}
-	f.Data = append(f.Data, c.Data...)
+	p.Files[i].Data = append(p.Files[i].Data, c.Data...)
 	if c.Eof {
 		delete(a.open, key)
 	}

@@ -164,12 +164,16 @@ func (s *server) Kernels(_ *sigv1.KernelsRequest, stream sigv1.SIG_KernelsServer
 func sendFiles(ctx context.Context, p Package, send func(*sigv1.FileChunk) error) error {
 	for _, f := range p.Files {
 		data := f.Data
+		first := true
 		for {
 			if ctx.Err() != nil {
 				return fail(ctx, ctx.Err())
 			}
 			n := min(len(data), chunkSize)
 			c := &sigv1.FileChunk{Package: p.Name, Path: f.Path, Mode: uint32(f.Mode.Perm()), Data: data[:n], Eof: n == len(data)}
+			if first {
+				c.Size, first = int64(len(f.Data)), false
+			}
 			if err := send(c); err != nil {
 				return err
 			}

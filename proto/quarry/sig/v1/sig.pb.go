@@ -917,7 +917,9 @@ type FileChunk struct {
 	Mode    uint32                 `protobuf:"varint,3,opt,name=mode,proto3" json:"mode,omitempty"`
 	Data    []byte                 `protobuf:"bytes,4,opt,name=data,proto3" json:"data,omitempty"`
 	// The file's last chunk.
-	Eof           bool `protobuf:"varint,5,opt,name=eof,proto3" json:"eof,omitempty"`
+	Eof bool `protobuf:"varint,5,opt,name=eof,proto3" json:"eof,omitempty"`
+	// The whole file's size, on its first chunk: the host allocates once.
+	Size          int64 `protobuf:"varint,6,opt,name=size,proto3" json:"size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -985,6 +987,13 @@ func (x *FileChunk) GetEof() bool {
 		return x.Eof
 	}
 	return false
+}
+
+func (x *FileChunk) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
 }
 
 type PackagesResponse struct {
@@ -2060,13 +2069,14 @@ const file_quarry_sig_v1_sig_proto_rawDesc = "" +
 	"\x04spec\x18\x03 \x01(\tR\x04spec\x12*\n" +
 	"\x03git\x18\x04 \x01(\v2\x18.quarry.sig.v1.GitSourceR\x03git\x12\x14\n" +
 	"\x05after\x18\x05 \x03(\tR\x05after\x12\x12\n" +
-	"\x04size\x18\x06 \x01(\x03R\x04size\"s\n" +
+	"\x04size\x18\x06 \x01(\x03R\x04size\"\x87\x01\n" +
 	"\tFileChunk\x12\x18\n" +
 	"\apackage\x18\x01 \x01(\tR\apackage\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x12\n" +
 	"\x04mode\x18\x03 \x01(\rR\x04mode\x12\x12\n" +
 	"\x04data\x18\x04 \x01(\fR\x04data\x12\x10\n" +
-	"\x03eof\x18\x05 \x01(\bR\x03eof\"~\n" +
+	"\x03eof\x18\x05 \x01(\bR\x03eof\x12\x12\n" +
+	"\x04size\x18\x06 \x01(\x03R\x04size\"~\n" +
 	"\x10PackagesResponse\x122\n" +
 	"\apackage\x18\x01 \x01(\v2\x16.quarry.sig.v1.PackageH\x00R\apackage\x12.\n" +
 	"\x04file\x18\x02 \x01(\v2\x18.quarry.sig.v1.FileChunkH\x00R\x04fileB\x06\n" +

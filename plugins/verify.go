@@ -1,0 +1,86 @@
+package plugins
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/quarrylinux/quarry/core/store"
+)
+
+// verified checks the SIG's binary at path against the sha256 the lock
+// pins and returns a host-owned copy of exactly those bytes, which is what
+// runs: the file at path cannot change between the check and the exec.
+//
+// The copy lives under Work/bin/<sha256>/. Beside it, "checked" records
+// the binary's identity (device, inode, size, mtime, ctime) when it last
+// hashed right; a binary whose identity is unchanged is not read again,
+// the way git's index trusts an unchanged stat. Any write to the file
+// changes its ctime, which no user can set back.
+func (h *Host) verified(sig, path, want string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(h.Work, "bin", want)
+	bin := filepath.Join(dir, BinaryName(sig))
+	checked := filepath.Join(dir, "checked")
+	id := identity(st)
+	if seen, err := os.ReadFile(checked); err == nil && string(seen) == id {
+		if cst, err := os.Stat(bin); err == nil && cst.Size() == st.Size() {
+			return bin, nil
+		}
+	}
+	data, unmap, err := mapFile(path)
+	if err != nil {
+		return "", err
+	}
+	defer unmap()
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); got != want {
+		return "", fmt.Errorf("%s: %w (it is %s, the lock says %s); if the change is yours, run quarry plugin lock", path, ErrHashMismatch, got, want)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if cst, err := os.Stat(bin); err != nil || cst.Size() != int64(len(data)) {
+		if err := store.WriteFile(bin, data, 0o555); err != nil {
+			return "", err
+		}
+	}
+	return bin, store.WriteFile(checked, []byte(id), 0o644)
+}
+
+// identity is what changes whenever a file's content can have changed.
+func identity(st os.FileInfo) string {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%d %d %d %d.%d %d.%d", sys.Dev, sys.Ino, sys.Size, sys.Mtim.Sec, sys.Mtim.Nsec, sys.Ctim.Sec, sys.Ctim.Nsec)
+}
+
+// mapFile maps a file read-only: hashing a binary costs no copy and no
+// garbage.
+func mapFile(path string) ([]byte, func(), error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.Size() == 0 {
+		return nil, func() {}, nil
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, nil, fmt.Errorf("map %s: %w", path, err)
+	}
+	return data, func() { syscall.Munmap(data) }, nil
+}
