@@ -23,6 +23,10 @@ type Package struct {
 	Tree   string   `json:"tree"`
 	Source *Source  `json:"-"`
 	Arches []string `json:"arches"` // the jobs' arches; [noarch] for noarch packages
+	// Owner is "" for the core, or the SIG that ships the package. A core
+	// package builds only against the core; a SIG's against the core and
+	// itself, so enabling a SIG never changes a core build.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Job is building one package for one arch.
@@ -76,6 +80,7 @@ type Plan struct {
 	CriticalPath []string `json:"critical_path"`
 	byID         map[string]*Job
 	sources      map[string]*Source // by package name
+	owners       map[string]string  // by package name: "" or a SIG
 }
 
 // Job returns a job by ID.
@@ -93,10 +98,11 @@ type Input struct {
 // Make computes the plan. It returns an error only for a malformed input;
 // what cannot build is in Problems.
 func Make(in Input) *Plan {
-	p := &Plan{Arches: in.Arches, Packages: in.Packages, Blocked: map[string]*Problem{}, byID: map[string]*Job{}, sources: map[string]*Source{}}
+	p := &Plan{Arches: in.Arches, Packages: in.Packages, Blocked: map[string]*Problem{}, byID: map[string]*Job{}, sources: map[string]*Source{}, owners: map[string]string{}}
 	hostArch := buildHost(in.Arches)
 	for _, pkg := range in.Packages {
 		p.sources[pkg.Name] = pkg.Source
+		p.owners[pkg.Name] = pkg.Owner
 		pkg.Arches = jobArches(pkg.Source, in.Arches)
 		if len(pkg.Arches) == 0 {
 			p.Problems = append(p.Problems, Problem{Package: pkg.Name,
@@ -174,6 +180,7 @@ func archLimits(src *Source) string {
 // provider is one binary of the batch that provides a capability.
 type provider struct {
 	job    string
+	owner  string
 	binary *Binary
 	dep    Dep
 }
@@ -185,6 +192,7 @@ func (p *Plan) index() batchIndex {
 	idx := batchIndex{}
 	for _, j := range p.Jobs {
 		src := p.sources[j.Package]
+		owner := p.owners[j.Package]
 		targets := []string{j.Arch}
 		if j.Arch == arch.Noarch {
 			targets = p.Arches // a noarch build serves every arch
@@ -197,7 +205,7 @@ func (p *Plan) index() batchIndex {
 			for bi := range bins {
 				b := &bins[bi]
 				for _, d := range b.Provides {
-					idx[t][d.Name] = append(idx[t][d.Name], provider{job: j.ID, binary: b, dep: d})
+					idx[t][d.Name] = append(idx[t][d.Name], provider{job: j.ID, owner: owner, binary: b, dep: d})
 				}
 			}
 		}
@@ -216,10 +224,12 @@ func (p *Plan) index() batchIndex {
 }
 
 // archProvider answers for one build arch, leaving out one package's own
-// binaries (a package does not build against itself).
+// binaries (a package does not build against itself) and what its owner
+// may not build against (another SIG's, or any SIG's for the core).
 type archProvider struct {
 	byName  map[string][]provider
 	exclude string
+	owner   string
 }
 
 func (a archProvider) Provides(name string) []Dep {
@@ -233,7 +243,7 @@ func (a archProvider) Provides(name string) []Dep {
 func (a archProvider) find(name string) []provider {
 	var out []provider
 	for _, pr := range a.byName[name] {
-		if !strings.HasPrefix(pr.job, a.exclude+"/") {
+		if !strings.HasPrefix(pr.job, a.exclude+"/") && (pr.owner == "" || pr.owner == a.owner) {
 			out = append(out, pr)
 		}
 	}
@@ -272,7 +282,7 @@ func (u unionProvider) Provides(name string) []Dep {
 // resolve finds what j's BuildRequires install, and the jobs it waits for.
 func (p *Plan) resolve(j *Job, idx batchIndex, host Provider) {
 	src := p.sources[j.Package]
-	batch := archProvider{byName: idx[j.BuildArch], exclude: j.Package}
+	batch := archProvider{byName: idx[j.BuildArch], exclude: j.Package, owner: p.owners[j.Package]}
 	both := unionProvider{batch, host}
 	installed := map[Need]bool{}
 	var queue []provider

@@ -148,3 +148,30 @@ func TestExclusiveArchDependencyIsExplained(t *testing.T) {
 		t.Error("tool/x86_64 blocked")
 	}
 }
+
+// TestSIGsNeverFeedTheCore: a SIG package builds against the core and its
+// own SIG; a core package never builds against a SIG's, nor a SIG against
+// another SIG's.
+func TestSIGsNeverFeedTheCore(t *testing.T) {
+	lib := pkg("libgreet", nil, "libgreet-devel")
+	core := pkg("greet", []string{"libgreet-devel", "hpc-devel"})
+	hpcLib := pkg("hpc-lib", []string{"libgreet-devel"}, "hpc-devel")
+	hpcLib.Owner = "hpc"
+	hpcApp := pkg("hpc-app", []string{"hpc-devel"})
+	hpcApp.Owner = "hpc"
+	other := pkg("cloud-app", []string{"hpc-devel"})
+	other.Owner = "cloud"
+	p := make3(lib, core, hpcLib, hpcApp, other)
+	if b := p.Blocked["greet/x86_64"]; b == nil || !strings.Contains(b.Reason, "BuildRequires hpc-devel: nothing in the batch") {
+		t.Errorf("the core built against a SIG: %+v", b)
+	}
+	if got := strings.Join(p.Job("hpc-lib/x86_64").Needs, " "); got != "libgreet/x86_64" {
+		t.Errorf("hpc-lib needs %q", got)
+	}
+	if got := strings.Join(p.Job("hpc-app/x86_64").Needs, " "); got != "hpc-lib/x86_64" {
+		t.Errorf("hpc-app needs %q", got)
+	}
+	if p.Blocked["cloud-app/x86_64"] == nil {
+		t.Error("one SIG built against another's package")
+	}
+}
