@@ -104,22 +104,39 @@ func runBuild(c *cli.Context) error {
 		return err
 	}
 	// Packages that build for no arch, or whose SRPM could not be made, have
-	// no jobs; they fail the build too.
+	// no jobs; they fail the build too. A SIG's failures fail that SIG only.
 	var early []string
+	sigOf := pl.sigOf()
 	for _, pr := range p.Problems {
-		if pr.Arch == "" {
-			early = append(early, pr.String())
+		if pr.Arch != "" {
+			continue
 		}
+		if sig := sigOf[pr.Package]; sig != "" {
+			pl.failSIG(sig, fmt.Errorf("sig %s: %s", sig, pr))
+			continue
+		}
+		early = append(early, pr.String())
 	}
 	printBuild(p, res, e.json)
 	for _, msg := range early {
 		fmt.Fprintln(os.Stderr, "quarry:", msg)
 	}
-	if err := res.Err(); err != nil || len(early) > 0 {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "quarry:", err)
+	coreFailed := 0
+	for id, err := range res.Errors {
+		if sig := sigOf[p.Job(id).Package]; sig != "" {
+			pl.failSIG(sig, fmt.Errorf("sig %s: %w", sig, err))
+		} else {
+			coreFailed++
 		}
-		return cli.Exit(fmt.Sprintf("quarry: %d jobs failed or were skipped, %d packages cannot build; nothing published", res.Failed(), len(early)), 1)
+	}
+	if err := res.Err(); err != nil {
+		fmt.Fprintln(os.Stderr, "quarry:", err)
+	}
+	if coreFailed > 0 || len(early) > 0 {
+		return cli.Exit(fmt.Sprintf("quarry: %d core jobs failed or were skipped, %d core packages cannot build; nothing published", coreFailed, len(early)), 1)
+	}
+	for _, name := range sortedNames(pl.SIGErrors) {
+		fmt.Fprintln(os.Stderr, "quarry:", pl.SIGErrors[name])
 	}
 	if c.Bool("check-reproducible") {
 		if err := checkReproducible(c, e, p, res); err != nil {
@@ -127,13 +144,16 @@ func runBuild(c *cli.Context) error {
 		}
 	}
 	if c.Bool("no-publish") {
+		if len(pl.SIGErrors) > 0 {
+			return cli.Exit(fmt.Sprintf("quarry: %d SIGs failed", len(pl.SIGErrors)), 1)
+		}
 		return nil
 	}
 	key, err := e.signingKey()
 	if err != nil {
 		return err
 	}
-	return e.composeAndPublish(c, p, res, key)
+	return e.composeAndPublish(c, pl, res, key)
 }
 
 func printBuild(p *plan.Plan, res *build.Result, asJSON bool) {

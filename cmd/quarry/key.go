@@ -28,13 +28,18 @@ private key file) or signing.gpg_key (a key in your gpg keyring) instead.`,
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "force", Usage: "replace an existing key"},
 				&cli.IntFlag{Name: "bits", Value: 4096, Usage: "RSA key size"},
+				&cli.StringFlag{Name: "sig", Usage: "make the key of SIG `NAME` (<state>/keys/sig-NAME.key), which signs its packages; the SIG never sees it"},
 			},
 			Action: func(c *cli.Context) error {
 				e, err := setup(c)
 				if err != nil {
 					return err
 				}
-				path := e.defaultKeyPath()
+				path, uid, pubName := e.defaultKeyPath(), fmt.Sprintf("%s <%s>", e.cfg.Distribution.PrettyName, packagerEmail(e.cfg.Distribution.Packager)), e.keyName()
+				if sig := c.String("sig"); sig != "" {
+					path, pubName = e.sigKeyPath(sig), e.sigKeyName(sig)
+					uid = fmt.Sprintf("%s SIG %s <%s>", e.cfg.Distribution.PrettyName, sig, packagerEmail(e.cfg.Distribution.Packager))
+				}
 				if sandbox.Visible(path) {
 					return fmt.Errorf("%s: build jobs can read this folder (they see /usr and /etc); use a --state outside them", path)
 				}
@@ -46,7 +51,6 @@ private key file) or signing.gpg_key (a key in your gpg keyring) instead.`,
 					fmt.Printf("%s: key %s exists (--force replaces it)\n", path, k.Fingerprint())
 					return nil
 				}
-				uid := fmt.Sprintf("%s <%s>", e.cfg.Distribution.PrettyName, packagerEmail(e.cfg.Distribution.Packager))
 				k, err := sign.Generate(uid, c.Int("bits"), time.Now())
 				if err != nil {
 					return err
@@ -58,7 +62,7 @@ private key file) or signing.gpg_key (a key in your gpg keyring) instead.`,
 				if err != nil {
 					return err
 				}
-				if err := os.WriteFile(filepath.Join(filepath.Dir(path), e.keyName()), pub, 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(filepath.Dir(path), pubName), pub, 0o644); err != nil {
 					return err
 				}
 				fmt.Printf("%s: new key %s (%s)\n", path, k.Fingerprint(), uid)
@@ -69,6 +73,26 @@ private key file) or signing.gpg_key (a key in your gpg keyring) instead.`,
 }
 
 func (e *env) defaultKeyPath() string { return filepath.Join(e.state, "keys", "core.key") }
+
+// sigKeyPath is where a SIG's signing key lives: with the core's, out of
+// every plugin's and build job's sight.
+func (e *env) sigKeyPath(sig string) string {
+	return filepath.Join(e.state, "keys", "sig-"+sig+".key")
+}
+
+// sigKeyName is a SIG's public key file name.
+func (e *env) sigKeyName(sig string) string {
+	return "RPM-GPG-KEY-" + e.cfg.Distribution.Name + "-sig-" + sig
+}
+
+// sigKey loads a SIG's signing key.
+func (e *env) sigKey(sig string) (*sign.Key, error) {
+	k, err := sign.Load(e.sigKeyPath(sig), "")
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("sig %s has no signing key: run quarry key init --sig %s", sig, sig)
+	}
+	return k, err
+}
 
 // keyName is the public key's file name in repositories and packages.
 func (e *env) keyName() string { return "RPM-GPG-KEY-" + e.cfg.Distribution.Name }

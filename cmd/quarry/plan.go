@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/plugins"
 )
 
 func planCommand() *cli.Command {
@@ -66,6 +67,9 @@ type planned struct {
 	*plan.Plan
 	Envs      map[string]plan.Env
 	EnvErrors map[string]error
+	// SIGs passed the gate; SIGErrors failed, by SIG name.
+	SIGs      []*plugins.SIG
+	SIGErrors map[string]error
 }
 
 // makePlan loads the imported packages and plans them.
@@ -83,10 +87,15 @@ func (e *env) makePlan(c *cli.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := plan.Make(plan.Input{Arches: e.cfg.ArchNames(), Packages: pkgs, Host: plan.DetectHost(), Weight: e.weights()})
+	sigs, sigErrs := e.intakeSIGs(c, l, pkgs)
+	all := pkgs
+	for _, s := range sigs {
+		all = append(all, s.Packages...)
+	}
+	p := plan.Make(plan.Input{Arches: e.cfg.ArchNames(), Packages: all, Host: plan.DetectHost(), Weight: e.weights()})
 	p.Problems = append(problems, p.Problems...)
 	envs, envErrs := l.Envs()
-	return &planned{Plan: p, Envs: envs, EnvErrors: envErrs}, nil
+	return &planned{Plan: p, Envs: envs, EnvErrors: envErrs, SIGs: sigs, SIGErrors: sigErrs}, nil
 }
 
 func printPlan(p *plan.Plan) {

@@ -137,7 +137,7 @@ func (e *env) pluginHost() (*plugins.Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &plugins.Host{Dirs: e.cfg.PluginDirs(), Lock: lk, Work: filepath.Join(e.state, "plugins"),
+	return &plugins.Host{Dirs: e.cfg.PluginDirs(), Lock: lk, Work: e.sigWork(),
 		StartTimeout: e.cfg.Plugins.StartTimeout, CallTimeout: e.cfg.Plugins.CallTimeout, Log: e.log, HostVersion: version}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -16,7 +17,6 @@ import (
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/compose"
 	"github.com/quarrylinux/quarry/core/config"
-	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/provenance"
 	"github.com/quarrylinux/quarry/core/publish"
 	"github.com/quarrylinux/quarry/core/sign"
@@ -70,7 +70,7 @@ composes stay on disk; --rollback makes the one before current again.`,
 			if err := res.Err(); err != nil || len(pl.Problems) > 0 {
 				return cli.Exit(fmt.Sprintf("quarry: not everything is built (run quarry build): %v", err), 1)
 			}
-			return e.composeAndPublish(c, pl.Plan, res, key)
+			return e.composeAndPublish(c, pl, res, key)
 		},
 	}
 }
@@ -121,11 +121,20 @@ func (e *env) releaseFiles(c *cli.Context) (map[string]map[string][]byte, error)
 	return map[string]map[string][]byte{pkg: {d.Name + ".repo": repo, e.keyName(): pub}}, nil
 }
 
-// artifacts lists every RPM of a finished build, with its SRPMs. A noarch
-// subpackage of an arch build is taken from the first arch only: each arch
-// built its own copy. The same file from two source packages is kept
-// twice, for the compose to refuse.
-func artifacts(e *env, p *plan.Plan, res *build.Result) []compose.Artifact {
+// artifacts lists every RPM of a finished build, with its SRPMs, the
+// core's and each SIG's. A noarch subpackage of an arch build is taken
+// from the first arch only: each arch built its own copy. The same file
+// from two source packages is kept twice, for the compose to refuse.
+func artifacts(e *env, pl *planned, res *build.Result) []compose.Artifact {
+	owner, repoOf := map[string]string{}, map[string]string{}
+	for _, p := range pl.Plan.Packages {
+		owner[p.Name] = p.Owner
+	}
+	for _, s := range pl.SIGs { // failed SIGs are no longer here
+		for pkg, repo := range s.RepoOf {
+			repoOf[pkg] = repo
+		}
+	}
 	var out []compose.Artifact
 	seen := map[string]bool{}
 	add := func(pkg string, a compose.Artifact) {
@@ -138,15 +147,20 @@ func artifacts(e *env, p *plan.Plan, res *build.Result) []compose.Artifact {
 		}
 		out = append(out, a)
 	}
-	for _, j := range p.Jobs {
+	for _, j := range pl.Plan.Jobs {
 		rec := res.Records[j.ID]
 		if rec == nil {
 			continue
 		}
-		repo := e.cfg.RepositoryOf(j.Package)
-		add(j.Package, compose.Artifact{File: rec.Job.SRPM.Name, SHA256: rec.Job.SRPM.SHA256, Name: j.Package, Arch: "src", Repo: repo, Job: j.ID})
+		repo, sig := e.cfg.RepositoryOf(j.Package), owner[j.Package]
+		if sig != "" {
+			if repo = repoOf[j.Package]; repo == "" {
+				continue // its SIG failed
+			}
+		}
+		add(j.Package, compose.Artifact{File: rec.Job.SRPM.Name, SHA256: rec.Job.SRPM.SHA256, Name: j.Package, Arch: "src", Repo: repo, Job: j.ID, SIG: sig})
 		for _, o := range rec.Outputs {
-			add(j.Package, compose.Artifact{File: o.File, SHA256: o.SHA256, Name: o.Name, Arch: o.Arch, Repo: repo, Job: j.ID})
+			add(j.Package, compose.Artifact{File: o.File, SHA256: o.SHA256, Name: o.Name, Arch: o.Arch, Repo: repo, Job: j.ID, SIG: sig})
 		}
 	}
 	return out
@@ -196,8 +210,13 @@ const builderID = "https://github.com/quarrylinux/quarry/builder/local"
 
 // composeAndPublish signs and lays out a finished build in a draft and
 // makes it current; the current publication is untouched on any error.
-func (e *env) composeAndPublish(c *cli.Context, p *plan.Plan, res *build.Result, key *sign.Key) error {
+// The core is signed with the core key, each SIG with its own, into
+// sig/<sig>/. A SIG that failed (at intake or here) keeps what the
+// current publication has of it; the failure is returned after the
+// publish, so the command still exits non-zero.
+func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, key *sign.Key) error {
 	pub := e.publisher(c)
+	prev := pub.CurrentDir()
 	draft, err := pub.Begin()
 	if err != nil {
 		return fmt.Errorf("publish %s: %w", pub.Out, err)
@@ -209,17 +228,36 @@ func (e *env) composeAndPublish(c *cli.Context, p *plan.Plan, res *build.Result,
 		}
 	}()
 	start := time.Now()
-	comp := &compose.Composer{
-		Store: e.store, Cache: filepath.Join(e.state, "compose"), Key: key, KeyName: e.keyName(),
-		Arches: e.cfg.ArchNames(), Options: compose.Options{Compression: e.cfg.Publish.Compression}, Log: e.log,
+	cache := filepath.Join(e.state, "compose")
+	opts := compose.Options{Compression: e.cfg.Publish.Compression}
+	arts := artifacts(e, pl, res)
+	bySIG := map[string][]compose.Artifact{}
+	var coreArts []compose.Artifact
+	for _, a := range arts {
+		if a.SIG == "" {
+			coreArts = append(coreArts, a)
+		} else {
+			bySIG[a.SIG] = append(bySIG[a.SIG], a)
+		}
 	}
-	arts := artifacts(e, p, res)
-	if comp.Comps, err = e.comps(arts); err != nil {
+	comp := &compose.Composer{Store: e.store, Cache: cache, Key: key, KeyName: e.keyName(), Arches: e.cfg.ArchNames(), Options: opts, Log: e.log}
+	if comp.Comps, err = e.comps(coreArts); err != nil {
 		return err
 	}
-	cres, err := comp.Compose(c.Context, draft.Dir(), arts)
+	cres, err := comp.Compose(c.Context, draft.Dir(), coreArts)
 	if err != nil {
 		return fmt.Errorf("compose: %w", err)
+	}
+	failed := map[string]error{}
+	for name, err := range pl.SIGErrors {
+		failed[name] = err
+	}
+	for _, s := range pl.SIGs {
+		err := e.composeSIG(c, draft.Dir(), s.Name, bySIG[s.Name], cres)
+		if err != nil {
+			os.RemoveAll(filepath.Join(draft.Dir(), "sig", s.Name))
+			failed[s.Name] = err
+		}
 	}
 	lk, err := e.loadLock()
 	if err != nil {
@@ -229,6 +267,19 @@ func (e *env) composeAndPublish(c *cli.Context, p *plan.Plan, res *build.Result,
 		Builder: provenance.Builder{ID: builderID, Version: map[string]string{"quarry": version}}}
 	if err := pw.Write(c.Context, draft.Dir(), cres.Artifacts, res.Records, lk); err != nil {
 		return fmt.Errorf("provenance: %w", err)
+	}
+	var failures []string
+	for _, name := range sortedNames(failed) {
+		carried, err := publish.Carry(prev, draft.Dir(), name, e.sigKeyName(name))
+		if err != nil {
+			return fmt.Errorf("sig %s: keep its current publication: %w", name, err)
+		}
+		cres.Artifacts = append(cres.Artifacts, carried...)
+		msg := failed[name].Error()
+		if len(carried) > 0 {
+			msg += fmt.Sprintf(" (its %d packages from the current publication are kept)", len(carried))
+		}
+		failures = append(failures, msg)
 	}
 	if err := writeManifest(draft.Dir(), e, key, cres); err != nil {
 		return fmt.Errorf("compose manifest: %w", err)
@@ -243,11 +294,50 @@ func (e *env) composeAndPublish(c *cli.Context, p *plan.Plan, res *build.Result,
 	committed = true
 	e.log.Info("published", "compose", id, "took", time.Since(start))
 	if e.json {
-		return json.NewEncoder(os.Stdout).Encode(map[string]any{"event": "published", "compose": id, "out": pub.Out, "packages": len(cres.Artifacts), "signed": cres.Signed, "repos_rewritten": cres.Rewritten, "repos": len(cres.Repos)})
+		json.NewEncoder(os.Stdout).Encode(map[string]any{"event": "published", "compose": id, "out": pub.Out, "packages": len(cres.Artifacts), "signed": cres.Signed, "repos_rewritten": cres.Rewritten, "repos": len(cres.Repos), "sig_failures": failures})
+	} else {
+		fmt.Printf("published compose %s: %d packages in %d repositories (%d newly signed, %d repodata rewritten) → %s\n",
+			id, len(cres.Artifacts), len(cres.Repos), cres.Signed, cres.Rewritten, filepath.Join(pub.Out, "current"))
 	}
-	fmt.Printf("published compose %s: %d packages in %d repositories (%d newly signed, %d repodata rewritten) → %s\n",
-		id, len(cres.Artifacts), len(cres.Repos), cres.Signed, cres.Rewritten, filepath.Join(pub.Out, "current"))
+	if len(failures) > 0 {
+		for _, f := range failures {
+			fmt.Fprintln(os.Stderr, "quarry:", f)
+		}
+		return cli.Exit(fmt.Sprintf("quarry: %d SIGs failed; the core and the other SIGs are published", len(failures)), 1)
+	}
 	return nil
+}
+
+// composeSIG signs a SIG's packages with the SIG's key into sig/<sig>/
+// and adds them to res.
+func (e *env) composeSIG(c *cli.Context, root, name string, arts []compose.Artifact, res *compose.Result) error {
+	if len(arts) == 0 {
+		return nil
+	}
+	key, err := e.sigKey(name)
+	if err != nil {
+		return err
+	}
+	sc := &compose.Composer{Store: e.store, Cache: filepath.Join(e.state, "compose"), Key: key, KeyName: e.sigKeyName(name), Arches: e.cfg.ArchNames(),
+		Options: compose.Options{Compression: e.cfg.Publish.Compression}, Log: e.log.Named("sig." + name)}
+	sres, err := sc.Compose(c.Context, root, arts)
+	if err != nil {
+		return fmt.Errorf("sig %s: compose: %w", name, err)
+	}
+	res.Artifacts = append(res.Artifacts, sres.Artifacts...)
+	res.Repos = append(res.Repos, sres.Repos...)
+	res.Signed += sres.Signed
+	res.Rewritten += sres.Rewritten
+	return nil
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func writeManifest(dir string, e *env, key *sign.Key, res *compose.Result) error {

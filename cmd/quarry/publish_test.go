@@ -38,17 +38,29 @@ func (d *distro) currentID() string {
 	return filepath.Base(target)
 }
 
-// dnfRoot installs pkgs with the real dnf into a fresh installroot from
-// the published x86_64 repositories, checking package and repomd
+// dnfInstall installs pkgs with the real dnf into a fresh installroot from
+// the published x86_64 core repositories, checking package and repomd
 // signatures, and returns what is installed or dnf's error output.
 func (d *distro) dnfInstall(pkgs ...string) (string, error) {
+	d.t.Helper()
+	cur := filepath.Join(d.out(), "current")
+	repos := map[string]string{}
+	for _, r := range []string{"BaseOS", "AppStream", "CRB"} {
+		repos[r] = filepath.Join(cur, "repos", r, "x86_64")
+	}
+	return d.dnfInstallFrom(repos, "RPM-GPG-KEY-pebble", pkgs...)
+}
+
+// dnfInstallFrom installs pkgs from the given repositories (name → folder),
+// with gpgcheck and repo_gpgcheck against the published key keyName.
+func (d *distro) dnfInstallFrom(repoDirs map[string]string, keyName string, pkgs ...string) (string, error) {
 	d.t.Helper()
 	dir := d.t.TempDir()
 	cur := filepath.Join(d.out(), "current")
 	var repos strings.Builder
-	for _, r := range []string{"BaseOS", "AppStream", "CRB"} {
-		repos.WriteString("[t-" + r + "]\nname=" + r + "\nbaseurl=file://" + filepath.Join(cur, "repos", r, "x86_64") +
-			"\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=file://" + filepath.Join(cur, "keys", "RPM-GPG-KEY-pebble") + "\nenabled=1\n\n")
+	for name, path := range repoDirs {
+		repos.WriteString("[t-" + name + "]\nname=" + name + "\nbaseurl=file://" + path +
+			"\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=file://" + filepath.Join(cur, "keys", keyName) + "\nenabled=1\n\n")
 	}
 	os.MkdirAll(filepath.Join(dir, "repos.d"), 0o755)
 	os.WriteFile(filepath.Join(dir, "repos.d", "t.repo"), []byte(repos.String()), 0o644)

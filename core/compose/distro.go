@@ -26,8 +26,10 @@ type Artifact struct {
 	SHA256 string `json:"sha256"` // as built, unsigned
 	Name   string `json:"name"`
 	Arch   string `json:"arch"` // noarch, src or a build arch
-	Repo   string `json:"repo"` // the core repository of its source package
+	Repo   string `json:"repo"` // the repository of its source package
 	Job    string `json:"job"`  // the build job that made it
+	// SIG is the SIG that ships it, or "" for the core.
+	SIG string `json:"sig,omitempty"`
 }
 
 // Published is an artifact as the compose holds it.
@@ -67,23 +69,27 @@ type Result struct {
 
 // Dirs places an artifact: binary packages in their arch's repository,
 // noarch ones in every arch's, -debuginfo and -debugsource in <repo>-debug,
-// sources in repos/source.
+// sources in source/; the core's under repos/, a SIG's under sig/<sig>/.
 func Dirs(a Artifact, arches []string) []string {
+	base := "repos"
+	if a.SIG != "" {
+		base = path.Join("sig", a.SIG)
+	}
 	repo := a.Repo
 	if strings.HasSuffix(a.Name, "-debuginfo") || strings.HasSuffix(a.Name, "-debugsource") {
 		repo += "-debug"
 	}
 	switch a.Arch {
 	case "src":
-		return []string{"repos/source"}
+		return []string{path.Join(base, "source")}
 	case "noarch":
 		var out []string
 		for _, arch := range arches {
-			out = append(out, path.Join("repos", repo, arch))
+			out = append(out, path.Join(base, repo, arch))
 		}
 		return out
 	}
-	return []string{path.Join("repos", repo, a.Arch)}
+	return []string{path.Join(base, repo, a.Arch)}
 }
 
 // Href is a package's location inside its repository.
@@ -302,7 +308,7 @@ func (c *Composer) repo(root, dir string, inputs []Input, pub []byte, opts Optio
 func checkPlace(dir string, e *Entry) error {
 	file := path.Base(e.Href)
 	want := path.Base(dir)
-	if dir == "repos/source" {
+	if path.Base(dir) == "source" {
 		want = "src"
 	}
 	if e.Arch != want && (e.Arch != "noarch" || want == "src") {

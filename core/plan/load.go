@@ -51,20 +51,28 @@ func (l *Loader) Envs() (map[string]Env, map[string]error) {
 	return envs, errs
 }
 
-// Load makes (or finds) every package's SRPM and reads its spec. A package
-// whose SRPM cannot be made is a Problem, not an error.
-func (l *Loader) Load(ctx context.Context) ([]*Package, []Problem, error) {
+// Sources makes SRPMs and reads specs with the build host's settings:
+// for the core's packages, and for SIGs'.
+func (l *Loader) Sources() (*Sources, error) {
 	envs, errs := l.Envs()
 	host := buildHost(l.Config.ArchNames())
 	if err := errs[host]; err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	hostEnv := envs[host]
 	work := filepath.Join(l.StateDir, "build", "work")
 	if err := os.MkdirAll(work, 0o755); err != nil {
+		return nil, err
+	}
+	return &Sources{Store: l.Store, Work: work, Env: envs[host], Targets: append(l.Config.ArchNames(), arch.Noarch)}, nil
+}
+
+// Load makes (or finds) every package's SRPM and reads its spec. A package
+// whose SRPM cannot be made is a Problem, not an error.
+func (l *Loader) Load(ctx context.Context) ([]*Package, []Problem, error) {
+	srcs, err := l.Sources()
+	if err != nil {
 		return nil, nil, err
 	}
-	srcs := &Sources{Store: l.Store, Work: work, Env: hostEnv, Targets: append(l.Config.ArchNames(), arch.Noarch)}
 	names := l.Config.Packages()
 	pkgs := make([]*Package, len(names))
 	var (

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/plugins/policy"
+	"github.com/quarrylinux/quarry/sdk"
+)
+
+// intakeSIGs runs every configured SIG's plugin and returns what passed
+// the gate, as packages owned by their SIG. A SIG that fails is in the
+// errors, by name; the others and the core go on.
+func (e *env) intakeSIGs(c *cli.Context, l *plan.Loader, core []*plan.Package) ([]*plugins.SIG, map[string]error) {
+	errs := map[string]error{}
+	if len(e.cfg.SIGs) == 0 {
+		return nil, errs
+	}
+	h, err := e.pluginHost()
+	if err != nil {
+		for _, g := range e.cfg.SIGs {
+			errs[g.Name] = err
+		}
+		return nil, errs
+	}
+	srcs, err := l.Sources()
+	if err != nil {
+		for _, g := range e.cfg.SIGs {
+			errs[g.Name] = err
+		}
+		return nil, errs
+	}
+	view := newCoreView(e, core)
+	d := e.cfg.Distribution
+	in := &plugins.Intake{Host: h, Store: e.store, Sources: srcs, Core: view, Gate: policy.Core{Names: view.names}, Limits: policy.DefaultLimits,
+		Distro: sdk.Distribution{Name: d.Name, PrettyName: d.PrettyName, Version: d.Version, DistTag: d.DistTag, Arches: e.cfg.ArchNames()}}
+	taken := map[string]string{} // package → SIG
+	var out []*plugins.SIG
+	for _, g := range e.cfg.SIGs {
+		raw, err := g.ConfigJSON()
+		if err == nil {
+			var s *plugins.SIG
+			if s, err = in.Run(c.Context, g.Name, raw); err == nil {
+				for _, p := range s.Packages {
+					if other, dup := taken[p.Name]; dup {
+						err = fmt.Errorf("sig %s: package %s: %s: sig %s ships it too", g.Name, p.Name, policy.RuleDuplicate, other)
+						break
+					}
+				}
+				if err == nil {
+					for _, p := range s.Packages {
+						taken[p.Name] = g.Name
+					}
+					out = append(out, s)
+					e.log.Info("sig ready", "sig", g.Name, "version", s.Info.Version, "packages", len(s.Packages), "repos", len(s.Repos))
+					continue
+				}
+			}
+		}
+		if plugins.IsConfig(err) {
+			err = fmt.Errorf("%s:%d: %w", e.cfg.File, g.Line, err)
+		}
+		errs[g.Name] = err
+	}
+	return out, errs
+}
+
+// coreView answers plugins' questions about the core, and gives the gate
+// the core's names.
+type coreView struct {
+	pkgs  []sdk.CorePackage
+	repos []sdk.CoreRepo
+	names map[string]bool
+}
+
+func newCoreView(e *env, core []*plan.Package) *coreView {
+	v := &coreView{names: map[string]bool{}}
+	for _, p := range core {
+		v.names[p.Name] = true
+		seen := map[string]bool{}
+		for _, arch := range sortedArches(p.Source.Binaries) {
+			for _, b := range p.Source.Binaries[arch] {
+				v.names[b.Name] = true
+				if !seen[b.Name+"."+b.Arch] {
+					seen[b.Name+"."+b.Arch] = true
+					v.pkgs = append(v.pkgs, sdk.CorePackage{Name: b.Name, Source: p.Name, EVR: b.EVR, Arch: b.Arch, Repo: e.cfg.RepositoryOf(p.Name)})
+				}
+			}
+		}
+	}
+	for _, r := range e.cfg.Repositories {
+		v.repos = append(v.repos, sdk.CoreRepo{Name: r.Name, Optional: r.Optional, Arches: e.cfg.ArchNames()})
+	}
+	return v
+}
+
+func sortedArches(m map[string][]plan.Binary) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (v *coreView) Packages(_ context.Context, names ...string) ([]sdk.CorePackage, error) {
+	if len(names) == 0 {
+		return v.pkgs, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var out []sdk.CorePackage
+	for _, p := range v.pkgs {
+		if want[p.Name] {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (v *coreView) Repos(context.Context) ([]sdk.CoreRepo, error) { return v.repos, nil }
+
+// sigWork is where SIG plugins run.
+func (e *env) sigWork() string { return filepath.Join(e.state, "plugins") }
+
+// sigOf maps each SIG package to its SIG.
+func (pl *planned) sigOf() map[string]string {
+	out := map[string]string{}
+	for _, s := range pl.SIGs {
+		for _, p := range s.Packages {
+			out[p.Name] = s.Name
+		}
+	}
+	return out
+}
+
+// failSIG takes a SIG out of this run's publication; the first error is
+// the one reported.
+func (pl *planned) failSIG(name string, err error) {
+	if pl.SIGErrors == nil {
+		pl.SIGErrors = map[string]error{}
+	}
+	if pl.SIGErrors[name] == nil {
+		pl.SIGErrors[name] = err
+	}
+	out := pl.SIGs[:0]
+	for _, s := range pl.SIGs {
+		if s.Name != name {
+			out = append(out, s)
+		}
+	}
+	pl.SIGs = out
+}

@@ -1,0 +1,117 @@
+package main_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quarrylinux/quarry/core/sign"
+)
+
+// treeDigests maps every file under dir to its sha256.
+func treeDigests(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		rel, _ := filepath.Rel(dir, p)
+		out[rel] = hex.EncodeToString(sum[:])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSIGsLeaveTheCoreAlone: a build with SIGs leaves every core
+// repository byte-identical to the build without; a good SIG's package is
+// built by the core, signed with the SIG's key into sig/<sig>/ and
+// installable with gpgcheck; hostile SIGs fail with their rule named and
+// the rest is published.
+func TestSIGsLeaveTheCoreAlone(t *testing.T) {
+	d := newDistro(t)
+	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
+	d.keyInit()
+	d.mustRun("build")
+	core := treeDigests(t, filepath.Join(d.out(), "current", "repos"))
+
+	bin := filepath.Join(d.dir, "bin")
+	buildSIG(t, bin, "hello", "./examples/hello-sig")
+	for _, h := range []string{"shadow", "obsoletes", "dotdot", "crash"} {
+		buildSIG(t, bin, h, "./testing/plugins/"+h)
+	}
+	raw, _ := os.ReadFile(d.config())
+	d.writeConfig(string(raw) + `
+sigs:
+  - name: hello
+    config:
+      greeting: Hello from a test
+  - name: shadow
+  - name: obsoletes
+  - name: dotdot
+  - name: crash
+`)
+	d.mustRun("plugin", "lock")
+	d.mustRun("key", "init", "--bits", "2048", "--sig", "hello")
+	stdout, stderr, code := d.run("build", "--no-import")
+	if code == 0 {
+		t.Fatalf("a build with hostile SIGs exited 0\n%s", stderr)
+	}
+	for _, want := range []string{
+		"sig shadow: package greet: no-core-name: greet is a core package",
+		"sig obsoletes: package greet-ng: no-core-obsoletes: Obsoletes: greet < 99, a core package",
+		`sig dotdot: package dotdot-tool: relative-paths: file "../../../etc/cron.d/evil": climbs out of the package (..)`,
+		"quarry: 4 SIGs failed; the core and the other SIGs are published",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	if !strings.Contains(stdout, "published compose") {
+		t.Fatalf("nothing published:\n%s\n%s", stdout, stderr)
+	}
+	cur := filepath.Join(d.out(), "current")
+	after := treeDigests(t, filepath.Join(cur, "repos"))
+	if len(after) != len(core) {
+		t.Errorf("the core repositories hold %d files with SIGs, %d without", len(after), len(core))
+	}
+	for f, sum := range core {
+		if after[f] != sum {
+			t.Errorf("%s changed when SIGs were enabled", f)
+		}
+	}
+
+	// The good SIG's package: signed with the SIG's key, which is what its
+	// repository and keys/ carry; installable with gpgcheck and
+	// repo_gpgcheck.
+	rpms, _ := filepath.Glob(filepath.Join(cur, "sig", "hello", "extras", "x86_64", "Packages", "h", "hello-sig-motd-1.0-1.pbl9.noarch.rpm"))
+	if len(rpms) != 1 {
+		t.Fatalf("no hello-sig-motd in sig/hello/extras/x86_64")
+	}
+	sigKey, _ := os.ReadFile(filepath.Join(cur, "keys", "RPM-GPG-KEY-pebble-sig-hello"))
+	if bad, err := sign.RPMKeysCheck(sigKey, rpms); err != nil || len(bad) > 0 {
+		t.Errorf("the SIG package does not verify with the SIG key: %v %v", bad, err)
+	}
+	coreKey, _ := os.ReadFile(filepath.Join(cur, "keys", "RPM-GPG-KEY-pebble"))
+	if bad, _ := sign.RPMKeysCheck(coreKey, rpms); len(bad) == 0 {
+		t.Error("the SIG package verifies with the core key")
+	}
+	if problems := verify(t, d); len(problems) > 0 {
+		t.Errorf("quarry verify: %v", problems)
+	}
+	installed, err := d.dnfInstallFrom(map[string]string{"hello": filepath.Join(cur, "sig", "hello", "extras", "x86_64")}, "RPM-GPG-KEY-pebble-sig-hello", "hello-sig-motd")
+	if err != nil || !strings.Contains(installed, "hello-sig-motd-1.0-1") {
+		t.Errorf("dnf install hello-sig-motd: %v\n%s", err, installed)
+	}
+}

@@ -1,0 +1,71 @@
+package plugins
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/quarrylinux/quarry/sdk"
+)
+
+// gitFiles fetches a SIG package kept in git (the host fetches; the
+// plugin has no network) and returns the files under its folder at the
+// commit. A symlink is refused: it could point out of the package.
+func gitFiles(ctx context.Context, src sdk.GitSource) ([]sdk.File, error) {
+	if src.Commit == "" {
+		return nil, fmt.Errorf("git source %s names no commit", src.URL)
+	}
+	repo, err := git.CloneContext(ctx, memory.NewStorage(), nil, &git.CloneOptions{URL: src.URL, NoCheckout: true, Tags: git.NoTags})
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", src.URL, err)
+	}
+	hash, err := repo.ResolveRevision(plumbing.Revision(src.Commit))
+	if err != nil {
+		return nil, fmt.Errorf("%s: commit %s: %w", src.URL, src.Commit, err)
+	}
+	commit, err := repo.CommitObject(*hash)
+	if err != nil {
+		return nil, fmt.Errorf("%s: commit %s: %w", src.URL, src.Commit, err)
+	}
+	tree, err := commit.Tree()
+	if err != nil {
+		return nil, err
+	}
+	dir := strings.Trim(src.Dir, "/")
+	if dir != "" {
+		if tree, err = tree.Tree(dir); err != nil {
+			return nil, fmt.Errorf("%s@%s: folder %s: %w", src.URL, src.Commit, dir, err)
+		}
+	}
+	var files []sdk.File
+	err = tree.Files().ForEach(func(f *object.File) error {
+		if f.Mode == filemode.Symlink {
+			return fmt.Errorf("%s@%s: %s is a symlink; SIG sources are plain files", src.URL, src.Commit, path.Join(dir, f.Name))
+		}
+		r, err := f.Reader()
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		mode := fs.FileMode(0o644)
+		if f.Mode == filemode.Executable {
+			mode = 0o755
+		}
+		files = append(files, sdk.File{Path: f.Name, Mode: mode, Data: data})
+		return nil
+	})
+	return files, err
+}

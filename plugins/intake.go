@@ -1,0 +1,185 @@
+package plugins
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/plugins/policy"
+	"github.com/quarrylinux/quarry/sdk"
+)
+
+// Intake runs SIG plugins and turns what they return, once it passes the
+// policy gate, into packages for the core's own planner and builder.
+type Intake struct {
+	Host    *Host
+	Store   *store.Store
+	Sources *plan.Sources // the core's SRPM maker and spec reader
+	Distro  sdk.Distribution
+	Gate    policy.Core
+	Limits  policy.Limits
+	// Core answers plugins' read-only questions; nil serves none.
+	Core sdk.Core
+}
+
+// SIG is one SIG's intake.
+type SIG struct {
+	Name       string
+	Info       sdk.PluginInfo
+	Repos      []sdk.Repo
+	Packages   []*plan.Package   // Owner is the SIG
+	RepoOf     map[string]string // package → the SIG's repo id
+	Flavours   map[string]string // kernel package → flavour
+	Installers []sdk.Installer
+	Diags      sdk.Diagnostics // Configure's warnings
+}
+
+// Run launches the SIG's plugin, configures it, collects its repositories,
+// packages, kernels and installers, checks them at the gate, and makes
+// each package's SRPM. Any failure fails this SIG only.
+func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, error) {
+	p, err := in.Host.Launch(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	s := &SIG{Name: name, Info: p.Info, RepoOf: map[string]string{}, Flavours: map[string]string{}}
+	diags, err := p.Configure(ctx, sdk.ConfigureRequest{Config: config, Distribution: in.Distro, Core: in.Core})
+	if err != nil {
+		return nil, err
+	}
+	if diags.HasErrors() {
+		return nil, &ConfigError{SIG: name, Diags: diags}
+	}
+	s.Diags = diags
+	gate := &policy.Gate{SIG: name, Distro: in.Distro.Name, Core: in.Gate, Limits: in.Limits}
+	var violations policy.Violations
+	if p.Info.Has(sdk.CapRepos) {
+		if s.Repos, err = p.Repos(ctx); err != nil {
+			return nil, err
+		}
+		violations = append(violations, gate.Repos(s.Repos, in.Distro.Arches)...)
+	}
+	var pkgs []sdk.Package
+	if p.Info.Has(sdk.CapPackages) {
+		if pkgs, err = p.Packages(ctx); err != nil {
+			return nil, err
+		}
+		violations = append(violations, gate.Packages(pkgs, s.Repos)...)
+	}
+	if p.Info.Has(sdk.CapKernels) {
+		ks, err := p.Kernels(ctx)
+		if err != nil {
+			return nil, err
+		}
+		violations = append(violations, gate.Kernels(ks, s.Repos, in.Distro.Arches)...)
+		for _, k := range ks {
+			s.Flavours[k.Package.Name] = k.Flavour
+			pkgs = append(pkgs, withConfigs(k))
+		}
+	}
+	if p.Info.Has(sdk.CapInstallers) {
+		if s.Installers, err = p.Installers(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := violations.Err(); err != nil {
+		return nil, err
+	}
+	for _, pk := range pkgs {
+		tree, err := in.tree(ctx, pk)
+		if err != nil {
+			return nil, &Error{SIG: name, Call: "package " + pk.Name, Err: err}
+		}
+		digest, err := in.Store.PutTree(tree)
+		if err != nil {
+			return nil, err
+		}
+		src, err := in.Sources.Get(ctx, pk.Name, digest, nil)
+		if err != nil {
+			return nil, &Error{SIG: name, Call: "package " + pk.Name, Err: err}
+		}
+		var bins []plan.Binary
+		for _, arch := range sortedKeys(src.Binaries) {
+			bins = append(bins, src.Binaries[arch]...)
+		}
+		violations = append(violations, gate.Binaries(pk.Name, bins, s.Flavours[pk.Name])...)
+		s.Packages = append(s.Packages, &plan.Package{Name: pk.Name, NVR: strings.TrimSuffix(src.File, ".src.rpm"), Tree: digest, Source: src, Owner: name})
+		s.RepoOf[pk.Name] = pk.Repo
+	}
+	if err := violations.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// withConfigs adds a kernel's per-arch configs to its sources as
+// config-<arch>, where its spec picks them up.
+func withConfigs(k sdk.Kernel) sdk.Package {
+	p := k.Package
+	p.Files = append([]sdk.File(nil), p.Files...)
+	for _, arch := range sortedKeys(k.Configs) {
+		p.Files = append(p.Files, sdk.File{Path: "config-" + arch, Mode: 0o644, Data: k.Configs[arch]})
+	}
+	return p
+}
+
+// tree lays a SIG package out the way an imported one is: the spec in
+// SPECS/, everything else in SOURCES/.
+func (in *Intake) tree(ctx context.Context, p sdk.Package) (store.Tree, error) {
+	files := p.Files
+	if p.Git != nil {
+		var err error
+		if files, err = gitFiles(ctx, *p.Git); err != nil {
+			return nil, err
+		}
+	}
+	t := store.Tree{}
+	for _, f := range files {
+		dst := "SOURCES/" + f.Path
+		if f.Path == p.Spec {
+			dst = "SPECS/" + path.Base(f.Path)
+		}
+		t[dst] = &store.File{Data: f.Data, Exec: f.Mode&0o111 != 0}
+	}
+	if _, ok := t["SPECS/"+path.Base(p.Spec)]; !ok {
+		return nil, fmt.Errorf("its spec %s is not among its files", p.Spec)
+	}
+	return t, nil
+}
+
+// ConfigError is a SIG config the plugin refused.
+type ConfigError struct {
+	SIG   string
+	Diags sdk.Diagnostics
+}
+
+func (e *ConfigError) Error() string {
+	var lines []string
+	for _, d := range e.Diags {
+		if d.Severity == sdk.Error {
+			lines = append(lines, d.String())
+		}
+	}
+	return fmt.Sprintf("sig %s: its config is refused: %s", e.SIG, strings.Join(lines, "; "))
+}
+
+// IsConfig reports whether err is a refused config.
+func IsConfig(err error) bool {
+	var ce *ConfigError
+	return errors.As(err, &ce)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
