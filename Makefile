@@ -38,6 +38,7 @@ demo: build
 	$(QUARRY_DEMO) build --out out
 
 test: deps
+	@test -z "$$(gofmt -l cmd core plugins proto sdk sigs examples testing)" || { gofmt -l cmd core plugins proto sdk sigs examples testing; echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 

@@ -47,7 +47,7 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:    "quarry",
 		Version: version,
-		Usage: "build an Enterprise Linux rebuild distribution",
+		Usage:   "build an Enterprise Linux rebuild distribution",
 		Description: `Quarry imports the base distribution's sources (dist-git or SRPMs),
 debrands them with srpmproc-compatible directives, rebuilds every package and
 publishes signed repositories. Everything it needs is described in quarry.yaml.

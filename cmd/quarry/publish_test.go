@@ -18,9 +18,9 @@ import (
 type manifest struct {
 	Key       string `json:"key_fingerprint"`
 	Artifacts []struct {
-		File   string   `json:"file"`
-		Name   string   `json:"name"`
-		Arch   string   `json:"arch"`
+		File       string   `json:"file"`
+		Name       string   `json:"name"`
+		Arch       string   `json:"arch"`
 		Signed     string   `json:"signed_sha256"`
 		Paths      []string `json:"paths"`
 		Provenance string   `json:"provenance"`

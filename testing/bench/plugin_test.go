@@ -131,4 +131,3 @@ func BenchmarkPluginStream100MB(b *testing.B) {
 	b.ReportMetric(100*float64(b.N)/pipe.Seconds(), "MB/s-pipe-baseline")
 	b.ReportMetric(mbs/(100*float64(b.N)/pipe.Seconds()), "x-pipe")
 }
-
