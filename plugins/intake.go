@@ -37,6 +37,8 @@ type SIG struct {
 	Flavours   map[string]string // kernel package → flavour
 	Installers []sdk.Installer
 	Diags      sdk.Diagnostics // Configure's warnings
+	// Release is <distro>-release-<sig>, which the core adds.
+	Release *plan.Package
 }
 
 // Run launches the SIG's plugin, configures it, collects its repositories,

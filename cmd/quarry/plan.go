@@ -91,6 +91,7 @@ func (e *env) makePlan(c *cli.Context) (*planned, error) {
 	all := pkgs
 	for _, s := range sigs {
 		all = append(all, s.Packages...)
+		all = append(all, s.Release)
 	}
 	p := plan.Make(plan.Input{Arches: e.cfg.ArchNames(), Packages: all, Host: plan.DetectHost(), Weight: e.weights()})
 	p.Problems = append(problems, p.Problems...)

@@ -134,6 +134,7 @@ func artifacts(e *env, pl *planned, res *build.Result) []compose.Artifact {
 		for pkg, repo := range s.RepoOf {
 			repoOf[pkg] = repo
 		}
+		repoOf[s.Release.Name] = "" // sig/release/<arch>: no repository name
 	}
 	var out []compose.Artifact
 	seen := map[string]bool{}
@@ -154,7 +155,8 @@ func artifacts(e *env, pl *planned, res *build.Result) []compose.Artifact {
 		}
 		repo, sig := e.cfg.RepositoryOf(j.Package), owner[j.Package]
 		if sig != "" {
-			if repo = repoOf[j.Package]; repo == "" {
+			var ok bool
+			if repo, ok = repoOf[j.Package]; !ok {
 				continue // its SIG failed
 			}
 		}
@@ -248,6 +250,21 @@ func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, 
 	if err != nil {
 		return fmt.Errorf("compose: %w", err)
 	}
+	// The SIG release packages, signed with the core key, in sig/release:
+	// always there, since the core's .repo file names it.
+	var releaseDirs []string
+	for _, a := range e.cfg.ArchNames() {
+		releaseDirs = append(releaseDirs, compose.SIGReleaseDir+"/"+a)
+	}
+	rc := &compose.Composer{Store: e.store, Cache: cache, Key: key, KeyName: e.keyName(), Arches: e.cfg.ArchNames(), Options: opts, Log: e.log, Empty: releaseDirs}
+	rres, err := rc.Compose(c.Context, draft.Dir(), bySIG[releaseOwner])
+	if err != nil {
+		return fmt.Errorf("compose %s: %w", compose.SIGReleaseDir, err)
+	}
+	cres.Artifacts = append(cres.Artifacts, rres.Artifacts...)
+	cres.Repos = append(cres.Repos, rres.Repos...)
+	cres.Signed += rres.Signed
+	cres.Rewritten += rres.Rewritten
 	failed := map[string]error{}
 	for name, err := range pl.SIGErrors {
 		failed[name] = err

@@ -126,7 +126,8 @@ func TestPublishExample(t *testing.T) {
 	// The release package carries the .repo file pointing here, and the key.
 	rel := filepath.Join(cur, "repos", "BaseOS", "x86_64", "Packages", "p", "pebble-release-9.4-1.pbl9.noarch.rpm")
 	out, err := exec.Command("sh", "-c", "rpm2cpio '"+rel+"' | cpio -i --quiet --to-stdout ./etc/yum.repos.d/pebble.repo").Output()
-	if err != nil || !strings.Contains(string(out), "baseurl=file://"+cur+"/repos/BaseOS/$basearch/") || !strings.Contains(string(out), "[pebble-crb]") {
+	if err != nil || !strings.Contains(string(out), "baseurl=file://"+cur+"/repos/BaseOS/$basearch/") || !strings.Contains(string(out), "[pebble-crb]") ||
+		!strings.Contains(string(out), "[pebble-sig-release]\nname=Pebble Linux $releasever - SIG release packages\nbaseurl=file://"+cur+"/sig/release/$basearch/\nenabled=1") {
 		t.Errorf("pebble.repo in pebble-release: %v\n%s", err, out)
 	}
 

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/quarrylinux/quarry/core/compose"
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/plugins/policy"
 	"github.com/quarrylinux/quarry/sdk"
@@ -53,10 +56,15 @@ func (e *env) intakeSIGs(c *cli.Context, l *plan.Loader, core []*plan.Package) (
 						break
 					}
 				}
+				var rel *plan.Package
+				if err == nil {
+					rel, err = e.releasePackage(c, srcs, s)
+				}
 				if err == nil {
 					for _, p := range s.Packages {
 						taken[p.Name] = g.Name
 					}
+					s.Release = rel
 					out = append(out, s)
 					e.log.Info("sig ready", "sig", g.Name, "version", s.Info.Version, "packages", len(s.Packages), "repos", len(s.Repos))
 					continue
@@ -138,6 +146,7 @@ func (pl *planned) sigOf() map[string]string {
 		for _, p := range s.Packages {
 			out[p.Name] = s.Name
 		}
+		out[s.Release.Name] = s.Name
 	}
 	return out
 }
@@ -159,3 +168,77 @@ func (pl *planned) failSIG(name string, err error) {
 	}
 	pl.SIGs = out
 }
+
+// releaseSpec is the spec of <distro>-release-<sig>: the SIG's .repo file
+// and public key, which is how a machine opts in. Its changelog date is
+// fixed so that it builds reproducibly; its release follows the plugin's
+// version.
+const releaseSpec = `Name:           %[1]s
+Version:        %[2]s
+Release:        %[3]s%%{?dist}
+Summary:        %[4]s SIG %[5]s repositories
+License:        MIT
+BuildArch:      noarch
+Source0:        %[6]s
+Source1:        %[7]s
+
+%%description
+The dnf configuration and signing key of the %[5]s SIG's repositories:
+installing this package turns them on.
+
+%%prep
+
+%%build
+
+%%install
+install -D -m 0644 %%{SOURCE0} %%{buildroot}/etc/yum.repos.d/%[6]s
+install -D -m 0644 %%{SOURCE1} %%{buildroot}/etc/pki/rpm-gpg/%[7]s
+
+%%files
+%%config(noreplace) /etc/yum.repos.d/%[6]s
+/etc/pki/rpm-gpg/%[7]s
+
+%%changelog
+* Mon Jan 01 2024 %[8]s - %[2]s-%[3]s
+- The %[5]s SIG's repositories
+`
+
+// releasePackage makes the SIG's release package, built and signed by the
+// core (never by the SIG) and published in sig/release/.
+func (e *env) releasePackage(c *cli.Context, srcs *plan.Sources, s *plugins.SIG) (*plan.Package, error) {
+	key, err := e.sigKey(s.Name)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := key.PublicArmored()
+	if err != nil {
+		return nil, err
+	}
+	d := e.cfg.Distribution
+	var repos []compose.SIGRepo
+	for _, r := range s.Repos {
+		repos = append(repos, compose.SIGRepo{ID: r.ID, Name: r.Name})
+	}
+	name := d.Name + "-release-" + s.Name
+	repoFile := d.Name + "-sig-" + s.Name + ".repo"
+	release := strings.NewReplacer("-", "_", "+", "_").Replace(s.Info.Version)
+	spec := fmt.Sprintf(releaseSpec, name, d.Version, release, d.PrettyName, s.Name, repoFile, e.sigKeyName(s.Name), d.Packager)
+	tree := store.Tree{
+		"SPECS/" + name + ".spec":        {Data: []byte(spec)},
+		"SOURCES/" + repoFile:            {Data: compose.SIGRepoFile(d.Name, d.PrettyName, s.Name, e.publishURL(c), e.sigKeyName(s.Name), repos)},
+		"SOURCES/" + e.sigKeyName(s.Name): {Data: pub},
+	}
+	digest, err := e.store.PutTree(tree)
+	if err != nil {
+		return nil, err
+	}
+	src, err := srcs.Get(c.Context, name, digest, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sig %s: its release package: %w", s.Name, err)
+	}
+	return &plan.Package{Name: name, NVR: strings.TrimSuffix(src.File, ".src.rpm"), Tree: digest, Source: src, Owner: releaseOwner}, nil
+}
+
+// releaseOwner owns the SIG release packages: the core builds them, apart
+// from its own repositories.
+const releaseOwner = "release"

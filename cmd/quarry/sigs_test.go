@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,5 +114,25 @@ sigs:
 	installed, err := d.dnfInstallFrom(map[string]string{"hello": filepath.Join(cur, "sig", "hello", "extras", "x86_64")}, "RPM-GPG-KEY-pebble-sig-hello", "hello-sig-motd")
 	if err != nil || !strings.Contains(installed, "hello-sig-motd-1.0-1") {
 		t.Errorf("dnf install hello-sig-motd: %v\n%s", err, installed)
+	}
+
+	// The core built pebble-release-hello (release from the plugin's
+	// version), signed with the core key, in sig/release: it carries the
+	// SIG's .repo file and key. Hostile SIGs got none.
+	rel := filepath.Join(cur, "sig", "release", "x86_64", "Packages", "p", "pebble-release-hello-9.4-1.0.0.pbl9.noarch.rpm")
+	if bad, err := sign.RPMKeysCheck(coreKey, []string{rel}); err != nil || len(bad) > 0 {
+		t.Fatalf("pebble-release-hello with the core key: %v %v", bad, err)
+	}
+	installed, err = d.dnfInstallFrom(map[string]string{"sig-release": filepath.Join(cur, "sig", "release", "x86_64")}, "RPM-GPG-KEY-pebble", "pebble-release-hello")
+	if err != nil || !strings.Contains(installed, "pebble-release-hello-9.4-1.0.0") {
+		t.Errorf("dnf install pebble-release-hello: %v\n%s", err, installed)
+	}
+	out, err := exec.Command("sh", "-c", "rpm2cpio '"+rel+"' | cpio -i --quiet --to-stdout ./etc/yum.repos.d/pebble-sig-hello.repo").Output()
+	if err != nil || !strings.Contains(string(out), "[pebble-sig-hello-extras]") || !strings.Contains(string(out), "baseurl=file://"+cur+"/sig/hello/extras/$basearch/") ||
+		!strings.Contains(string(out), "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-pebble-sig-hello") {
+		t.Errorf("pebble-sig-hello.repo: %v\n%s", err, out)
+	}
+	if others, _ := filepath.Glob(filepath.Join(cur, "sig", "release", "x86_64", "Packages", "p", "pebble-release-*.rpm")); len(others) != 1 {
+		t.Errorf("sig/release holds %v", others)
 	}
 }

@@ -54,9 +54,14 @@ type Composer struct {
 	// Comps maps a core repository's name to its comps.xml, published in
 	// each of its arch repositories.
 	Comps map[string][]byte
+	// Empty are repository folders written even when no package goes
+	// there, because a .repo file names them.
+	Empty []string
 	Log   hclog.Logger
 	// Workers bounds parallel signing (default GOMAXPROCS).
 	Workers int
+
+	writing sync.Map // repodata cache key → *sync.Mutex
 }
 
 // Result is what a compose produced.
@@ -135,6 +140,11 @@ func (c *Composer) Compose(ctx context.Context, root string, arts []Artifact) (*
 			p.Paths = append(p.Paths, path.Join(dir, href))
 		}
 		res.Artifacts = append(res.Artifacts, p)
+	}
+	for _, d := range c.Empty {
+		if _, ok := byDir[d]; !ok {
+			byDir[d] = nil
+		}
 	}
 	dirs := make([]string, 0, len(byDir))
 	for d := range byDir {
@@ -279,13 +289,19 @@ func (c *Composer) repo(root, dir string, inputs []Input, pub []byte, opts Optio
 	key := c.repodataKey(entries, opts)
 	cached := filepath.Join(c.Cache, "repodata", key[:2], key)
 	rewritten := false
+	// Two repositories with the same packages (two arches' empty or
+	// noarch-only repositories) share one cache entry: one writes it.
+	mu, _ := c.writing.LoadOrStore(key, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
 	if _, err := os.Stat(filepath.Join(cached, "repodata", "repomd.xml.asc")); err != nil {
 		c.log().Info("writing repodata", "repo", dir, "packages", len(entries))
 		if err := c.writeRepodata(cached, entries, opts); err != nil {
+			mu.(*sync.Mutex).Unlock()
 			return false, err
 		}
 		rewritten = true
 	}
+	mu.(*sync.Mutex).Unlock()
 	md := filepath.Join(out, "repodata")
 	if err := os.MkdirAll(md, 0o755); err != nil {
 		return false, err

@@ -158,6 +158,9 @@ func (c *Config) validate() error {
 		if !namePattern.MatchString(g.Name) {
 			add(g.Line, "sig name %q must be lower-case letters and digits, starting with a letter", g.Name)
 		}
+		if g.Name == "release" {
+			add(g.Line, "sig name release is reserved: sig/release holds the SIG release packages")
+		}
 		if first, ok := seenSIG[g.Name]; ok {
 			add(g.Line, "sig %s is listed twice (first on line %d)", g.Name, first)
 		}
