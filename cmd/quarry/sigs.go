@@ -224,8 +224,8 @@ func (e *env) releasePackage(c *cli.Context, srcs *plan.Sources, s *plugins.SIG)
 	release := strings.NewReplacer("-", "_", "+", "_").Replace(s.Info.Version)
 	spec := fmt.Sprintf(releaseSpec, name, d.Version, release, d.PrettyName, s.Name, repoFile, e.sigKeyName(s.Name), d.Packager)
 	tree := store.Tree{
-		"SPECS/" + name + ".spec":        {Data: []byte(spec)},
-		"SOURCES/" + repoFile:            {Data: compose.SIGRepoFile(d.Name, d.PrettyName, s.Name, e.publishURL(c), e.sigKeyName(s.Name), repos)},
+		"SPECS/" + name + ".spec":         {Data: []byte(spec)},
+		"SOURCES/" + repoFile:             {Data: compose.SIGRepoFile(d.Name, d.PrettyName, s.Name, e.publishURL(c), e.sigKeyName(s.Name), repos)},
 		"SOURCES/" + e.sigKeyName(s.Name): {Data: pub},
 	}
 	digest, err := e.store.PutTree(tree)
