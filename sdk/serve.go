@@ -64,11 +64,27 @@ func Logger() hclog.Logger {
 	return logger
 }
 
+// Option changes how Serve serves.
+type Option func(*serveOptions)
+
+type serveOptions struct {
+	level hclog.Level
+}
+
+// WithLogLevel sets the lowest level the plugin logs at (default trace:
+// the host decides what it shows).
+func WithLogLevel(l hclog.Level) Option { return func(o *serveOptions) { o.level = l } }
+
 // Serve runs a plugin until its host is done with it: it answers the
 // handshake, serves the SIG protocol over gRPC with mutual TLS, and exits
 // when the host dies.
-func Serve(name string, factory func() Plugin) {
+func Serve(name string, factory func() Plugin, opts ...Option) {
+	o := serveOptions{level: hclog.Trace}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	log := Logger() // before Serve takes os.Stderr over
+	log.SetLevel(o.level)
 	go watchParent(log)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
