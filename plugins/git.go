@@ -3,17 +3,14 @@ package plugins
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
-	"path"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/memory"
 
+	"github.com/quarrylinux/quarry/core/source"
 	"github.com/quarrylinux/quarry/sdk"
 )
 
@@ -46,26 +43,17 @@ func gitFiles(ctx context.Context, src sdk.GitSource) ([]sdk.File, error) {
 			return nil, fmt.Errorf("%s@%s: folder %s: %w", src.URL, src.Commit, dir, err)
 		}
 	}
+	t, err := source.TreeFiles(src.URL+"@"+src.Commit, tree)
+	if err != nil {
+		return nil, err
+	}
 	var files []sdk.File
-	err = tree.Files().ForEach(func(f *object.File) error {
-		if f.Mode == filemode.Symlink {
-			return fmt.Errorf("%s@%s: %s is a symlink; SIG sources are plain files", src.URL, src.Commit, path.Join(dir, f.Name))
-		}
-		r, err := f.Reader()
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return err
-		}
+	for _, p := range t.Paths() {
 		mode := fs.FileMode(0o644)
-		if f.Mode == filemode.Executable {
+		if t[p].Exec {
 			mode = 0o755
 		}
-		files = append(files, sdk.File{Path: f.Name, Mode: mode, Data: data})
-		return nil
-	})
-	return files, err
+		files = append(files, sdk.File{Path: p, Mode: mode, Data: t[p].Data})
+	}
+	return files, nil
 }

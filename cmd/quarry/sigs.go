@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -92,7 +91,7 @@ func newCoreView(e *env, core []*plan.Package) *coreView {
 	for _, p := range core {
 		v.names[p.Name] = true
 		seen := map[string]bool{}
-		for _, arch := range sortedArches(p.Source.Binaries) {
+		for _, arch := range sortedNames(p.Source.Binaries) {
 			for _, b := range p.Source.Binaries[arch] {
 				v.names[b.Name] = true
 				if !seen[b.Name+"."+b.Arch] {
@@ -106,15 +105,6 @@ func newCoreView(e *env, core []*plan.Package) *coreView {
 		v.repos = append(v.repos, sdk.CoreRepo{Name: r.Name, Optional: r.Optional, Arches: e.cfg.ArchNames()})
 	}
 	return v
-}
-
-func sortedArches(m map[string][]plan.Binary) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func (v *coreView) Packages(_ context.Context, names ...string) ([]sdk.CorePackage, error) {

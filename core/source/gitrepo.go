@@ -155,10 +155,21 @@ func (g *gitRepo) files(ctx context.Context, hash string) (store.Tree, time.Time
 	if err != nil {
 		return nil, time.Time{}, err
 	}
+	out, err := TreeFiles(g.url, tree)
+	return out, c.Committer.When.UTC(), err
+}
+
+// TreeFiles reads every file of a git tree; where names the repository in
+// errors. A symlink or a submodule is refused: only regular files are
+// sources, and a link could point out of the package.
+func TreeFiles(where string, tree *object.Tree) (store.Tree, error) {
 	out := store.Tree{}
-	err = tree.Files().ForEach(func(f *object.File) error {
-		if f.Mode == filemode.Symlink || f.Mode == filemode.Submodule {
-			return fmt.Errorf("%s: %s is a %s; only regular files are imported", g.url, f.Name, f.Mode)
+	err := tree.Files().ForEach(func(f *object.File) error {
+		switch f.Mode {
+		case filemode.Symlink:
+			return fmt.Errorf("%s: %s is a symlink; only regular files are imported", where, f.Name)
+		case filemode.Submodule:
+			return fmt.Errorf("%s: %s is a submodule; only regular files are imported", where, f.Name)
 		}
 		r, err := f.Reader()
 		if err != nil {
@@ -172,5 +183,5 @@ func (g *gitRepo) files(ctx context.Context, hash string) (store.Tree, time.Time
 		out[f.Name] = &store.File{Data: data, Exec: f.Mode == filemode.Executable}
 		return nil
 	})
-	return out, c.Committer.When.UTC(), err
+	return out, err
 }
