@@ -49,6 +49,7 @@ func TestSIGsLeaveTheCoreAlone(t *testing.T) {
 
 	bin := filepath.Join(d.dir, "bin")
 	buildSIG(t, bin, "hello", "./examples/hello-sig")
+	buildSIG(t, bin, "kernel", "./sigs/kernel")
 	for _, h := range []string{"shadow", "obsoletes", "dotdot", "crash"} {
 		buildSIG(t, bin, h, "./testing/plugins/"+h)
 	}
@@ -58,6 +59,9 @@ sigs:
   - name: hello
     config:
       greeting: Hello from a test
+  - name: kernel
+    config:
+      flavours: [{name: mainline}, {name: lts}]
   - name: shadow
   - name: obsoletes
   - name: dotdot
@@ -65,6 +69,7 @@ sigs:
 `)
 	d.mustRun("plugin", "lock")
 	d.mustRun("key", "init", "--bits", "2048", "--sig", "hello")
+	d.mustRun("key", "init", "--bits", "2048", "--sig", "kernel")
 	stdout, stderr, code := d.run("build", "--no-import")
 	if code == 0 {
 		t.Fatalf("a build with hostile SIGs exited 0\n%s", stderr)
@@ -74,6 +79,7 @@ sigs:
 		"sig obsoletes: package greet-ng: no-core-obsoletes: Obsoletes: greet < 99, a core package",
 		`sig dotdot: package dotdot-tool: relative-paths: file "../../../etc/cron.d/evil": climbs out of the package (..)`,
 		"quarry: 4 SIGs failed; the core and the other SIGs are published",
+		// (hello and kernel are not among them)
 	} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
@@ -116,6 +122,16 @@ sigs:
 		t.Errorf("dnf install hello-sig-motd: %v\n%s", err, installed)
 	}
 
+	// The kernel SIG's flavours: renamed package sets, each in its own
+	// repository, installable (installonly) with the SIG's key.
+	installed, err = d.dnfInstallFrom(map[string]string{"mainline": filepath.Join(cur, "sig", "kernel", "mainline", "x86_64"),
+		"lts": filepath.Join(cur, "sig", "kernel", "lts", "x86_64")}, "RPM-GPG-KEY-pebble-sig-kernel", "kernel-mainline", "kernel-lts-devel")
+	for _, want := range []string{"kernel-mainline-6.12.1-1.pbl9", "kernel-mainline-core-6.12.1", "kernel-mainline-modules-6.12.1", "kernel-lts-devel-6.6.63"} {
+		if err != nil || !strings.Contains(installed, want) {
+			t.Errorf("dnf install kernel-mainline kernel-lts-devel: want %s: %v\n%s", want, err, installed)
+		}
+	}
+
 	// The core built pebble-release-hello (release from the plugin's
 	// version), signed with the core key, in sig/release: it carries the
 	// SIG's .repo file and key. Hostile SIGs got none.
@@ -132,7 +148,7 @@ sigs:
 		!strings.Contains(string(out), "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-pebble-sig-hello") {
 		t.Errorf("pebble-sig-hello.repo: %v\n%s", err, out)
 	}
-	if others, _ := filepath.Glob(filepath.Join(cur, "sig", "release", "x86_64", "Packages", "p", "pebble-release-*.rpm")); len(others) != 1 {
+	if others, _ := filepath.Glob(filepath.Join(cur, "sig", "release", "x86_64", "Packages", "p", "pebble-release-*.rpm")); len(others) != 2 {
 		t.Errorf("sig/release holds %v", others)
 	}
 }
