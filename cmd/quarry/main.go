@@ -72,6 +72,7 @@ Start with:  quarry import               (import and debrand every package)
 			verifyCommand(),
 			repoCommand(),
 			pluginCommand(),
+			sigCommand(),
 		},
 		HideHelpCommand: true,
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/compose"
+	"github.com/quarrylinux/quarry/core/optin"
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/provenance"
 	"github.com/quarrylinux/quarry/core/publish"
@@ -298,6 +299,9 @@ func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, 
 		}
 		failures = append(failures, msg)
 	}
+	if err := e.writeSIGIndex(draft.Dir(), prev, pl, failed); err != nil {
+		return fmt.Errorf("SIG index: %w", err)
+	}
 	if err := writeManifest(draft.Dir(), e, key, cres); err != nil {
 		return fmt.Errorf("compose manifest: %w", err)
 	}
@@ -355,6 +359,28 @@ func sortedNames[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// writeSIGIndex writes sigs.json: the SIGs this compose publishes, and
+// those carried over from the previous one.
+func (e *env) writeSIGIndex(dir, prev string, pl *planned, failed map[string]error) error {
+	d := e.cfg.Distribution
+	x := &optin.Index{Distribution: d.Name, PrettyName: d.PrettyName, SIGs: []optin.SIG{}}
+	for _, s := range pl.SIGs {
+		entry := optin.SIG{Name: s.Name, Version: s.Info.Version, Description: s.Info.Description, Key: e.sigKeyName(s.Name)}
+		for _, r := range s.Repos {
+			entry.Repos = append(entry.Repos, optin.Repo{ID: r.ID, Name: r.Name, Description: r.Description, Arches: r.Arches})
+		}
+		x.SIGs = append(x.SIGs, entry)
+	}
+	if old, err := optin.Load(prev); err == nil && prev != "" {
+		for _, s := range old.SIGs {
+			if failed[s.Name] != nil {
+				x.SIGs = append(x.SIGs, s)
+			}
+		}
+	}
+	return x.Write(dir)
 }
 
 func writeManifest(dir string, e *env, key *sign.Key, res *compose.Result) error {

@@ -151,4 +151,85 @@ sigs:
 	if others, _ := filepath.Glob(filepath.Join(cur, "sig", "release", "x86_64", "Packages", "p", "pebble-release-*.rpm")); len(others) != 2 {
 		t.Errorf("sig/release holds %v", others)
 	}
+
+	checkOptIn(t, d, cur)
+}
+
+// checkOptIn: quarry sig enable and the release package write the same
+// .repo file; dnf finds the SIG's kernel only once it is enabled, and
+// after disable only the two files are gone.
+func checkOptIn(t *testing.T, d *distro, cur string) {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "root")
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc", "machine-id"), []byte("test\n"), 0o644)
+	list := d.mustRun("sig", "list", "--from", cur, "--root", root)
+	if !strings.Contains(list, "kernel     1.0.0    disabled  repos: mainline lts") || !strings.Contains(list, "hello") || strings.Contains(list, "shadow") {
+		t.Errorf("sig list:\n%s", list)
+	}
+	// dnf reads the machine's .repo files under --root, but a file:// gpgkey
+	// on the host, not under --installroot: point it at the key sig enable
+	// wrote under the root.
+	key := "file://" + filepath.Join(root, "etc", "pki", "rpm-gpg", "RPM-GPG-KEY-pebble-sig-kernel")
+	dnf := func(pkgs ...string) (string, error) {
+		args := append([]string{"-y", "--installroot", root, "--releasever", "9", "--setopt=reposdir=" + filepath.Join(root, "etc", "yum.repos.d"),
+			"--setopt=cachedir=" + filepath.Join(root, "var", "cache", "dnf"),
+			"--setopt=pebble-sig-kernel-mainline.gpgkey=" + key, "--setopt=pebble-sig-kernel-lts.gpgkey=" + key, "install"}, pkgs...)
+		out, err := exec.Command("dnf", args...).CombinedOutput()
+		return string(out), err
+	}
+	os.MkdirAll(filepath.Join(root, "etc", "yum.repos.d"), 0o755)
+	if out, err := dnf("kernel-mainline"); err == nil {
+		t.Errorf("dnf installed kernel-mainline before the SIG was enabled:\n%s", out)
+	}
+	before := treeDigests(t, root)
+	out := d.mustRun("sig", "enable", "kernel", "--from", cur, "--root", root)
+	if !strings.Contains(out, "enabled SIG kernel") {
+		t.Errorf("sig enable: %s", out)
+	}
+	written, _ := os.ReadFile(filepath.Join(root, "etc", "yum.repos.d", "pebble-sig-kernel.repo"))
+	rel := filepath.Join(cur, "sig", "release", "x86_64", "Packages", "p", "pebble-release-kernel-9.4-1.0.0.pbl9.noarch.rpm")
+	carried, err := exec.Command("sh", "-c", "rpm2cpio '"+rel+"' | cpio -i --quiet --to-stdout ./etc/yum.repos.d/pebble-sig-kernel.repo").Output()
+	if err != nil || string(carried) != string(written) {
+		t.Errorf("sig enable and pebble-release-kernel disagree:\n%s\n---\n%s", written, carried)
+	}
+	if out, err := dnf("kernel-mainline"); err != nil {
+		t.Errorf("dnf install kernel-mainline after sig enable: %v\n%s", err, out)
+	}
+	if _, _, code := d.run("sig", "enable", "nosuch", "--from", cur, "--root", root); code == 0 {
+		t.Error("enabled an unknown SIG")
+	}
+	_, stderr, code := d.run("sig", "enable", "kernel", "rt", "--from", cur, "--root", root)
+	if code == 0 || !strings.Contains(stderr, `SIG kernel has no repository "rt" (it has mainline, lts)`) {
+		t.Errorf("unknown repo: exit %d %s", code, stderr)
+	}
+
+	// disable takes away the two files and nothing else.
+	enabled := treeDigests(t, root)
+	d.mustRun("sig", "disable", "kernel", "--from", cur, "--root", root)
+	disabled := treeDigests(t, root)
+	for _, f := range []string{"etc/yum.repos.d/pebble-sig-kernel.repo", "etc/pki/rpm-gpg/RPM-GPG-KEY-pebble-sig-kernel"} {
+		if _, ok := disabled[f]; ok || enabled[f] == "" {
+			t.Errorf("%s: before disable %v, after %v", f, enabled[f] != "", ok)
+		}
+		delete(enabled, f)
+	}
+	if len(enabled) != len(disabled) {
+		t.Errorf("disable changed more than the two files: %d files before, %d after", len(enabled)+2, len(disabled))
+	}
+	for f, sum := range enabled {
+		if disabled[f] != sum {
+			t.Errorf("disable changed %s", f)
+		}
+	}
+	if len(before) > len(disabled) {
+		t.Errorf("files vanished: %d before enable, %d after disable", len(before), len(disabled))
+	}
+
+	// A root that cannot be written: an error, and nothing half-written.
+	blocked := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocked, nil, 0o644)
+	if _, stderr, code := d.run("sig", "enable", "hello", "--from", cur, "--root", blocked); code == 0 || !strings.Contains(stderr, "--root "+blocked) {
+		t.Errorf("an unwritable root: exit %d %s", code, stderr)
+	}
 }

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/optin"
+)
+
+func sigCommand() *cli.Command {
+	from := &cli.StringFlag{Name: "from", Usage: "the publication `URL|DIR` the repositories point at (default: publish.url in quarry.yaml, or <out>/current)"}
+	root := &cli.StringFlag{Name: "root", Value: "/", Usage: "the machine's root `DIR` (an image, or a test's installroot)"}
+	return &cli.Command{
+		Name:  "sig",
+		Usage: "SIG repositories on this machine: list, info, enable, disable",
+		Description: `A publication carries its SIGs' index (sigs.json). enable writes
+/etc/yum.repos.d/<distro>-sig-<sig>.repo and /etc/pki/rpm-gpg/RPM-GPG-KEY-<distro>-sig-<sig>,
+the same files as the SIG's <distro>-release-<sig> package; disable removes
+them. Nothing else on the machine changes.`,
+		Subcommands: []*cli.Command{
+			{
+				Name:  "list",
+				Usage: "the SIGs published, their repositories, and whether each is enabled here",
+				Flags: []cli.Flag{from, root},
+				Action: func(c *cli.Context) error {
+					a, err := parseSIGArgs(c)
+					if err != nil {
+						return err
+					}
+					x, src, err := sigIndex(c, a)
+					if err != nil {
+						return err
+					}
+					if len(x.SIGs) == 0 {
+						fmt.Printf("%s publishes no SIGs\n", src)
+						return nil
+					}
+					for _, s := range x.SIGs {
+						on := optin.Enabled(a.root, x.Distribution, s.Name)
+						if jsonOut(c) {
+							json.NewEncoder(os.Stdout).Encode(map[string]any{"sig": s.Name, "version": s.Version, "enabled": on, "repos": s.Repos, "description": s.Description})
+							continue
+						}
+						var ids []string
+						for _, r := range s.Repos {
+							ids = append(ids, r.ID)
+						}
+						state := "disabled"
+						if on {
+							state = "enabled"
+						}
+						fmt.Printf("%-10s %-8s %-9s repos: %-24s %s\n", s.Name, s.Version, state, strings.Join(ids, " "), s.Description)
+					}
+					return nil
+				},
+			},
+			{
+				Name:      "info",
+				Usage:     "one SIG: its repositories, key and state here",
+				ArgsUsage: "NAME",
+				Flags:     []cli.Flag{from, root},
+				Action: func(c *cli.Context) error {
+					a, err := parseSIGArgs(c)
+					if err != nil {
+						return err
+					}
+					x, _, err := sigIndex(c, a)
+					if err != nil {
+						return err
+					}
+					s, err := x.Find(first(a.args))
+					if err != nil {
+						return cli.Exit("quarry: "+err.Error(), 1)
+					}
+					repoFile, keyFile := optin.Paths(a.root, x.Distribution, s.Name, s.Key)
+					fmt.Printf("SIG %s %s: %s\n", s.Name, s.Version, s.Description)
+					for _, r := range s.Repos {
+						fmt.Printf("  %s-sig-%s-%s  %s: %s\n", x.Distribution, s.Name, r.ID, r.Name, r.Description)
+					}
+					fmt.Printf("key: %s\nenabled here: %v (%s)\n", keyFile, optin.Enabled(a.root, x.Distribution, s.Name), repoFile)
+					fmt.Printf("or: dnf install %s-release-%s\n", x.Distribution, s.Name)
+					return nil
+				},
+			},
+			{
+				Name:      "enable",
+				Usage:     "write the SIG's .repo file (all its repositories, or REPO only) and key",
+				ArgsUsage: "NAME [REPO]",
+				Flags:     []cli.Flag{from, root},
+				Action: func(c *cli.Context) error {
+					a, err := parseSIGArgs(c)
+					if err != nil {
+						return err
+					}
+					if len(a.args) < 1 || len(a.args) > 2 {
+						return cli.Exit("quarry: sig enable NAME [REPO]", 2)
+					}
+					x, src, err := sigIndex(c, a)
+					if err != nil {
+						return err
+					}
+					repo := ""
+					if len(a.args) == 2 {
+						repo = a.args[1]
+					}
+					path, err := optin.Enable(a.root, x, a.args[0], repo, src)
+					if err != nil {
+						return cli.Exit("quarry: "+err.Error(), 1)
+					}
+					fmt.Printf("enabled SIG %s: %s\n", a.args[0], path)
+					return nil
+				},
+			},
+			{
+				Name:      "disable",
+				Usage:     "remove the SIG's .repo file and key",
+				ArgsUsage: "NAME",
+				Flags:     []cli.Flag{from, root},
+				Action: func(c *cli.Context) error {
+					a, err := parseSIGArgs(c)
+					if err != nil {
+						return err
+					}
+					x, _, err := sigIndex(c, a)
+					if err != nil {
+						return err
+					}
+					name := first(a.args)
+					key := "RPM-GPG-KEY-" + x.Distribution + "-sig-" + name
+					if s, err := x.Find(name); err == nil {
+						key = s.Key
+					}
+					if err := optin.Disable(a.root, x.Distribution, name, key); err != nil {
+						return cli.Exit("quarry: "+err.Error(), 1)
+					}
+					fmt.Printf("disabled SIG %s\n", name)
+					return nil
+				},
+			},
+		},
+	}
+}
+
+func jsonOut(c *cli.Context) bool { return c.Bool("json") }
+
+// sigArgs are a sig subcommand's positional arguments and its --from and
+// --root, which may also follow the arguments (quarry sig enable kernel
+// --root /mnt): urfave/cli stops reading flags at the first argument.
+type sigArgs struct {
+	args       []string
+	from, root string
+}
+
+func parseSIGArgs(c *cli.Context) (sigArgs, error) {
+	a := sigArgs{from: c.String("from"), root: c.String("root")}
+	in := c.Args().Slice()
+	for i := 0; i < len(in); i++ {
+		arg := in[i]
+		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		if !strings.HasPrefix(arg, "-") || (name != "from" && name != "root") {
+			if strings.HasPrefix(arg, "-") {
+				return a, cli.Exit(fmt.Sprintf("quarry: unknown flag %s", arg), 2)
+			}
+			a.args = append(a.args, arg)
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(in) {
+				return a, cli.Exit(fmt.Sprintf("quarry: %s needs a value", arg), 2)
+			}
+			i++
+			value = in[i]
+		}
+		if name == "from" {
+			a.from = value
+		} else {
+			a.root = value
+		}
+	}
+	return a, nil
+}
+
+// sigIndex loads the SIG index of --from, or of the config's publication.
+// These commands run on users' machines: quarry.yaml is needed only for
+// the default --from.
+func sigIndex(c *cli.Context, a sigArgs) (*optin.Index, string, error) {
+	src := a.from
+	if src == "" {
+		cfg, err := config.Load(c.String("config"))
+		if err != nil {
+			return nil, "", fmt.Errorf("%w (or give --from)", err)
+		}
+		src = cfg.Publish.URL
+		if src == "" { // quarry build --out's default, as publishURL
+			src, _ = filepath.Abs(filepath.Join("out", "current"))
+		}
+	}
+	x, err := optin.Load(src)
+	if err != nil {
+		return nil, "", err
+	}
+	return x, src, nil
+}
+
+func first(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
+}
