@@ -16,8 +16,8 @@ import (
 
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/compose"
-	"github.com/quarrylinux/quarry/core/optin"
 	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/optin"
 	"github.com/quarrylinux/quarry/core/provenance"
 	"github.com/quarrylinux/quarry/core/publish"
 	"github.com/quarrylinux/quarry/core/sign"
