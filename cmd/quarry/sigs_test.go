@@ -50,6 +50,7 @@ func TestSIGsLeaveTheCoreAlone(t *testing.T) {
 	bin := filepath.Join(d.dir, "bin")
 	buildSIG(t, bin, "hello", "./examples/hello-sig")
 	buildSIG(t, bin, "kernel", "./sigs/kernel")
+	buildSIG(t, bin, "hpc", "./sigs/hpc")
 	for _, h := range []string{"shadow", "obsoletes", "dotdot", "crash"} {
 		buildSIG(t, bin, h, "./testing/plugins/"+h)
 	}
@@ -62,6 +63,10 @@ sigs:
   - name: kernel
     config:
       flavours: [{name: mainline}, {name: lts}]
+  - name: hpc
+    config:
+      mpi: {variants: [ompi, mpich]}
+      scheduler: {versions: ["22.05.11", "23.02.7"]}
   - name: shadow
   - name: obsoletes
   - name: dotdot
@@ -70,6 +75,7 @@ sigs:
 	d.mustRun("plugin", "lock")
 	d.mustRun("key", "init", "--bits", "2048", "--sig", "hello")
 	d.mustRun("key", "init", "--bits", "2048", "--sig", "kernel")
+	d.mustRun("key", "init", "--bits", "2048", "--sig", "hpc")
 	stdout, stderr, code := d.run("build", "--no-import")
 	if code == 0 {
 		t.Fatalf("a build with hostile SIGs exited 0\n%s", stderr)
@@ -132,6 +138,16 @@ sigs:
 		}
 	}
 
+	// The HPC SIG's matrix installs side by side: two MPI variants (real C,
+	// built for the arch), two scheduler majors, their modulefiles.
+	installed, err = d.dnfInstallFrom(map[string]string{"stacks": filepath.Join(cur, "sig", "hpc", "stacks", "x86_64")}, "RPM-GPG-KEY-pebble-sig-hpc",
+		"minimpi-ompi", "minimpi-mpich", "slurmish22", "slurmish23")
+	for _, want := range []string{"minimpi-ompi-1.2-1", "minimpi-mpich-1.2-1", "slurmish22-22.05.11-1", "slurmish23-23.02.7-1", "hpc-modulefiles-1.0-1"} {
+		if err != nil || !strings.Contains(installed, want) {
+			t.Errorf("dnf install the HPC matrix: want %s: %v\n%s", want, err, installed)
+		}
+	}
+
 	// The core built pebble-release-hello (release from the plugin's
 	// version), signed with the core key, in sig/release: it carries the
 	// SIG's .repo file and key. Hostile SIGs got none.
@@ -148,7 +164,7 @@ sigs:
 		!strings.Contains(string(out), "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-pebble-sig-hello") {
 		t.Errorf("pebble-sig-hello.repo: %v\n%s", err, out)
 	}
-	if others, _ := filepath.Glob(filepath.Join(cur, "sig", "release", "x86_64", "Packages", "p", "pebble-release-*.rpm")); len(others) != 2 {
+	if others, _ := filepath.Glob(filepath.Join(cur, "sig", "release", "x86_64", "Packages", "p", "pebble-release-*.rpm")); len(others) != 3 {
 		t.Errorf("sig/release holds %v", others)
 	}
 
