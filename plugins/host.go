@@ -111,6 +111,12 @@ var semver = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-
 // bytes in a sandbox, negotiates the protocol and asks the plugin who it
 // is (GetPluginInfo, always first).
 func (h *Host) Launch(ctx context.Context, sig string) (*Plugin, error) {
+	return h.LaunchReading(ctx, sig)
+}
+
+// LaunchReading is Launch with more host folders the plugin may read,
+// at the same paths: the composed publication, for BuildInstaller.
+func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string) (*Plugin, error) {
 	fail := func(err error) (*Plugin, error) { return nil, &Error{SIG: sig, Err: err} }
 	path, err := Find(sig, h.Dirs)
 	if err != nil {
@@ -161,7 +167,7 @@ func (h *Host) Launch(ctx context.Context, sig string) (*Plugin, error) {
 		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: sockets},
 		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, socketDir string) (goplugin.Runner, error) {
 			cmd.Path, cmd.Args = bin, []string{bin}
-			return newRunner(cmd, socketDir, scratch, true, p.watch)
+			return newRunner(cmd, socketDir, scratch, readOnly, p.watch)
 		},
 	})
 	rpc, err := p.pc.Client()

@@ -100,15 +100,13 @@ type runner struct {
 
 // newRunner wraps go-plugin's command (the plugin binary with go-plugin's
 // environment) in bubblewrap: no network, the host's /usr and /etc
-// read-only, the binary, the socket folder and the scratch folder.
-func newRunner(cmd *exec.Cmd, socketDir, scratch string, sandboxed bool, w *watch) (*runner, error) {
-	run := cmd
-	if sandboxed {
-		sb := sandbox.Sandbox{Work: scratch, Env: cmd.Env, ReadOnly: []string{cmd.Path}, Writable: []string{socketDir}}
-		argv := sb.Command(append([]string{cmd.Path}, cmd.Args[1:]...)...)
-		run = exec.Command(argv[0], argv[1:]...)
-		run.Env = []string{"PATH=/usr/bin:/bin"}
-	}
+// read-only, the binary, the socket folder, the scratch folder (at
+// /build), and readOnly.
+func newRunner(cmd *exec.Cmd, socketDir, scratch string, readOnly []string, w *watch) (*runner, error) {
+	sb := sandbox.Sandbox{Work: scratch, Env: cmd.Env, ReadOnly: append([]string{cmd.Path}, readOnly...), Writable: []string{socketDir}}
+	argv := sb.Command(append([]string{cmd.Path}, cmd.Args[1:]...)...)
+	run := exec.Command(argv[0], argv[1:]...)
+	run.Env = []string{"PATH=/usr/bin:/bin"}
 	r := &runner{cmd: run, name: cmd.Path, watch: w}
 	var err error
 	if r.stdout, err = run.StdoutPipe(); err != nil {

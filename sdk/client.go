@@ -291,7 +291,7 @@ func (c *Client) BuildInstaller(ctx context.Context, req BuildRequest, w io.Writ
 			if art != nil || item.Artifact == nil || item.Artifact.Name == "" || path.Base(item.Artifact.Name) != item.Artifact.Name {
 				return Artifact{}, fmt.Errorf("BuildInstaller: %w: a second or unnamed artifact", ErrGarbage)
 			}
-			art = &Artifact{Name: item.Artifact.Name, MediaType: item.Artifact.MediaType}
+			art = &Artifact{Name: item.Artifact.Name, MediaType: item.Artifact.MediaType, Packages: item.Artifact.Packages}
 		case *sigv1.BuildInstallerResponse_Chunk:
 			if art == nil || item.Chunk == nil {
 				return Artifact{}, fmt.Errorf("BuildInstaller: %w: bytes before the artifact", ErrGarbage)

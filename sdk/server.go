@@ -224,7 +224,7 @@ func (s *server) BuildInstaller(req *sigv1.BuildInstallerRequest, stream sigv1.S
 	if err != nil {
 		return status.Errorf(codes.Internal, "artifact %s: %v", art.Name, err)
 	}
-	header := &sigv1.Artifact{Name: art.Name, MediaType: art.MediaType, Size: st.Size()}
+	header := &sigv1.Artifact{Name: art.Name, MediaType: art.MediaType, Size: st.Size(), Packages: art.Packages}
 	if err := stream.Send(&sigv1.BuildInstallerResponse{Item: &sigv1.BuildInstallerResponse_Artifact{Artifact: header}}); err != nil {
 		return err
 	}

@@ -206,4 +206,7 @@ type Artifact struct {
 	Name      string
 	MediaType string
 	Path      string
+	// Packages are what it contains (name-version-release.arch); the
+	// compose manifest lists them.
+	Packages []string
 }

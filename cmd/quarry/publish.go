@@ -277,6 +277,22 @@ func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, 
 			failed[s.Name] = err
 		}
 	}
+	images := e.buildInstallers(c, draft.Dir(), pl, cres.Artifacts, failed)
+	// A SIG whose installers failed takes none of this run's packages.
+	kept := cres.Artifacts[:0]
+	for _, a := range cres.Artifacts {
+		if a.SIG == "" || a.SIG == releaseOwner || failed[a.SIG] == nil {
+			kept = append(kept, a)
+		}
+	}
+	cres.Artifacts = kept
+	repos := cres.Repos[:0]
+	for _, r := range cres.Repos {
+		if parts := strings.Split(r, "/"); parts[0] != "sig" || failed[parts[1]] == nil {
+			repos = append(repos, r)
+		}
+	}
+	cres.Repos = repos
 	lk, err := e.loadLock()
 	if err != nil {
 		return err
@@ -288,11 +304,12 @@ func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, 
 	}
 	var failures []string
 	for _, name := range sortedNames(failed) {
-		carried, err := publish.Carry(prev, draft.Dir(), name, e.sigKeyName(name))
+		carried, carriedImages, err := publish.Carry(prev, draft.Dir(), name, e.sigKeyName(name))
 		if err != nil {
 			return fmt.Errorf("sig %s: keep its current publication: %w", name, err)
 		}
 		cres.Artifacts = append(cres.Artifacts, carried...)
+		images = append(images, carriedImages...)
 		msg := failed[name].Error()
 		if len(carried) > 0 {
 			msg += fmt.Sprintf(" (its %d packages from the current publication are kept)", len(carried))
@@ -302,7 +319,7 @@ func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, 
 	if err := e.writeSIGIndex(draft.Dir(), prev, pl, failed); err != nil {
 		return fmt.Errorf("SIG index: %w", err)
 	}
-	if err := writeManifest(draft.Dir(), e, key, cres); err != nil {
+	if err := writeManifest(draft.Dir(), e, key, cres, images); err != nil {
 		return fmt.Errorf("compose manifest: %w", err)
 	}
 	if c.Context.Err() != nil {
@@ -383,7 +400,7 @@ func (e *env) writeSIGIndex(dir, prev string, pl *planned, failed map[string]err
 	return x.Write(dir)
 }
 
-func writeManifest(dir string, e *env, key *sign.Key, res *compose.Result) error {
-	m := publish.Manifest{Distribution: e.cfg.Distribution.Name, Version: e.cfg.Distribution.Version, Key: key.Fingerprint(), Artifacts: res.Artifacts, Repositories: res.Repos}
+func writeManifest(dir string, e *env, key *sign.Key, res *compose.Result, images []publish.Image) error {
+	m := publish.Manifest{Distribution: e.cfg.Distribution.Name, Version: e.cfg.Distribution.Version, Key: key.Fingerprint(), Artifacts: res.Artifacts, Repositories: res.Repos, Images: images}
 	return m.Write(dir)
 }

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"encoding/hex"
 	"os"
 	"os/exec"
@@ -51,6 +52,7 @@ func TestSIGsLeaveTheCoreAlone(t *testing.T) {
 	buildSIG(t, bin, "hello", "./examples/hello-sig")
 	buildSIG(t, bin, "kernel", "./sigs/kernel")
 	buildSIG(t, bin, "hpc", "./sigs/hpc")
+	buildSIG(t, bin, "cloud", "./sigs/cloud")
 	for _, h := range []string{"shadow", "obsoletes", "dotdot", "crash"} {
 		buildSIG(t, bin, h, "./testing/plugins/"+h)
 	}
@@ -67,6 +69,7 @@ sigs:
     config:
       mpi: {variants: [ompi, mpich]}
       scheduler: {versions: ["22.05.11", "23.02.7"]}
+  - name: cloud
   - name: shadow
   - name: obsoletes
   - name: dotdot
@@ -76,6 +79,7 @@ sigs:
 	d.mustRun("key", "init", "--bits", "2048", "--sig", "hello")
 	d.mustRun("key", "init", "--bits", "2048", "--sig", "kernel")
 	d.mustRun("key", "init", "--bits", "2048", "--sig", "hpc")
+	d.mustRun("key", "init", "--bits", "2048", "--sig", "cloud")
 	stdout, stderr, code := d.run("build", "--no-import")
 	if code == 0 {
 		t.Fatalf("a build with hostile SIGs exited 0\n%s", stderr)
@@ -164,11 +168,68 @@ sigs:
 		!strings.Contains(string(out), "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-pebble-sig-hello") {
 		t.Errorf("pebble-sig-hello.repo: %v\n%s", err, out)
 	}
-	if others, _ := filepath.Glob(filepath.Join(cur, "sig", "release", "x86_64", "Packages", "p", "pebble-release-*.rpm")); len(others) != 3 {
+	if others, _ := filepath.Glob(filepath.Join(cur, "sig", "release", "x86_64", "Packages", "p", "pebble-release-*.rpm")); len(others) != 4 {
 		t.Errorf("sig/release holds %v", others)
 	}
 
 	checkOptIn(t, d, cur)
+	checkCloudImages(t, d, cur)
+}
+
+// checkCloudImages: the cloud SIG's kickstarts and its image, built with
+// dnf from the composed repositories (gpgcheck on) inside the plugin's
+// sandbox, as an OCI archive skopeo reads, with its package list in the
+// manifest; a kickstart naming a package that does not exist fails the
+// SIG before anything is built.
+func checkCloudImages(t *testing.T, d *distro, cur string) {
+	t.Helper()
+	var m struct {
+		Images []struct {
+			SIG, Installer, Kind, Path, SHA256 string
+			Packages                           []string
+		} `json:"images"`
+	}
+	data, _ := os.ReadFile(filepath.Join(cur, "manifest.json"))
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string][]string{}
+	for _, img := range m.Images {
+		byName[filepath.Base(img.Path)] = img.Packages
+	}
+	for _, f := range []string{"pebble-cloud-generic.ks", "pebble-cloud-ec2.ks", "pebble-cloud-gce.ks", "pebble-cloud.oci.tar", "pebble-cloud-rootfs.tar.gz"} {
+		if _, ok := byName[f]; !ok {
+			t.Errorf("the manifest lists no image %s: %v", f, byName)
+		}
+	}
+	pkgs := strings.Join(byName["pebble-cloud.oci.tar"], " ")
+	if !strings.Contains(pkgs, "cloud-init-lite-1.0-1.pbl9.noarch") || !strings.Contains(pkgs, "pebble-release-9.4-1.pbl9.noarch") {
+		t.Errorf("the image's packages: %s", pkgs)
+	}
+	out, err := exec.Command("skopeo", "inspect", "oci-archive:"+filepath.Join(cur, "images", "cloud", "pebble-cloud.oci.tar")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"Architecture": "amd64"`) {
+		t.Errorf("skopeo inspect: %v\n%s", err, out)
+	}
+	out, err = exec.Command("tar", "-tzf", filepath.Join(cur, "images", "cloud", "pebble-cloud-rootfs.tar.gz")).Output()
+	if err != nil || !strings.Contains(string(out), "etc/cloud/cloud.cfg") || !strings.Contains(string(out), "etc/yum.repos.d/pebble.repo") {
+		t.Errorf("the rootfs tarball: %v\n%s", err, out)
+	}
+	ks, _ := os.ReadFile(filepath.Join(cur, "images", "cloud", "pebble-cloud-ec2.ks"))
+	if !strings.Contains(string(ks), "%packages\npebble-release\ncloud-init-lite\n%end") {
+		t.Errorf("the ec2 kickstart:\n%s", ks)
+	}
+
+	// A package that does not exist: caught before the image build.
+	raw, _ := os.ReadFile(d.config())
+	d.writeConfig(strings.Replace(string(raw), "  - name: cloud\n", "  - name: cloud\n    config:\n      image: {packages: [pebble-release, no-such-package]}\n", 1))
+	_, stderr, code := d.run("publish")
+	if code == 0 || !strings.Contains(stderr, "sig cloud: installer pebble-cloud-generic: package no-such-package is in none of its repositories (BaseOS, AppStream, cloud); nothing was built") {
+		t.Errorf("a kickstart with a missing package: exit %d\n%s", code, stderr)
+	}
+	d.writeConfig(string(raw))
+	if problems := verify(t, d); len(problems) > 0 {
+		t.Errorf("after the failed cloud SIG: %v", problems)
+	}
 }
 
 // checkOptIn: quarry sig enable and the release package write the same

@@ -11,24 +11,25 @@ import (
 )
 
 // Carry links what the previous compose prev published for one SIG into
-// a draft, unchanged: its sig/<sig> tree, its key and the provenance of
-// its artifacts. It returns those artifacts' manifest entries. A SIG that
+// a draft, unchanged: its sig/<sig> and images/<sig> trees, its key and
+// the provenance of its artifacts. It returns those artifacts' and
+// images' manifest entries. A SIG that
 // fails this run keeps serving what it served; with no previous compose,
 // or none of the SIG in it, there is nothing to carry.
-func Carry(prev, draft, sig, keyName string) ([]*compose.Published, error) {
+func Carry(prev, draft, sig, keyName string) ([]*compose.Published, []Image, error) {
 	if prev == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	data, err := os.ReadFile(filepath.Join(prev, ManifestFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var m Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []*compose.Published
 	files := map[string]bool{filepath.Join("keys", keyName): true}
@@ -41,28 +42,38 @@ func Carry(prev, draft, sig, keyName string) ([]*compose.Published, error) {
 			files[filepath.FromSlash(a.Provenance)] = true
 		}
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	root := filepath.Join(prev, "sig", sig)
-	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			rel, _ := filepath.Rel(prev, p)
-			files[rel] = true
+	var images []Image
+	for _, img := range m.Images {
+		if img.SIG == sig {
+			images = append(images, img)
 		}
-		return err
-	})
-	if err != nil {
-		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, nil, nil
+	}
+	for _, tree := range []string{filepath.Join(prev, "sig", sig), filepath.Join(prev, "images", sig)} {
+		err = filepath.WalkDir(tree, func(p string, d os.DirEntry, err error) error {
+			if errors.Is(err, os.ErrNotExist) {
+				return filepath.SkipDir
+			}
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(prev, p)
+				files[rel] = true
+			}
+			return err
+		})
+		if err != nil {
+			return nil, nil, err
+		}
 	}
 	for rel := range files {
 		dst := filepath.Join(draft, rel)
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := store.Link(filepath.Join(prev, rel), dst); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return out, nil
+	return out, images, nil
 }

@@ -102,6 +102,20 @@ type Manifest struct {
 	Key          string               `json:"key_fingerprint"`
 	Artifacts    []*compose.Published `json:"artifacts"`
 	Repositories []string             `json:"repositories"`
+	// Images are the SIGs' installers: kickstarts and built images, with
+	// the packages each contains.
+	Images []Image `json:"images,omitempty"`
+}
+
+// Image is one installer artifact of a compose.
+type Image struct {
+	SIG       string   `json:"sig"`
+	Installer string   `json:"installer"`
+	Kind      string   `json:"kind"`
+	Path      string   `json:"path"`
+	SHA256    string   `json:"sha256"`
+	MediaType string   `json:"media_type,omitempty"`
+	Packages  []string `json:"packages,omitempty"`
 }
 
 // Write writes the manifest into a compose folder.
@@ -140,6 +154,16 @@ func verifyManifest(dir string, ring openpgp.KeyRing, rpms []string) []string {
 			if store.Digest(data) != a.Signed {
 				problems = append(problems, fmt.Sprintf("%s: sha256 differs from %s", full, ManifestFile))
 			}
+		}
+	}
+	for _, img := range m.Images {
+		full := filepath.Join(dir, filepath.FromSlash(img.Path))
+		data, err := os.ReadFile(full)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("%s: listed in %s: %v", full, ManifestFile, err))
+		case store.Digest(data) != img.SHA256:
+			problems = append(problems, fmt.Sprintf("%s: sha256 differs from %s", full, ManifestFile))
 		}
 	}
 	for _, f := range rpms {

@@ -1492,10 +1492,13 @@ func (x *BuildInstallerRequest) GetScratchDir() string {
 }
 
 type Artifact struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	MediaType     string                 `protobuf:"bytes,2,opt,name=media_type,json=mediaType,proto3" json:"media_type,omitempty"`
-	Size          int64                  `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Name      string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	MediaType string                 `protobuf:"bytes,2,opt,name=media_type,json=mediaType,proto3" json:"media_type,omitempty"`
+	Size      int64                  `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	// The packages it contains (name-version-release.arch), for the
+	// compose manifest.
+	Packages      []string `protobuf:"bytes,4,rep,name=packages,proto3" json:"packages,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1549,6 +1552,13 @@ func (x *Artifact) GetSize() int64 {
 		return x.Size
 	}
 	return 0
+}
+
+func (x *Artifact) GetPackages() []string {
+	if x != nil {
+		return x.Packages
+	}
+	return nil
 }
 
 type BuildInstallerResponse struct {
@@ -2114,12 +2124,13 @@ const file_quarry_sig_v1_sig_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\trepos_dir\x18\x02 \x01(\tR\breposDir\x12\x1f\n" +
 	"\vscratch_dir\x18\x03 \x01(\tR\n" +
-	"scratchDir\"Q\n" +
+	"scratchDir\"m\n" +
 	"\bArtifact\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
 	"media_type\x18\x02 \x01(\tR\tmediaType\x12\x12\n" +
-	"\x04size\x18\x03 \x01(\x03R\x04size\"\x89\x01\n" +
+	"\x04size\x18\x03 \x01(\x03R\x04size\x12\x1a\n" +
+	"\bpackages\x18\x04 \x03(\tR\bpackages\"\x89\x01\n" +
 	"\x16BuildInstallerResponse\x125\n" +
 	"\bartifact\x18\x01 \x01(\v2\x17.quarry.sig.v1.ArtifactH\x00R\bartifact\x120\n" +
 	"\x05chunk\x18\x02 \x01(\v2\x18.quarry.sig.v1.FileChunkH\x00R\x05chunkB\x06\n" +
