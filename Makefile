@@ -25,17 +25,22 @@ plugins: deps
 	  $(GO) build $(PLUGIN_FLAGS) -o bin/quarry-sig-$$n ./$$d || exit 1; \
 	done
 
-# Rebuild the example distribution end to end from its generated upstream:
-# a signing key, import and debrand, plan, then the whole pipeline (build
-# for every arch, compose, sign, publish into out/current).
+# Rebuild the example distribution end to end from its generated upstream,
+# with its SIGs (kernel, hpc, cloud, hello): signing keys, the plugins
+# built and locked, import and debrand, plan, then the whole pipeline
+# (build for every arch, compose, sign, the cloud image, publish into
+# out/current).
 QUARRY_DEMO = bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE)
-demo: build
+demo: build plugins
 	$(GO) run ./testing/fixtures/cmd/mkupstream examples/distro examples/distro/upstream
 	$(QUARRY_DEMO) key init
+	for sig in kernel hpc cloud hello; do $(QUARRY_DEMO) key init --sig $$sig || exit 1; done
+	$(QUARRY_DEMO) plugin lock
 	$(QUARRY_DEMO) import
 	$(QUARRY_DEMO) debrand --diff summit-logos
 	$(QUARRY_DEMO) plan --out out
 	$(QUARRY_DEMO) build --out out
+	$(QUARRY_DEMO) sig list
 
 test: deps
 	@test -z "$$(gofmt -l cmd core plugins proto sdk sigs examples testing)" || { gofmt -l cmd core plugins proto sdk sigs examples testing; echo "gofmt: the files above need formatting"; exit 1; }
