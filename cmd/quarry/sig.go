@@ -28,15 +28,7 @@ them. Nothing else on the machine changes.`,
 				Name:  "list",
 				Usage: "the SIGs published, their repositories, and whether each is enabled here",
 				Flags: []cli.Flag{from, root},
-				Action: func(c *cli.Context) error {
-					a, err := parseSIGArgs(c)
-					if err != nil {
-						return err
-					}
-					x, src, err := sigIndex(c, a)
-					if err != nil {
-						return err
-					}
+				Action: withSIGIndex(func(c *cli.Context, a sigArgs, x *optin.Index, src string) error {
 					if len(x.SIGs) == 0 {
 						fmt.Printf("%s publishes no SIGs\n", src)
 						return nil
@@ -58,22 +50,14 @@ them. Nothing else on the machine changes.`,
 						fmt.Printf("%-10s %-8s %-9s repos: %-24s %s\n", s.Name, s.Version, state, strings.Join(ids, " "), s.Description)
 					}
 					return nil
-				},
+				}),
 			},
 			{
 				Name:      "info",
 				Usage:     "one SIG: its repositories, key and state here",
 				ArgsUsage: "NAME",
 				Flags:     []cli.Flag{from, root},
-				Action: func(c *cli.Context) error {
-					a, err := parseSIGArgs(c)
-					if err != nil {
-						return err
-					}
-					x, _, err := sigIndex(c, a)
-					if err != nil {
-						return err
-					}
+				Action: withSIGIndex(func(c *cli.Context, a sigArgs, x *optin.Index, _ string) error {
 					s, err := x.Find(first(a.args))
 					if err != nil {
 						return cli.Exit("quarry: "+err.Error(), 1)
@@ -86,24 +70,16 @@ them. Nothing else on the machine changes.`,
 					fmt.Printf("key: %s\nenabled here: %v (%s)\n", keyFile, optin.Enabled(a.root, x.Distribution, s.Name), repoFile)
 					fmt.Printf("or: dnf install %s-release-%s\n", x.Distribution, s.Name)
 					return nil
-				},
+				}),
 			},
 			{
 				Name:      "enable",
 				Usage:     "write the SIG's .repo file (all its repositories, or REPO only) and key",
 				ArgsUsage: "NAME [REPO]",
 				Flags:     []cli.Flag{from, root},
-				Action: func(c *cli.Context) error {
-					a, err := parseSIGArgs(c)
-					if err != nil {
-						return err
-					}
+				Action: withSIGIndex(func(c *cli.Context, a sigArgs, x *optin.Index, src string) error {
 					if len(a.args) < 1 || len(a.args) > 2 {
 						return cli.Exit("quarry: sig enable NAME [REPO]", 2)
-					}
-					x, src, err := sigIndex(c, a)
-					if err != nil {
-						return err
 					}
 					repo := ""
 					if len(a.args) == 2 {
@@ -115,22 +91,14 @@ them. Nothing else on the machine changes.`,
 					}
 					fmt.Printf("enabled SIG %s: %s\n", a.args[0], path)
 					return nil
-				},
+				}),
 			},
 			{
 				Name:      "disable",
 				Usage:     "remove the SIG's .repo file and key",
 				ArgsUsage: "NAME",
 				Flags:     []cli.Flag{from, root},
-				Action: func(c *cli.Context) error {
-					a, err := parseSIGArgs(c)
-					if err != nil {
-						return err
-					}
-					x, _, err := sigIndex(c, a)
-					if err != nil {
-						return err
-					}
+				Action: withSIGIndex(func(c *cli.Context, a sigArgs, x *optin.Index, _ string) error {
 					name := first(a.args)
 					key := "RPM-GPG-KEY-" + x.Distribution + "-sig-" + name
 					if s, err := x.Find(name); err == nil {
@@ -141,13 +109,29 @@ them. Nothing else on the machine changes.`,
 					}
 					fmt.Printf("disabled SIG %s\n", name)
 					return nil
-				},
+				}),
 			},
 		},
 	}
 }
 
 func jsonOut(c *cli.Context) bool { return c.Bool("json") }
+
+// withSIGIndex reads a sig subcommand's arguments and the publication's
+// SIG index before running it.
+func withSIGIndex(f func(c *cli.Context, a sigArgs, x *optin.Index, src string) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		a, err := parseSIGArgs(c)
+		if err != nil {
+			return err
+		}
+		x, src, err := sigIndex(c, a)
+		if err != nil {
+			return err
+		}
+		return f(c, a, x, src)
+	}
+}
 
 // sigArgs are a sig subcommand's positional arguments and its --from and
 // --root, which may also follow the arguments (quarry sig enable kernel
