@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,7 +34,9 @@ type Host struct {
 	// MaxStderr is how much a plugin may log before it is stopped.
 	MaxStderr int64
 	// MaxBytes bounds one stream of sources or an artifact.
-	MaxBytes    int64
+	MaxBytes int64
+	// Stderr, when set, gets a copy of every plugin's raw stderr.
+	Stderr      io.Writer
 	Log         hclog.Logger
 	HostVersion string
 }
@@ -143,7 +146,7 @@ func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string
 	if err != nil {
 		return fail(err)
 	}
-	p := &Plugin{SIG: sig, host: h, dir: dir, sockets: sockets, watch: &watch{maxStderr: h.MaxStderr}}
+	p := &Plugin{SIG: sig, host: h, dir: dir, sockets: sockets, watch: &watch{maxStderr: h.MaxStderr, tee: h.Stderr}}
 	if p.watch.maxStderr == 0 {
 		p.watch.maxStderr = DefaultMaxStderr
 	}

@@ -25,6 +25,7 @@ type watch struct {
 	tail      []string
 	maxStderr int64
 	kill      func()
+	tee       io.Writer // a copy of the raw stderr, when the host asks
 }
 
 func (w *watch) sawStdout(b []byte) {
@@ -42,6 +43,9 @@ func (w *watch) sawStdout(b []byte) {
 func (w *watch) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.tee != nil {
+		w.tee.Write(b)
+	}
 	w.stderrN += int64(len(b))
 	if w.maxStderr > 0 && w.stderrN > w.maxStderr && !w.flooded {
 		w.flooded = true

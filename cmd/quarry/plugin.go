@@ -16,8 +16,9 @@ import (
 func pluginCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "plugin",
-		Usage: "SIG plugins: pin their binaries, list what they offer",
+		Usage: "SIG plugins: pin their binaries, list what they offer, check their conformance",
 		Subcommands: []*cli.Command{
+			pluginCheckCommand(),
 			{
 				Name:  "lock",
 				Usage: "record the sha256 of every configured SIG's binary in sigs.lock",

@@ -1,0 +1,126 @@
+package conformance
+
+import (
+	"context"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/quarrylinux/quarry/core/arch"
+	"github.com/quarrylinux/quarry/core/build"
+	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/sdk"
+)
+
+func init() {
+	register(check{
+		name:  "builds",
+		why:   "the packages the plugin declares build with the core's builder (rpmbuild in the sandbox) for the build host's arch, and what their specs make passes the gate",
+		level: Full,
+		run:   buildCheck,
+	})
+}
+
+func buildCheck(ctx context.Context, e *env) error {
+	s, err := e.configured(ctx)
+	if err != nil {
+		return err
+	}
+	o, err := collect(ctx, s)
+	s.Close()
+	if err != nil {
+		return err
+	}
+	pkgs := o.Packages
+	flavours := map[string]string{}
+	for _, k := range o.Kernels {
+		p := k.Package
+		for _, a := range sortedKeys(k.Configs) {
+			p.Files = append(p.Files, sdk.File{Path: "config-" + a, Mode: 0o644, Data: k.Configs[a]})
+		}
+		flavours[p.Name] = k.Flavour
+		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) == 0 {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "quarry-conformance-build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	st, err := store.Open(filepath.Join(dir, "store"))
+	if err != nil {
+		return err
+	}
+	d := e.target.Distribution
+	dist := config.Distribution{Name: d.Name, PrettyName: d.PrettyName, Version: d.Version, DistTag: d.DistTag, Vendor: "Conformance", Packager: "Conformance <conformance@quarry.example>"}
+	host := arch.Host()
+	envs := map[string]plan.Env{}
+	for _, a := range []string{host, arch.Noarch} {
+		if envs[a], err = plan.NewEnv(dist, a); err != nil {
+			return err
+		}
+	}
+	srcs := &plan.Sources{Store: st, Work: filepath.Join(dir, "work"), Env: envs[host], Targets: []string{host, arch.Noarch}}
+	os.MkdirAll(srcs.Work, 0o755)
+	g := gate(e)
+	var planned []*plan.Package
+	for _, p := range pkgs {
+		if p.Git != nil {
+			continue // fetched by the host at build time; its files are not here
+		}
+		tree := store.Tree{}
+		for _, f := range p.Files {
+			dst := "SOURCES/" + f.Path
+			if f.Path == p.Spec {
+				dst = "SPECS/" + path.Base(f.Path)
+			}
+			tree[dst] = &store.File{Data: f.Data, Exec: f.Mode&0o111 != 0}
+		}
+		digest, err := st.PutTree(tree)
+		if err != nil {
+			return err
+		}
+		src, err := srcs.Get(ctx, p.Name, digest, nil)
+		if err != nil {
+			return errorf("package %s: %v", p.Name, err)
+		}
+		var bins []plan.Binary
+		for _, a := range sortedKeys(src.Binaries) {
+			bins = append(bins, src.Binaries[a]...)
+		}
+		if err := g.Binaries(p.Name, bins, flavours[p.Name]).Err(); err != nil {
+			return err
+		}
+		planned = append(planned, &plan.Package{Name: p.Name, Tree: digest, Source: src, Owner: e.target.SIG})
+	}
+	pl := plan.Make(plan.Input{Arches: []string{host}, Packages: planned, Host: plan.DetectHost()})
+	var problems []string
+	for _, pr := range pl.Problems {
+		problems = append(problems, pr.String())
+	}
+	if len(problems) > 0 {
+		return errorf("cannot build: %s", strings.Join(problems, "; "))
+	}
+	b := &build.Builder{Plan: pl, Envs: envs, Cache: &build.Cache{Dir: filepath.Join(dir, "cache"), Store: st},
+		Exec: &build.Local{Store: st, Work: filepath.Join(dir, "jobs")}}
+	res, err := b.Run(ctx)
+	if err != nil {
+		return err
+	}
+	return res.Err()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

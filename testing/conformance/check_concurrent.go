@@ -1,0 +1,47 @@
+package conformance
+
+import (
+	"context"
+	"sync"
+)
+
+func init() {
+	register(check{
+		name: "concurrent",
+		why:  "calls made at once all succeed and agree: the host may ask several things in parallel",
+		run: func(ctx context.Context, e *env) error {
+			s, err := e.configured(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			want, err := collect(ctx, s)
+			if err != nil {
+				return err
+			}
+			const n = 6
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					got, err := collect(ctx, s)
+					if err == nil {
+						if part := want.diff(got); part != "" {
+							err = errorf("concurrent calls return different %s", part)
+						}
+					}
+					errs[i] = err
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	})
+}

@@ -1,0 +1,46 @@
+package conformance
+
+import (
+	"context"
+	"time"
+
+	"github.com/quarrylinux/quarry/sdk"
+)
+
+// stopBound is how long a call may go on after Stop.
+const stopBound = 2 * time.Second
+
+func init() {
+	register(check{
+		name: "stop",
+		why:  "Stop cancels what is in flight within " + stopBound.String() + ": the host stops plugins on Ctrl-C and on failures",
+		run: func(ctx context.Context, e *env) error {
+			s, err := e.configured(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			info := s.Info()
+			call := func() error { _, err := s.Repos(ctx); return err }
+			switch {
+			case info.Has(sdk.CapPackages):
+				call = func() error { _, err := s.Packages(ctx); return err }
+			case info.Has(sdk.CapInstallers):
+				call = func() error { _, err := s.Installers(ctx); return err }
+			case !info.Has(sdk.CapRepos):
+				return nil // nothing to stop
+			}
+			done := make(chan error, 1)
+			go func() { done <- call() }()
+			if err := s.Stop(ctx); err != nil {
+				return errorf("Stop: %v", err)
+			}
+			select {
+			case <-done:
+				return nil
+			case <-time.After(stopBound):
+				return errorf("a call went on for more than %s after Stop", stopBound)
+			}
+		},
+	})
+}

@@ -1,0 +1,84 @@
+package conformance
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/quarrylinux/quarry/sdk"
+)
+
+// outputs is everything a configured plugin returns.
+type outputs struct {
+	Repos      []sdk.Repo
+	Packages   []sdk.Package
+	Kernels    []sdk.Kernel
+	Installers []sdk.Installer
+}
+
+// collect calls every capability the plugin declares. A declared call
+// the plugin does not implement counts as empty here: the capabilities
+// check is the one that reports it.
+func collect(ctx context.Context, s session) (*outputs, error) {
+	info := s.Info()
+	o := &outputs{}
+	var err error
+	keep := func(e error) error {
+		if unsupported(e) {
+			return nil
+		}
+		return e
+	}
+	if info.Has(sdk.CapRepos) {
+		if o.Repos, err = s.Repos(ctx); keep(err) != nil {
+			return nil, err
+		}
+	}
+	if info.Has(sdk.CapPackages) {
+		if o.Packages, err = s.Packages(ctx); keep(err) != nil {
+			return nil, err
+		}
+	}
+	if info.Has(sdk.CapKernels) {
+		if o.Kernels, err = s.Kernels(ctx); keep(err) != nil {
+			return nil, err
+		}
+	}
+	if info.Has(sdk.CapInstallers) {
+		if o.Installers, err = s.Installers(ctx); keep(err) != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// digest identifies outputs, to compare runs.
+func (o *outputs) digest() string {
+	data, _ := json.Marshal(o)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// diff names the first part of two outputs that differs.
+func (o *outputs) diff(p *outputs) string {
+	parts := []struct {
+		name string
+		a, b any
+	}{{"repositories", o.Repos, p.Repos}, {"packages", o.Packages, p.Packages}, {"kernels", o.Kernels, p.Kernels}, {"installers", o.Installers, p.Installers}}
+	for _, part := range parts {
+		a, _ := json.Marshal(part.a)
+		b, _ := json.Marshal(part.b)
+		if string(a) != string(b) {
+			return part.name
+		}
+	}
+	return ""
+}
+
+// unsupported reports whether err is the plugin saying it lacks a call.
+func unsupported(err error) bool { return errors.Is(err, sdk.ErrUnsupported) }
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
