@@ -64,3 +64,26 @@ func TestPluginLockAndList(t *testing.T) {
 		t.Errorf("tampered binary: exit %d\n%s", code, stderr)
 	}
 }
+
+// TestPluginCheck: the conformance suite through the CLI, with a JUnit
+// report for CI; a plugin that accepts any config fails its check and the
+// command exits 1.
+func TestPluginCheck(t *testing.T) {
+	d := newDistro(t)
+	bin := filepath.Join(d.dir, "bin")
+	hello := buildSIG(t, bin, "hello", "./examples/hello-sig")
+	permissive := buildSIG(t, bin, "permissive", "./testing/plugins/permissive")
+	report := filepath.Join(d.dir, "junit.xml")
+	stdout := d.mustRun("plugin", "check", "--quick", "--junit", report, hello)
+	if !strings.Contains(stdout, "pass  hello      configure-rejects") || !strings.Contains(stdout, "skip  hello      determinism") {
+		t.Errorf("plugin check hello:\n%s", stdout)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil || !strings.Contains(string(data), `<testsuite name="quarry-sig-hello" tests="13" failures="0"`) {
+		t.Errorf("junit report: %v\n%s", err, data)
+	}
+	stdout, _, code := d.run("plugin", "check", "--quick", permissive)
+	if code != 1 || !strings.Contains(stdout, "fail  permissive configure-rejects") || !strings.Contains(stdout, "a config with an unknown key was accepted") {
+		t.Errorf("plugin check permissive: exit %d\n%s", code, stdout)
+	}
+}

@@ -85,8 +85,8 @@ sigs:
 		t.Fatalf("a build with hostile SIGs exited 0\n%s", stderr)
 	}
 	for _, want := range []string{
-		"sig shadow: package greet: no-core-name: greet is a core package",
-		"sig obsoletes: package greet-ng: no-core-obsoletes: Obsoletes: greet < 99, a core package",
+		"sig shadow: package kernel: no-core-name: kernel is a core package",
+		"sig obsoletes: package greet-ng: no-core-obsoletes: Obsoletes: kernel < 99, a core package",
 		`sig dotdot: package dotdot-tool: relative-paths: file "../../../etc/cron.d/evil": climbs out of the package (..)`,
 		"quarry: 4 SIGs failed; the core and the other SIGs are published",
 		// (hello and kernel are not among them)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/quarrylinux/quarry/sdk"
 	"github.com/quarrylinux/quarry/sdk/sdktest"
+	"github.com/quarrylinux/quarry/testing/conformance"
 )
 
 func TestHello(t *testing.T) {
@@ -31,4 +32,10 @@ func TestHello(t *testing.T) {
 	if greeting != "Hi there\n" {
 		t.Errorf("greeting.txt = %q", greeting)
 	}
+}
+
+// TestConformance runs the conformance suite on the plugin in process (the
+// checks that need a binary are skipped; quarry plugin check runs them).
+func TestConformance(t *testing.T) {
+	conformance.Run(t, conformance.InProcess(t, "hello", func() sdk.Plugin { return &hello{} }, []byte(`{"greeting":"Hi"}`)))
 }

@@ -48,6 +48,14 @@ func buildCheck(ctx context.Context, e *env) error {
 	if len(pkgs) == 0 {
 		return nil
 	}
+	// Nothing reaches a file system before the gate has seen its paths.
+	g := gate(e)
+	if err := g.Packages(o.Packages, o.Repos).Err(); err != nil {
+		return err
+	}
+	if err := g.Kernels(o.Kernels, o.Repos, e.target.Distribution.Arches).Err(); err != nil {
+		return err
+	}
 	dir, err := os.MkdirTemp("", "quarry-conformance-build-")
 	if err != nil {
 		return err
@@ -68,7 +76,6 @@ func buildCheck(ctx context.Context, e *env) error {
 	}
 	srcs := &plan.Sources{Store: st, Work: filepath.Join(dir, "work"), Env: envs[host], Targets: []string{host, arch.Noarch}}
 	os.MkdirAll(srcs.Work, 0o755)
-	g := gate(e)
 	var planned []*plan.Package
 	for _, p := range pkgs {
 		if p.Git != nil {

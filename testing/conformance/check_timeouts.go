@@ -16,7 +16,7 @@ func init() {
 				return err
 			}
 			defer s.Close()
-			budget := e.target.callTimeout() / 2
+			budget := e.target.callTimeout() * 3 / 4
 			cctx, cancel := context.WithTimeout(ctx, budget)
 			defer cancel()
 			start := time.Now()

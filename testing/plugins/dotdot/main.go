@@ -9,9 +9,11 @@ import (
 
 type p struct{}
 
-func (p) Info() sdk.Info                                                  { return sdk.Info{Version: "1.0.0"} }
-func (p) Configure(context.Context, sdk.ConfigureRequest) sdk.Diagnostics { return nil }
-func (p) Repos(context.Context) ([]sdk.Repo, error)                       { return []sdk.Repo{{ID: "extras"}}, nil }
+func (p) Info() sdk.Info { return sdk.Info{Version: "1.0.0", Description: "misbehaves: dotdot"} }
+func (p) Configure(_ context.Context, req sdk.ConfigureRequest) sdk.Diagnostics {
+	return req.Decode(&struct{}{})
+}
+func (p) Repos(context.Context) ([]sdk.Repo, error) { return []sdk.Repo{{ID: "extras"}}, nil }
 func (p) Packages(context.Context) ([]sdk.Package, error) {
 	spec := "Name: dotdot-tool\nVersion: 1\nRelease: 1\nSummary: x\nLicense: MIT\nBuildArch: noarch\n%description\nx\n%files\n"
 	return []sdk.Package{{Name: "dotdot-tool", Repo: "extras", Spec: "dotdot-tool.spec", Files: []sdk.File{

@@ -15,7 +15,7 @@ var stderr = os.Stderr
 
 type p struct{}
 
-func (p) Info() sdk.Info { return sdk.Info{Version: "1.0.0"} }
+func (p) Info() sdk.Info { return sdk.Info{Version: "1.0.0", Description: "misbehaves: flood"} }
 func (p) Configure(ctx context.Context, _ sdk.ConfigureRequest) sdk.Diagnostics {
 	line := strings.Repeat("flood ", 1000) + "\n"
 	for ctx.Err() == nil {

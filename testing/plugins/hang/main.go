@@ -9,8 +9,10 @@ import (
 
 type p struct{}
 
-func (p) Info() sdk.Info                                                  { return sdk.Info{Version: "1.0.0"} }
-func (p) Configure(context.Context, sdk.ConfigureRequest) sdk.Diagnostics { return nil }
-func (p) Repos(context.Context) ([]sdk.Repo, error)                       { select {} }
+func (p) Info() sdk.Info { return sdk.Info{Version: "1.0.0", Description: "misbehaves: hang"} }
+func (p) Configure(_ context.Context, req sdk.ConfigureRequest) sdk.Diagnostics {
+	return req.Decode(&struct{}{})
+}
+func (p) Repos(context.Context) ([]sdk.Repo, error) { select {} }
 
 func main() { sdk.Serve("hang", func() sdk.Plugin { return p{} }) }

@@ -14,7 +14,7 @@ type p struct {
 	}
 }
 
-func (p *p) Info() sdk.Info { return sdk.Info{Version: "1.0.0"} }
+func (p *p) Info() sdk.Info { return sdk.Info{Version: "1.0.0", Description: "misbehaves: network"} }
 func (p *p) Configure(ctx context.Context, req sdk.ConfigureRequest) sdk.Diagnostics {
 	return req.Decode(&p.cfg)
 }

@@ -9,11 +9,13 @@ import (
 
 type p struct{}
 
-func (p) Info() sdk.Info                                                  { return sdk.Info{Version: "1.0.0"} }
-func (p) Configure(context.Context, sdk.ConfigureRequest) sdk.Diagnostics { return nil }
-func (p) Repos(context.Context) ([]sdk.Repo, error)                       { return []sdk.Repo{{ID: "extras"}}, nil }
+func (p) Info() sdk.Info { return sdk.Info{Version: "1.0.0", Description: "misbehaves: obsoletes"} }
+func (p) Configure(_ context.Context, req sdk.ConfigureRequest) sdk.Diagnostics {
+	return req.Decode(&struct{}{})
+}
+func (p) Repos(context.Context) ([]sdk.Repo, error) { return []sdk.Repo{{ID: "extras"}}, nil }
 func (p) Packages(context.Context) ([]sdk.Package, error) {
-	spec := "Name: greet-ng\nVersion: 1\nRelease: 1\nSummary: replaces greet\nLicense: MIT\nBuildArch: noarch\nObsoletes: greet < 99\n%description\nx\n%files\n"
+	spec := "Name: greet-ng\nVersion: 1\nRelease: 1\nSummary: replaces the kernel\nLicense: MIT\nBuildArch: noarch\nObsoletes: kernel < 99\n%description\nx\n%files\n"
 	return []sdk.Package{{Name: "greet-ng", Repo: "extras", Spec: "greet-ng.spec", Files: []sdk.File{{Path: "greet-ng.spec", Data: []byte(spec)}}}}, nil
 }
 

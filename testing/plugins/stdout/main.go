@@ -10,8 +10,10 @@ import (
 
 type p struct{}
 
-func (p) Info() sdk.Info                                                  { return sdk.Info{Version: "1.0.0"} }
-func (p) Configure(context.Context, sdk.ConfigureRequest) sdk.Diagnostics { return nil }
+func (p) Info() sdk.Info { return sdk.Info{Version: "1.0.0", Description: "misbehaves: stdout"} }
+func (p) Configure(_ context.Context, req sdk.ConfigureRequest) sdk.Diagnostics {
+	return req.Decode(&struct{}{})
+}
 
 func main() {
 	fmt.Println("quarry-sig-stdout starting up")

@@ -1,0 +1,158 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/quarrylinux/quarry/core/config"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// binaries builds every plugin the suite is tried on, once: the shipped
+// SIGs and the starter, and the misbehaving ones.
+func binaries(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "quarry-conformance-bin-")
+		if buildErr != nil {
+			return
+		}
+		pkgs := map[string]string{"hello": "./examples/hello-sig"}
+		for _, glob := range []string{"sigs/*/main.go", "testing/plugins/*/main.go"} {
+			files, _ := filepath.Glob(filepath.Join(repoRoot(), glob))
+			for _, f := range files {
+				dir := filepath.Dir(f)
+				rel, _ := filepath.Rel(repoRoot(), dir)
+				pkgs[filepath.Base(dir)] = "./" + rel
+			}
+		}
+		for name, pkg := range pkgs {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "quarry-sig-"+name), pkg)
+			cmd.Dir = repoRoot()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("build %s: %v\n%s", pkg, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// exampleConfigs are the SIG blocks of the example distribution: each
+// shipped SIG's documented example.
+func exampleConfigs(t *testing.T) map[string][]byte {
+	t.Helper()
+	cfg, err := config.Load(filepath.Join(repoRoot(), "examples", "distro", "quarry.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, g := range cfg.SIGs {
+		if out[g.Name], err = g.ConfigJSON(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// TestShippedPluginsConform: every plugin in sigs/ and examples/ passes
+// the full suite, with its example config.
+func TestShippedPluginsConform(t *testing.T) {
+	dir := binaries(t)
+	configs := exampleConfigs(t)
+	for _, sig := range []string{"kernel", "hpc", "cloud", "hello"} {
+		t.Run(sig, func(t *testing.T) {
+			target, err := Binary(filepath.Join(dir, "quarry-sig-"+sig), configs[sig])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range Run(t, target) {
+				if r.Status == Skip {
+					t.Errorf("%s skipped on a binary at the full level: %s", r.Check, r.Message)
+				}
+			}
+		})
+	}
+}
+
+// TestSuiteBites: each misbehaving plugin fails the checks meant for it,
+// and no others.
+func TestSuiteBites(t *testing.T) {
+	dir := binaries(t)
+	everything := "builds capabilities concurrent configure-example configure-rejects determinism handshake plugin-info policy sandboxed stop structured-logs timeouts"
+	want := map[string]string{
+		"nondeterministic": "determinism",
+		"liar":             "capabilities",
+		"permissive":       "configure-rejects",
+		"stubborn":         "stop",
+		"stdout":           everything,
+		"v2only":           everything,
+		"crash":            "builds capabilities concurrent determinism handshake policy sandboxed structured-logs timeouts",
+		"hang":             "builds capabilities concurrent determinism handshake policy sandboxed stop timeouts",
+		"network":          "builds capabilities concurrent determinism handshake policy sandboxed timeouts",
+		"shadow":           "builds policy",
+		"obsoletes":        "builds",
+		"dotdot":           "builds policy",
+		"flood":            "builds capabilities concurrent configure-example configure-rejects determinism handshake policy sandboxed stop structured-logs timeouts",
+		"garbage":          "builds capabilities concurrent configure-rejects determinism handshake plugin-info policy sandboxed timeouts",
+	}
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var cfg []byte
+			if name == "network" {
+				cfg = []byte(`{"addr":"127.0.0.1:9"}`)
+			}
+			target, err := Binary(filepath.Join(dir, "quarry-sig-"+name), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			target.CallTimeout = 4 * time.Second
+			var failed []string
+			for _, r := range Check(context.Background(), target, Full) {
+				if r.Status == Fail {
+					failed = append(failed, r.Check)
+					t.Logf("%s: %s", r.Check, r.Message)
+				}
+			}
+			if got := strings.Join(failed, " "); got != want[name] {
+				t.Errorf("failed %q\nwant   %q", got, want[name])
+			}
+		})
+	}
+}
