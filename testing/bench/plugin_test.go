@@ -12,6 +12,7 @@ import (
 
 	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/testing/conformance"
 )
 
 // pluginHost builds the named test plugins and pins them.
@@ -130,4 +131,40 @@ func BenchmarkPluginStream100MB(b *testing.B) {
 	b.ReportMetric(mbs, "MB/s-stream")
 	b.ReportMetric(100*float64(b.N)/pipe.Seconds(), "MB/s-pipe-baseline")
 	b.ReportMetric(mbs/(100*float64(b.N)/pipe.Seconds()), "x-pipe")
+}
+
+// BenchmarkConformance: the conformance suite on built plugins, --quick on
+// the starter and the full suite on the kernel SIG, as quarry plugin check
+// runs them.
+func BenchmarkConformance(b *testing.B) {
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	dir := b.TempDir()
+	for name, pkg := range map[string]string{"hello": "./examples/hello-sig", "kernel": "./sigs/kernel"} {
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, plugins.BinaryName(name)), pkg)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	run := func(name string, level conformance.Level, cfg string) time.Duration {
+		target, err := conformance.Binary(filepath.Join(dir, plugins.BinaryName(name)), []byte(cfg))
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for _, r := range conformance.Check(context.Background(), target, level) {
+			if r.Status == conformance.Fail {
+				b.Fatalf("%s: %s: %s", name, r.Check, r.Message)
+			}
+		}
+		return time.Since(start)
+	}
+	var quick, full time.Duration
+	for i := 0; i < b.N; i++ {
+		quick += run("hello", conformance.Quick, `{"greeting":"Hi"}`)
+		full += run("kernel", conformance.Full, `{"flavours":[{"name":"mainline"},{"name":"lts"}]}`)
+	}
+	b.ReportMetric(quick.Seconds()/float64(b.N), "s-quick-hello(goal<2)")
+	b.ReportMetric(full.Seconds()/float64(b.N), "s-full-kernel")
 }
