@@ -31,16 +31,4 @@ func init() {
 			return errorf("a config with an unknown key was accepted")
 		},
 	})
-	register(check{
-		name: "configure-example",
-		why:  "the SIG's documented example config is accepted",
-		run: func(ctx context.Context, e *env) error {
-			s, err := e.configured(ctx)
-			if err != nil {
-				return err
-			}
-			s.Close()
-			return nil
-		},
-	})
 }
