@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
 var (
@@ -30,22 +29,16 @@ var (
 func testPlugins(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..")
 		binDir, buildErr = os.MkdirTemp("", "quarry-test-plugins-")
 		if buildErr != nil {
 			return
 		}
-		entries, _ := os.ReadDir(filepath.Join(root, "testing", "plugins"))
+		entries, _ := os.ReadDir(filepath.Join(fixtures.RepoRoot(), "testing", "plugins"))
 		for _, e := range entries {
 			if !e.IsDir() || e.Name() == "rawserve" {
 				continue
 			}
-			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, BinaryName(e.Name())), "./testing/plugins/"+e.Name())
-			cmd.Dir = root
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				buildErr = fmt.Errorf("build %s: %v\n%s", e.Name(), err, out)
+			if _, buildErr = fixtures.BuildPlugin(binDir, e.Name(), "./testing/plugins/"+e.Name()); buildErr != nil {
 				return
 			}
 		}

@@ -2,21 +2,19 @@ package main_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
 // buildSIG builds a SIG plugin package into dir as quarry-sig-<name>.
 func buildSIG(t *testing.T, dir, name, pkg string) string {
 	t.Helper()
-	bin := filepath.Join(dir, "quarry-sig-"+name)
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, pkg)
-	cmd.Dir = filepath.Join(exampleDir(), "..", "..")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	bin, err := fixtures.BuildPlugin(dir, name, pkg)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"testing"
 	"time"
@@ -13,22 +12,19 @@ import (
 	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/sdk"
 	"github.com/quarrylinux/quarry/testing/conformance"
+	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
 // pluginHost builds the named test plugins and pins them.
 func pluginHost(b *testing.B, names ...string) *plugins.Host {
 	b.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
 	dir := b.TempDir()
 	lock := &plugins.Lock{Version: 1, Plugins: map[string]*plugins.Pinned{}}
 	for _, n := range names {
-		bin := filepath.Join(dir, plugins.BinaryName(n))
 		// Built as make plugins builds what ships: stripped.
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./testing/plugins/"+n)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("build %s: %v\n%s", n, err, out)
+		bin, err := fixtures.BuildPlugin(dir, n, "./testing/plugins/"+n, "-trimpath", "-ldflags=-s -w")
+		if err != nil {
+			b.Fatal(err)
 		}
 		sum, err := plugins.FileSHA256(bin)
 		if err != nil {
@@ -137,14 +133,10 @@ func BenchmarkPluginStream100MB(b *testing.B) {
 // the starter and the full suite on the kernel SIG, as quarry plugin check
 // runs them.
 func BenchmarkConformance(b *testing.B) {
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
 	dir := b.TempDir()
 	for name, pkg := range map[string]string{"hello": "./examples/hello-sig", "kernel": "./sigs/kernel"} {
-		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, plugins.BinaryName(name)), pkg)
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("build %s: %v\n%s", pkg, err, out)
+		if _, err := fixtures.BuildPlugin(dir, name, pkg, "-trimpath", "-ldflags=-s -w"); err != nil {
+			b.Fatal(err)
 		}
 	}
 	run := func(name string, level conformance.Level, cfg string) time.Duration {

@@ -2,11 +2,8 @@ package conformance
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
 var (
@@ -21,11 +19,6 @@ var (
 	binDir    string
 	buildErr  error
 )
-
-func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
-}
 
 // binaries builds every plugin the suite is tried on, once: the shipped
 // SIGs and the starter, and the misbehaving ones.
@@ -38,18 +31,15 @@ func binaries(t *testing.T) string {
 		}
 		pkgs := map[string]string{"hello": "./examples/hello-sig"}
 		for _, glob := range []string{"sigs/*/main.go", "testing/plugins/*/main.go"} {
-			files, _ := filepath.Glob(filepath.Join(repoRoot(), glob))
+			files, _ := filepath.Glob(filepath.Join(fixtures.RepoRoot(), glob))
 			for _, f := range files {
 				dir := filepath.Dir(f)
-				rel, _ := filepath.Rel(repoRoot(), dir)
+				rel, _ := filepath.Rel(fixtures.RepoRoot(), dir)
 				pkgs[filepath.Base(dir)] = "./" + rel
 			}
 		}
 		for name, pkg := range pkgs {
-			cmd := exec.Command("go", "build", "-o", filepath.Join(binDir, "quarry-sig-"+name), pkg)
-			cmd.Dir = repoRoot()
-			if out, err := cmd.CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("build %s: %v\n%s", pkg, err, out)
+			if _, buildErr = fixtures.BuildPlugin(binDir, name, pkg); buildErr != nil {
 				return
 			}
 		}
@@ -72,7 +62,7 @@ func TestMain(m *testing.M) {
 // shipped SIG's documented example.
 func exampleConfigs(t *testing.T) map[string][]byte {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join(repoRoot(), "examples", "distro", "quarry.yaml"))
+	cfg, err := config.Load(filepath.Join(fixtures.RepoRoot(), "examples", "distro", "quarry.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
