@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,42 +17,22 @@ import (
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
+var bins fixtures.PluginBins
 
 // testPlugins builds every plugin under testing/plugins once per test
 // process, as quarry-sig-<folder>.
 func testPlugins(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "quarry-test-plugins-")
-		if buildErr != nil {
-			return
-		}
-		entries, _ := os.ReadDir(filepath.Join(fixtures.RepoRoot(), "testing", "plugins"))
-		for _, e := range entries {
-			if !e.IsDir() || e.Name() == "rawserve" {
-				continue
-			}
-			if _, buildErr = fixtures.BuildPlugin(binDir, e.Name(), "./testing/plugins/"+e.Name()); buildErr != nil {
-				return
-			}
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	dir, err := bins.Build(fixtures.PluginPackages("testing/plugins/*"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binDir
+	return dir
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	bins.Cleanup()
 	os.Exit(code)
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,47 +13,24 @@ import (
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
+var bins fixtures.PluginBins
 
 // binaries builds every plugin the suite is tried on, once: the shipped
 // SIGs and the starter, and the misbehaving ones.
 func binaries(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "quarry-conformance-bin-")
-		if buildErr != nil {
-			return
-		}
-		pkgs := map[string]string{"hello": "./examples/hello-sig"}
-		for _, glob := range []string{"sigs/*/main.go", "testing/plugins/*/main.go"} {
-			files, _ := filepath.Glob(filepath.Join(fixtures.RepoRoot(), glob))
-			for _, f := range files {
-				dir := filepath.Dir(f)
-				rel, _ := filepath.Rel(fixtures.RepoRoot(), dir)
-				pkgs[filepath.Base(dir)] = "./" + rel
-			}
-		}
-		for name, pkg := range pkgs {
-			if _, buildErr = fixtures.BuildPlugin(binDir, name, pkg); buildErr != nil {
-				return
-			}
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	pkgs := fixtures.PluginPackages("sigs/*", "testing/plugins/*")
+	pkgs["hello"] = "./examples/hello-sig"
+	dir, err := bins.Build(pkgs)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binDir
+	return dir
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	bins.Cleanup()
 	os.Exit(code)
 }
 
