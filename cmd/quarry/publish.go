@@ -384,6 +384,9 @@ func (e *env) writeSIGIndex(dir, prev string, pl *planned, failed map[string]err
 	d := e.cfg.Distribution
 	x := &optin.Index{Distribution: d.Name, PrettyName: d.PrettyName, SIGs: []optin.SIG{}}
 	for _, s := range pl.SIGs {
+		if failed[s.Name] != nil {
+			continue // its previous entry is carried below
+		}
 		entry := optin.SIG{Name: s.Name, Version: s.Info.Version, Description: s.Info.Description, Key: e.sigKeyName(s.Name)}
 		for _, r := range s.Repos {
 			entry.Repos = append(entry.Repos, optin.Repo{ID: r.ID, Name: r.Name, Description: r.Description, Arches: r.Arches})
