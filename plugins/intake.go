@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/plan"
@@ -107,7 +108,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 			return nil, &Error{SIG: name, Call: "package " + pk.Name, Err: err}
 		}
 		var bins []plan.Binary
-		for _, arch := range sortedKeys(src.Binaries) {
+		for _, arch := range slices.Sorted(maps.Keys(src.Binaries)) {
 			bins = append(bins, src.Binaries[arch]...)
 		}
 		violations = append(violations, gate.Binaries(pk.Name, bins, s.Flavours[pk.Name])...)
@@ -125,7 +126,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 func withConfigs(k sdk.Kernel) sdk.Package {
 	p := k.Package
 	p.Files = append([]sdk.File(nil), p.Files...)
-	for _, arch := range sortedKeys(k.Configs) {
+	for _, arch := range slices.Sorted(maps.Keys(k.Configs)) {
 		p.Files = append(p.Files, sdk.File{Path: "config-" + arch, Mode: 0o644, Data: k.Configs[arch]})
 	}
 	return p
@@ -175,13 +176,4 @@ func (e *ConfigError) Error() string {
 func IsConfig(err error) bool {
 	var ce *ConfigError
 	return errors.As(err, &ce)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -135,7 +137,7 @@ func runBuild(c *cli.Context) error {
 	if coreFailed > 0 || len(early) > 0 {
 		return cli.Exit(fmt.Sprintf("quarry: %d core jobs failed or were skipped, %d core packages cannot build; nothing published", coreFailed, len(early)), 1)
 	}
-	for _, name := range sortedNames(pl.SIGErrors) {
+	for _, name := range slices.Sorted(maps.Keys(pl.SIGErrors)) {
 		fmt.Fprintln(os.Stderr, "quarry:", pl.SIGErrors[name])
 	}
 	if c.Bool("check-reproducible") {

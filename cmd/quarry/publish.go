@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -303,7 +304,7 @@ func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, 
 		return fmt.Errorf("provenance: %w", err)
 	}
 	var failures []string
-	for _, name := range sortedNames(failed) {
+	for _, name := range slices.Sorted(maps.Keys(failed)) {
 		carried, carriedImages, err := publish.Carry(prev, draft.Dir(), name, e.sigKeyName(name))
 		if err != nil {
 			return fmt.Errorf("sig %s: keep its current publication: %w", name, err)
@@ -367,15 +368,6 @@ func (e *env) composeSIG(c *cli.Context, root, name string, arts []compose.Artif
 	res.Signed += sres.Signed
 	res.Rewritten += sres.Rewritten
 	return nil
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // writeSIGIndex writes sigs.json: the SIGs this compose publishes, and

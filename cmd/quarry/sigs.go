@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -91,7 +93,7 @@ func newCoreView(e *env, core []*plan.Package) *coreView {
 	for _, p := range core {
 		v.names[p.Name] = true
 		seen := map[string]bool{}
-		for _, arch := range sortedNames(p.Source.Binaries) {
+		for _, arch := range slices.Sorted(maps.Keys(p.Source.Binaries)) {
 			for _, b := range p.Source.Binaries[arch] {
 				v.names[b.Name] = true
 				if !seen[b.Name+"."+b.Arch] {

@@ -7,9 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/rpmfile"
@@ -65,7 +66,7 @@ const sourceCacheVersion = "quarry-source-v2" // v2: obsoletes and conflicts
 // the core adds to its SOURCES (the release package's .repo file and key).
 func (s *Sources) Get(ctx context.Context, name, tree string, extra map[string][]byte) (*Source, error) {
 	parts := append([]string{sourceCacheVersion, name, tree, s.Env.Macros, s.Env.RPMRC, s.Env.Toolchain}, s.Targets...)
-	for _, f := range sortedNames(extra) {
+	for _, f := range slices.Sorted(maps.Keys(extra)) {
 		parts = append(parts, f, store.Digest(extra[f]))
 	}
 	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
@@ -91,15 +92,6 @@ func (s *Sources) Get(ctx context.Context, name, tree string, extra map[string][
 		return nil, err
 	}
 	return src, s.Store.PutAlias("source", key, d)
-}
-
-func sortedNames(m map[string][]byte) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[string][]byte) (*Source, error) {
@@ -132,7 +124,7 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 		return nil, fmt.Errorf("the debranded tree has no SPECS/*.spec")
 	}
 	specText := string(tree[specPath].Data)
-	for _, f := range sortedNames(extra) {
+	for _, f := range slices.Sorted(maps.Keys(extra)) {
 		if !strings.Contains(specText, f) {
 			return nil, fmt.Errorf("the core adds %s to this package's sources, but its spec does not use it: add a SourceN: %s line and install it", f, f)
 		}

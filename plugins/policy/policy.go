@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -103,7 +104,7 @@ func (g *Gate) Repos(repos []sdk.Repo, arches []string) Violations {
 		}
 		seen[r.ID] = true
 		for _, a := range r.Arches {
-			if !contains(arches, a) {
+			if !slices.Contains(arches, a) {
 				vs = append(vs, Violation{g.SIG, item, RuleRepo, fmt.Sprintf("arch %s is not one of the distribution's (%s)", a, strings.Join(arches, ", "))})
 			}
 		}
@@ -209,7 +210,7 @@ func (g *Gate) Kernels(ks []sdk.Kernel, repos []sdk.Repo, arches []string) Viola
 			vs = append(vs, Violation{g.SIG, item, RuleKernel, fmt.Sprintf("its package is %s; an alternate kernel is named %s", k.Package.Name, want)})
 		}
 		for a := range k.Configs {
-			if !contains(arches, a) {
+			if !slices.Contains(arches, a) {
 				vs = append(vs, Violation{g.SIG, item, RuleKernel, fmt.Sprintf("config for arch %s, which the distribution does not build", a)})
 			}
 		}
@@ -256,13 +257,4 @@ func (g *Gate) Binaries(source string, bins []plan.Binary, flavour string) Viola
 	}
 	sort.SliceStable(vs, func(i, j int) bool { return vs[i].Item < vs[j].Item })
 	return vs
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -8,8 +8,9 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -68,7 +69,7 @@ func (k *kernel) Configure(ctx context.Context, req sdk.ConfigureRequest) sdk.Di
 		at := fmt.Sprintf("flavours[%d]", i)
 		def, ok := known[f.Name]
 		if !ok {
-			diags = append(diags, sdk.Diagnostic{Severity: sdk.Error, Path: at + ".name", Summary: fmt.Sprintf("unknown flavour %q", f.Name), Detail: "known: " + strings.Join(sortedKeys(known), ", ")})
+			diags = append(diags, sdk.Diagnostic{Severity: sdk.Error, Path: at + ".name", Summary: fmt.Sprintf("unknown flavour %q", f.Name), Detail: "known: " + strings.Join(slices.Sorted(maps.Keys(known)), ", ")})
 			continue
 		}
 		if seen[f.Name] {
@@ -90,7 +91,7 @@ func (k *kernel) Configure(ctx context.Context, req sdk.ConfigureRequest) sdk.Di
 			}
 		}
 		for a, opts := range f.ArchOptions {
-			if !contains(k.arches, a) {
+			if !slices.Contains(k.arches, a) {
 				diags = append(diags, sdk.Errorf(at+".arch_options."+a, "the distribution does not build %s", a))
 			}
 			for j, o := range opts {
@@ -134,24 +135,6 @@ func (k *kernel) Kernels(ctx context.Context) ([]sdk.Kernel, error) {
 		}})
 	}
 	return out, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func main() { sdk.Serve("kernel", func() sdk.Plugin { return &kernel{} }) }

@@ -2,10 +2,11 @@ package conformance
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/arch"
@@ -39,7 +40,7 @@ func buildCheck(ctx context.Context, e *env) error {
 	flavours := map[string]string{}
 	for _, k := range o.Kernels {
 		p := k.Package
-		for _, a := range sortedKeys(k.Configs) {
+		for _, a := range slices.Sorted(maps.Keys(k.Configs)) {
 			p.Files = append(p.Files, sdk.File{Path: "config-" + a, Mode: 0o644, Data: k.Configs[a]})
 		}
 		flavours[p.Name] = k.Flavour
@@ -98,7 +99,7 @@ func buildCheck(ctx context.Context, e *env) error {
 			return errorf("package %s: %v", p.Name, err)
 		}
 		var bins []plan.Binary
-		for _, a := range sortedKeys(src.Binaries) {
+		for _, a := range slices.Sorted(maps.Keys(src.Binaries)) {
 			bins = append(bins, src.Binaries[a]...)
 		}
 		if err := g.Binaries(p.Name, bins, flavours[p.Name]).Err(); err != nil {
@@ -121,13 +122,4 @@ func buildCheck(ctx context.Context, e *env) error {
 		return err
 	}
 	return res.Err()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
