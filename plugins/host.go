@@ -110,6 +110,9 @@ func (h *Host) log() hclog.Logger {
 
 var semver = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
 
+// ValidVersion reports whether a plugin version is semver (1.2.3).
+func ValidVersion(v string) bool { return semver.MatchString(v) }
+
 // Launch checks the SIG's binary against sigs.lock, runs the verified
 // bytes in a sandbox, negotiates the protocol and asks the plugin who it
 // is (GetPluginInfo, always first).
@@ -206,7 +209,7 @@ func checkInfo(sig string, api int, info sdk.PluginInfo) error {
 	switch {
 	case info.SIG != sig:
 		return fmt.Errorf("the plugin says it is SIG %q, not %q", info.SIG, sig)
-	case !semver.MatchString(info.Version):
+	case !ValidVersion(info.Version):
 		return fmt.Errorf("plugin version %q is not semver (1.2.3)", info.Version)
 	case !slices.Contains(info.APIVersions, uint32(api)):
 		return fmt.Errorf("the plugin lists API versions %v, without the %d it negotiated", info.APIVersions, api)

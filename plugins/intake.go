@@ -83,7 +83,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 		violations = append(violations, gate.Kernels(ks, s.Repos, in.Distro.Arches)...)
 		for _, k := range ks {
 			s.Flavours[k.Package.Name] = k.Flavour
-			pkgs = append(pkgs, withConfigs(k))
+			pkgs = append(pkgs, KernelPackage(k))
 		}
 	}
 	if p.Info.Has(sdk.CapInstallers) {
@@ -121,9 +121,10 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 	return s, nil
 }
 
-// withConfigs adds a kernel's per-arch configs to its sources as
-// config-<arch>, where its spec picks them up.
-func withConfigs(k sdk.Kernel) sdk.Package {
+// KernelPackage is a kernel flavour's source package, with its per-arch
+// configs added to its sources as config-<arch>, where its spec picks
+// them up.
+func KernelPackage(k sdk.Kernel) sdk.Package {
 	p := k.Package
 	p.Files = append([]sdk.File(nil), p.Files...)
 	for _, arch := range slices.Sorted(maps.Keys(k.Configs)) {
@@ -132,8 +133,8 @@ func withConfigs(k sdk.Kernel) sdk.Package {
 	return p
 }
 
-// tree lays a SIG package out the way an imported one is: the spec in
-// SPECS/, everything else in SOURCES/.
+// tree fetches a SIG package's files (from git when it names a commit)
+// and lays them out.
 func (in *Intake) tree(ctx context.Context, p sdk.Package) (store.Tree, error) {
 	files := p.Files
 	if p.Git != nil {
@@ -142,16 +143,22 @@ func (in *Intake) tree(ctx context.Context, p sdk.Package) (store.Tree, error) {
 			return nil, err
 		}
 	}
+	return SourceTree(p.Spec, files)
+}
+
+// SourceTree lays a SIG package's files out the way an imported package
+// is: the spec in SPECS/, everything else in SOURCES/.
+func SourceTree(spec string, files []sdk.File) (store.Tree, error) {
 	t := store.Tree{}
 	for _, f := range files {
 		dst := "SOURCES/" + f.Path
-		if f.Path == p.Spec {
+		if f.Path == spec {
 			dst = "SPECS/" + path.Base(f.Path)
 		}
 		t[dst] = &store.File{Data: f.Data, Exec: f.Mode&0o111 != 0}
 	}
-	if _, ok := t["SPECS/"+path.Base(p.Spec)]; !ok {
-		return nil, fmt.Errorf("its spec %s is not among its files", p.Spec)
+	if _, ok := t["SPECS/"+path.Base(spec)]; !ok {
+		return nil, fmt.Errorf("its spec %s is not among its files", spec)
 	}
 	return t, nil
 }

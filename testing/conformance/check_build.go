@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,7 +13,7 @@ import (
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/store"
-	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/plugins"
 )
 
 func init() {
@@ -39,10 +38,7 @@ func buildCheck(ctx context.Context, e *env) error {
 	pkgs := o.Packages
 	flavours := map[string]string{}
 	for _, k := range o.Kernels {
-		p := k.Package
-		for _, a := range slices.Sorted(maps.Keys(k.Configs)) {
-			p.Files = append(p.Files, sdk.File{Path: "config-" + a, Mode: 0o644, Data: k.Configs[a]})
-		}
+		p := plugins.KernelPackage(k)
 		flavours[p.Name] = k.Flavour
 		pkgs = append(pkgs, p)
 	}
@@ -82,13 +78,9 @@ func buildCheck(ctx context.Context, e *env) error {
 		if p.Git != nil {
 			continue // fetched by the host at build time; its files are not here
 		}
-		tree := store.Tree{}
-		for _, f := range p.Files {
-			dst := "SOURCES/" + f.Path
-			if f.Path == p.Spec {
-				dst = "SPECS/" + path.Base(f.Path)
-			}
-			tree[dst] = &store.File{Data: f.Data, Exec: f.Mode&0o111 != 0}
+		tree, err := plugins.SourceTree(p.Spec, p.Files)
+		if err != nil {
+			return errorf("package %s: %v", p.Name, err)
 		}
 		digest, err := st.PutTree(tree)
 		if err != nil {

@@ -2,13 +2,11 @@ package conformance
 
 import (
 	"context"
-	"regexp"
 	"slices"
 
+	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/sdk"
 )
-
-var semver = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
 
 func init() {
 	register(check{
@@ -24,7 +22,7 @@ func init() {
 			switch {
 			case info.SIG != e.target.SIG:
 				return errorf("the plugin says it is SIG %q; its binary says %q", info.SIG, e.target.SIG)
-			case !semver.MatchString(info.Version):
+			case !plugins.ValidVersion(info.Version):
 				return errorf("plugin version %q is not semver (1.2.3)", info.Version)
 			case info.SDKVersion == "":
 				return errorf("no SDK version")
