@@ -3,8 +3,10 @@ package publish
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -72,17 +74,17 @@ func Verify(dir string) []string {
 			add("%s.asc: does not verify: %v", md, err)
 		}
 	}
-	var rpms []string
+	rpms := map[string]string{} // path → sha256, each RPM read once
 	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".rpm") {
 			return err
 		}
-		rpms = append(rpms, path)
 		data, err := os.ReadFile(path)
 		if err != nil {
 			add("%s: %v", path, err)
 			return nil
 		}
+		rpms[path] = store.Digest(data)
 		if err := sign.VerifyRPM(ring, path, data); err != nil {
 			add("%v", err)
 		}
@@ -130,7 +132,7 @@ func (m *Manifest) Write(dir string) error {
 // verifyManifest checks the manifest against the compose: every listed
 // file has its signed digest, every RPM on disk is listed, and every
 // artifact's provenance is signed and names it.
-func verifyManifest(dir string, ring openpgp.KeyRing, rpms []string) []string {
+func verifyManifest(dir string, ring openpgp.KeyRing, rpms map[string]string) []string {
 	path := filepath.Join(dir, ManifestFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -141,32 +143,34 @@ func verifyManifest(dir string, ring openpgp.KeyRing, rpms []string) []string {
 		return []string{fmt.Sprintf("%s: %v", path, err)}
 	}
 	var problems []string
-	listed := map[string]bool{}
-	for _, a := range m.Artifacts {
-		for _, p := range a.Paths {
-			full := filepath.Join(dir, filepath.FromSlash(p))
-			listed[full] = true
+	// check compares a listed file's sha256 with the manifest's, using
+	// the digest of an RPM the walk already read.
+	check := func(rel, want string) string {
+		full := filepath.Join(dir, filepath.FromSlash(rel))
+		got, ok := rpms[full]
+		if !ok {
 			data, err := os.ReadFile(full)
 			if err != nil {
 				problems = append(problems, fmt.Sprintf("%s: listed in %s: %v", full, ManifestFile, err))
-				continue
+				return full
 			}
-			if store.Digest(data) != a.Signed {
-				problems = append(problems, fmt.Sprintf("%s: sha256 differs from %s", full, ManifestFile))
-			}
+			got = store.Digest(data)
+		}
+		if got != want {
+			problems = append(problems, fmt.Sprintf("%s: sha256 differs from %s", full, ManifestFile))
+		}
+		return full
+	}
+	listed := map[string]bool{}
+	for _, a := range m.Artifacts {
+		for _, p := range a.Paths {
+			listed[check(p, a.Signed)] = true
 		}
 	}
 	for _, img := range m.Images {
-		full := filepath.Join(dir, filepath.FromSlash(img.Path))
-		data, err := os.ReadFile(full)
-		switch {
-		case err != nil:
-			problems = append(problems, fmt.Sprintf("%s: listed in %s: %v", full, ManifestFile, err))
-		case store.Digest(data) != img.SHA256:
-			problems = append(problems, fmt.Sprintf("%s: sha256 differs from %s", full, ManifestFile))
-		}
+		check(img.Path, img.SHA256)
 	}
-	for _, f := range rpms {
+	for _, f := range slices.Sorted(maps.Keys(rpms)) {
 		if !listed[f] {
 			problems = append(problems, fmt.Sprintf("%s: not listed in %s (no provenance)", f, ManifestFile))
 		}
