@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -81,14 +80,11 @@ func Find(sig string, dirs []string) (string, error) {
 
 // FileSHA256 hashes a file.
 func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	data, unmap, err := mapFile(path)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	defer unmap()
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
 }
