@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/urfave/cli/v2"
 
 	"github.com/quarrylinux/quarry/core/build"
@@ -232,8 +233,6 @@ func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, 
 		}
 	}()
 	start := time.Now()
-	cache := filepath.Join(e.state, "compose")
-	opts := compose.Options{Compression: e.cfg.Publish.Compression}
 	arts := artifacts(e, pl, res)
 	bySIG := map[string][]compose.Artifact{}
 	var coreArts []compose.Artifact
@@ -244,29 +243,20 @@ func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, 
 			bySIG[a.SIG] = append(bySIG[a.SIG], a)
 		}
 	}
-	comp := &compose.Composer{Store: e.store, Cache: cache, Key: key, KeyName: e.keyName(), Arches: e.cfg.ArchNames(), Options: opts, Log: e.log}
+	comp := e.composer(key, e.keyName(), e.log)
 	if comp.Comps, err = e.comps(coreArts); err != nil {
 		return err
 	}
-	cres, err := comp.Compose(c.Context, draft.Dir(), coreArts)
+	// The SIG release packages go with the core's, signed with the core
+	// key, into sig/release: always there, since the core's .repo file
+	// names it.
+	for _, a := range e.cfg.ArchNames() {
+		comp.Empty = append(comp.Empty, compose.SIGReleaseDir+"/"+a)
+	}
+	cres, err := comp.Compose(c.Context, draft.Dir(), append(coreArts, bySIG[releaseOwner]...))
 	if err != nil {
 		return fmt.Errorf("compose: %w", err)
 	}
-	// The SIG release packages, signed with the core key, in sig/release:
-	// always there, since the core's .repo file names it.
-	var releaseDirs []string
-	for _, a := range e.cfg.ArchNames() {
-		releaseDirs = append(releaseDirs, compose.SIGReleaseDir+"/"+a)
-	}
-	rc := &compose.Composer{Store: e.store, Cache: cache, Key: key, KeyName: e.keyName(), Arches: e.cfg.ArchNames(), Options: opts, Log: e.log, Empty: releaseDirs}
-	rres, err := rc.Compose(c.Context, draft.Dir(), bySIG[releaseOwner])
-	if err != nil {
-		return fmt.Errorf("compose %s: %w", compose.SIGReleaseDir, err)
-	}
-	cres.Artifacts = append(cres.Artifacts, rres.Artifacts...)
-	cres.Repos = append(cres.Repos, rres.Repos...)
-	cres.Signed += rres.Signed
-	cres.Rewritten += rres.Rewritten
 	failed := map[string]error{}
 	for name, err := range pl.SIGErrors {
 		failed[name] = err
@@ -357,17 +347,19 @@ func (e *env) composeSIG(c *cli.Context, root, name string, arts []compose.Artif
 	if err != nil {
 		return err
 	}
-	sc := &compose.Composer{Store: e.store, Cache: filepath.Join(e.state, "compose"), Key: key, KeyName: e.sigKeyName(name), Arches: e.cfg.ArchNames(),
-		Options: compose.Options{Compression: e.cfg.Publish.Compression}, Log: e.log.Named("sig." + name)}
-	sres, err := sc.Compose(c.Context, root, arts)
+	sres, err := e.composer(key, e.sigKeyName(name), e.log.Named("sig."+name)).Compose(c.Context, root, arts)
 	if err != nil {
 		return fmt.Errorf("sig %s: compose: %w", name, err)
 	}
-	res.Artifacts = append(res.Artifacts, sres.Artifacts...)
-	res.Repos = append(res.Repos, sres.Repos...)
-	res.Signed += sres.Signed
-	res.Rewritten += sres.Rewritten
+	res.Add(sres)
 	return nil
+}
+
+// composer signs with key (published as keyName) and composes with the
+// config's repodata options and the state's compose cache.
+func (e *env) composer(key *sign.Key, keyName string, log hclog.Logger) *compose.Composer {
+	return &compose.Composer{Store: e.store, Cache: filepath.Join(e.state, "compose"), Key: key, KeyName: keyName, Arches: e.cfg.ArchNames(),
+		Options: compose.Options{Compression: e.cfg.Publish.Compression}, Log: log}
 }
 
 // writeSIGIndex writes sigs.json: the SIGs this compose publishes, and

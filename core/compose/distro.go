@@ -72,6 +72,15 @@ type Result struct {
 	Rewritten int      // repositories whose repodata was written (the rest were linked)
 }
 
+// Add merges another compose's result into r: one publication composed
+// with several keys.
+func (r *Result) Add(o *Result) {
+	r.Artifacts = append(r.Artifacts, o.Artifacts...)
+	r.Repos = append(r.Repos, o.Repos...)
+	r.Signed += o.Signed
+	r.Rewritten += o.Rewritten
+}
+
 // Dirs places an artifact: binary packages in their arch's repository,
 // noarch ones in every arch's, -debuginfo and -debugsource in <repo>-debug,
 // sources in source/; the core's under repos/, a SIG's under sig/<sig>/.
