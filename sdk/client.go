@@ -186,25 +186,18 @@ func (c *Client) Packages(ctx context.Context) ([]Package, error) {
 		return nil, wireErr("Packages", err)
 	}
 	a := newAssembler(c.max())
-	for {
-		msg, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, wireErr("Packages", err)
-		}
+	err = receive("Packages", stream, func(msg *sigv1.PackagesResponse) error {
 		switch item := msg.Item.(type) {
 		case *sigv1.PackagesResponse_Package:
-			_, err = a.header(item.Package)
+			_, err := a.header(item.Package)
+			return err
 		case *sigv1.PackagesResponse_File:
-			err = a.chunk(item.File)
-		default:
-			err = fmt.Errorf("%w: an empty stream message", ErrGarbage)
+			return a.chunk(item.File)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("Packages: %w", err)
-		}
+		return fmt.Errorf("%w: an empty stream message", ErrGarbage)
+	})
+	if err != nil {
+		return nil, err
 	}
 	pkgs, err := a.finish()
 	if err != nil {
@@ -221,30 +214,22 @@ func (c *Client) Kernels(ctx context.Context) ([]Kernel, error) {
 	}
 	a := newAssembler(c.max())
 	var kernels []Kernel
-	for {
-		msg, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, wireErr("Kernels", err)
-		}
+	err = receive("Kernels", stream, func(msg *sigv1.KernelsResponse) error {
 		switch item := msg.Item.(type) {
 		case *sigv1.KernelsResponse_Kernel:
 			if item.Kernel == nil {
-				err = fmt.Errorf("%w: an empty kernel", ErrGarbage)
-				break
+				return fmt.Errorf("%w: an empty kernel", ErrGarbage)
 			}
-			_, err = a.header(item.Kernel.Package)
 			kernels = append(kernels, Kernel{Flavour: item.Kernel.Flavour, Configs: item.Kernel.Configs})
+			_, err := a.header(item.Kernel.Package)
+			return err
 		case *sigv1.KernelsResponse_File:
-			err = a.chunk(item.File)
-		default:
-			err = fmt.Errorf("%w: an empty stream message", ErrGarbage)
+			return a.chunk(item.File)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("Kernels: %w", err)
-		}
+		return fmt.Errorf("%w: an empty stream message", ErrGarbage)
+	})
+	if err != nil {
+		return nil, err
 	}
 	pkgs, err := a.finish()
 	if err != nil {
@@ -278,36 +263,50 @@ func (c *Client) BuildInstaller(ctx context.Context, req BuildRequest, w io.Writ
 	}
 	var art *Artifact
 	var total int64
-	for {
-		msg, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return Artifact{}, wireErr("BuildInstaller", err)
-		}
+	err = receive("BuildInstaller", stream, func(msg *sigv1.BuildInstallerResponse) error {
 		switch item := msg.Item.(type) {
 		case *sigv1.BuildInstallerResponse_Artifact:
 			if art != nil || item.Artifact == nil || item.Artifact.Name == "" || path.Base(item.Artifact.Name) != item.Artifact.Name {
-				return Artifact{}, fmt.Errorf("BuildInstaller: %w: a second or unnamed artifact", ErrGarbage)
+				return fmt.Errorf("%w: a second or unnamed artifact", ErrGarbage)
 			}
 			art = &Artifact{Name: item.Artifact.Name, MediaType: item.Artifact.MediaType, Packages: item.Artifact.Packages}
 		case *sigv1.BuildInstallerResponse_Chunk:
 			if art == nil || item.Chunk == nil {
-				return Artifact{}, fmt.Errorf("BuildInstaller: %w: bytes before the artifact", ErrGarbage)
+				return fmt.Errorf("%w: bytes before the artifact", ErrGarbage)
 			}
 			if total += int64(len(item.Chunk.Data)); total > c.max() {
-				return Artifact{}, fmt.Errorf("BuildInstaller: %w: more than %d bytes", ErrGarbage, c.max())
+				return fmt.Errorf("%w: more than %d bytes", ErrGarbage, c.max())
 			}
-			if _, err := w.Write(item.Chunk.Data); err != nil {
-				return Artifact{}, err
-			}
+			_, err := w.Write(item.Chunk.Data)
+			return err
 		}
+		return nil
+	})
+	if err != nil {
+		return Artifact{}, err
 	}
 	if art == nil {
 		return Artifact{}, fmt.Errorf("BuildInstaller: %w: no artifact", ErrGarbage)
 	}
 	return *art, nil
+}
+
+// receive reads a stream to its end, handing each message to each. A
+// transport error is the call's (wireErr); an error from each, the
+// message's fault, is named after the call.
+func receive[T any](call string, stream grpc.ServerStreamingClient[T], each func(*T) error) error {
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return wireErr(call, err)
+		}
+		if err := each(msg); err != nil {
+			return fmt.Errorf("%s: %w", call, err)
+		}
+	}
 }
 
 // Stop asks the plugin to cancel what it has in flight.
