@@ -130,6 +130,12 @@ func describeSIG(c *cli.Context, e *env, h *plugins.Host, name string) (*sigRow,
 	return row, nil
 }
 
+// sdkDistribution describes the core to plugins.
+func (e *env) sdkDistribution() sdk.Distribution {
+	d := e.cfg.Distribution
+	return sdk.Distribution{Name: d.Name, PrettyName: d.PrettyName, Version: d.Version, DistTag: d.DistTag, Arches: e.cfg.ArchNames()}
+}
+
 func (e *env) sigLockPath() string { return filepath.Join(filepath.Dir(e.cfg.File), plugins.LockFile) }
 
 // pluginHost is the host for this config's SIGs.
@@ -152,9 +158,7 @@ func (e *env) configureSIG(c *cli.Context, p *plugins.Plugin) error {
 		if err != nil {
 			return err
 		}
-		d := e.cfg.Distribution
-		diags, err := p.Configure(c.Context, sdk.ConfigureRequest{Config: raw,
-			Distribution: sdk.Distribution{Name: d.Name, PrettyName: d.PrettyName, Version: d.Version, DistTag: d.DistTag, Arches: e.cfg.ArchNames()}})
+		diags, err := p.Configure(c.Context, sdk.ConfigureRequest{Config: raw, Distribution: e.sdkDistribution()})
 		if err != nil {
 			return err
 		}

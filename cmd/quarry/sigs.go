@@ -41,9 +41,8 @@ func (e *env) intakeSIGs(c *cli.Context, l *plan.Loader, core []*plan.Package) (
 		return nil, errs
 	}
 	view := newCoreView(e, core)
-	d := e.cfg.Distribution
 	in := &plugins.Intake{Host: h, Store: e.store, Sources: srcs, Core: view, Gate: policy.Core{Names: view.names}, Limits: policy.DefaultLimits,
-		Distro: sdk.Distribution{Name: d.Name, PrettyName: d.PrettyName, Version: d.Version, DistTag: d.DistTag, Arches: e.cfg.ArchNames()}}
+		Distro: e.sdkDistribution()}
 	taken := map[string]string{} // package → SIG
 	var out []*plugins.SIG
 	for _, g := range e.cfg.SIGs {
