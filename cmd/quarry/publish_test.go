@@ -125,7 +125,7 @@ func TestPublishExample(t *testing.T) {
 
 	// The release package carries the .repo file pointing here, and the key.
 	rel := filepath.Join(cur, "repos", "BaseOS", "x86_64", "Packages", "p", "pebble-release-9.4-1.pbl9.noarch.rpm")
-	out, err := exec.Command("sh", "-c", "rpm2cpio '"+rel+"' | cpio -i --quiet --to-stdout ./etc/yum.repos.d/pebble.repo").Output()
+	out, err := rpmFile(rel, "/etc/yum.repos.d/pebble.repo")
 	if err != nil || !strings.Contains(string(out), "baseurl=file://"+cur+"/repos/BaseOS/$basearch/") || !strings.Contains(string(out), "[pebble-crb]") ||
 		!strings.Contains(string(out), "[pebble-sig-release]\nname=Pebble Linux $releasever - SIG release packages\nbaseurl=file://"+cur+"/sig/release/$basearch/\nenabled=1") {
 		t.Errorf("pebble.repo in pebble-release: %v\n%s", err, out)
@@ -366,6 +366,11 @@ func killPublish(t *testing.T, d *distro, event string) {
 	}
 	drafts, _ := filepath.Glob(filepath.Join(d.out(), "composes", ".draft-*"))
 	t.Logf("killed publish at %q; drafts left: %v", event, drafts)
+}
+
+// rpmFile reads one file out of an RPM with the real rpm2cpio and cpio.
+func rpmFile(rpm, path string) ([]byte, error) {
+	return exec.Command("sh", "-c", "rpm2cpio '"+rpm+"' | cpio -i --quiet --to-stdout '."+path+"'").Output()
 }
 
 func lastLine(s string) string {

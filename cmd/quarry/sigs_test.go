@@ -163,7 +163,7 @@ sigs:
 	if err != nil || !strings.Contains(installed, "pebble-release-hello-9.4-1.0.0") {
 		t.Errorf("dnf install pebble-release-hello: %v\n%s", err, installed)
 	}
-	out, err := exec.Command("sh", "-c", "rpm2cpio '"+rel+"' | cpio -i --quiet --to-stdout ./etc/yum.repos.d/pebble-sig-hello.repo").Output()
+	out, err := rpmFile(rel, "/etc/yum.repos.d/pebble-sig-hello.repo")
 	if err != nil || !strings.Contains(string(out), "[pebble-sig-hello-extras]") || !strings.Contains(string(out), "baseurl=file://"+cur+"/sig/hello/extras/$basearch/") ||
 		!strings.Contains(string(out), "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-pebble-sig-hello") {
 		t.Errorf("pebble-sig-hello.repo: %v\n%s", err, out)
@@ -266,7 +266,7 @@ func checkOptIn(t *testing.T, d *distro, cur string) {
 	}
 	written, _ := os.ReadFile(filepath.Join(root, "etc", "yum.repos.d", "pebble-sig-kernel.repo"))
 	rel := filepath.Join(cur, "sig", "release", "x86_64", "Packages", "p", "pebble-release-kernel-9.4-1.0.0.pbl9.noarch.rpm")
-	carried, err := exec.Command("sh", "-c", "rpm2cpio '"+rel+"' | cpio -i --quiet --to-stdout ./etc/yum.repos.d/pebble-sig-kernel.repo").Output()
+	carried, err := rpmFile(rel, "/etc/yum.repos.d/pebble-sig-kernel.repo")
 	if err != nil || string(carried) != string(written) {
 		t.Errorf("sig enable and pebble-release-kernel disagree:\n%s\n---\n%s", written, carried)
 	}
