@@ -1,18 +1,73 @@
 #!/usr/bin/env bash
-# Installs what Quarry's demo and tests need on a Debian machine, when missing.
+# Installs what Quarry's demo and tests need on a Debian machine, when
+# missing. Each line of the table is a Debian package, what shows it is
+# there (a command on PATH, or an absolute path: a header or a library),
+# and why Quarry needs it. Recommends are never relied on: a piece that
+# only comes as a Recommends is its own line.
 set -euo pipefail
+
+table='
+rpm              rpmbuild                                               builds SRPMs and RPMs (rpmbuild, rpmspec, rpmkeys, rpm2cpio)
+createrepo-c     createrepo_c                                           the repodata baseline the compose tests and benchmarks compare against
+dnf              dnf                                                    installs the published repositories into an installroot (tests, cloud image)
+bubblewrap       bwrap                                                  the sandbox every build job and plugin runs in
+util-linux       prlimit                                                process and file-size limits of jobs and plugins
+gnupg            gpg                                                    signing.gpg_key and the key tests
+git              git                                                    dist-git and patch repositories
+cpio             cpio                                                   unpacks RPM payloads in tests
+zstd             zstd                                                   RPM payload compression
+xz-utils         xz                                                     RPM payload compression
+bzip2            bzip2                                                  SRPM payloads compressed with bzip2
+file             file                                                   rpmbuild classifies packaged files with it
+gcc              gcc                                                    the x86_64 C compiler
+libc6-dev        /usr/include/stdio.h                                   the x86_64 C library headers
+make             make                                                   builds the example packages
+gcc-aarch64-linux-gnu      aarch64-linux-gnu-gcc                        the aarch64 cross compiler
+libc6-dev-arm64-cross      /usr/aarch64-linux-gnu/include/bits/libc-header-start.h   the aarch64 C library (headers, crt, libc.so) for cross builds
+gcc-powerpc64le-linux-gnu  powerpc64le-linux-gnu-gcc                    the ppc64le cross compiler
+libc6-dev-ppc64el-cross    /usr/powerpc64le-linux-gnu/include/bits/libc-header-start.h   the ppc64le C library for cross builds
+gcc-s390x-linux-gnu        s390x-linux-gnu-gcc                          the s390x cross compiler
+libc6-dev-s390x-cross      /usr/s390x-linux-gnu/include/bits/libc-header-start.h     the s390x C library for cross builds
+qemu-user        qemu-aarch64                                           runs binaries of the foreign arches in the smoke tests
+skopeo           skopeo                                                 checks the cloud SIG OCI image in tests
+'
+
+present() {
+  case $1 in
+    /*) [ -e "$1" ] ;;
+    *) command -v "$1" >/dev/null 2>&1 ;;
+  esac
+}
+
 need=()
-# Cross toolchains build the foreign arches; qemu-user runs their smoke tests.
-for pair in rpm:rpmbuild rpm:rpmspec createrepo-c:createrepo_c dnf:dnf bubblewrap:bwrap gnupg:gpg git:git cpio:cpio zstd:zstd xz-utils:xz \
-    gcc:gcc make:make gcc-aarch64-linux-gnu:aarch64-linux-gnu-gcc gcc-powerpc64le-linux-gnu:powerpc64le-linux-gnu-gcc \
-    gcc-s390x-linux-gnu:s390x-linux-gnu-gcc qemu-user:qemu-aarch64 file:file skopeo:skopeo; do
-  pkg=${pair%%:*} bin=${pair##*:}
-  command -v "$bin" >/dev/null 2>&1 || need+=("$pkg")
-done
+while read -r pkg probe why; do
+  [ -n "$pkg" ] || continue
+  if ! present "$probe"; then
+    echo "deps: installing $pkg ($why; $probe is missing)" >&2
+    need+=("$pkg")
+  fi
+done <<<"$table"
+
 if [ ${#need[@]} -gt 0 ]; then
-  echo "deps: installing ${need[*]}" >&2
-  SUDO=; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  SUDO=
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "deps: not root and no sudo: install ${need[*]} by hand" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  command -v apt-get >/dev/null 2>&1 || { echo "deps: apt-get not found (not Debian?): install the Debian packages ${need[*]} or their equivalents" >&2; exit 1; }
+  $SUDO apt-get update -qq || { echo "deps: apt-get update failed" >&2; exit 1; }
+  if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; then
+    echo "deps: apt-get install failed for: ${need[*]}" >&2
+    exit 1
+  fi
+  # Every probe must pass now: a package that installed without what we
+  # probe for (renamed, split) is named here rather than failing a build.
+  missing=0
+  while read -r pkg probe why; do
+    [ -n "$pkg" ] || continue
+    present "$probe" || { echo "deps: $pkg is installed but $probe is still missing ($why)" >&2; missing=1; }
+  done <<<"$table"
+  [ $missing -eq 0 ] || exit 1
 fi
-go mod download
+
+go mod download || { echo "deps: go mod download failed (is the Go module proxy reachable?)" >&2; exit 1; }
