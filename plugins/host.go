@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	goplugin "github.com/hashicorp/go-plugin/runner"
 
+	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/sdk"
 )
 
@@ -35,6 +35,9 @@ type Host struct {
 	MaxStderr int64
 	// MaxBytes bounds one stream of sources or an artifact.
 	MaxBytes int64
+	// Limits bound each plugin's processes and scratch folder; its time
+	// is StartTimeout and CallTimeout, its log MaxStderr.
+	Limits sandbox.Limits
 	// Stderr, when set, gets a copy of every plugin's raw stderr.
 	Stderr      io.Writer
 	Log         hclog.Logger
@@ -83,7 +86,7 @@ type Plugin struct {
 	pc      *plugin.Client
 	c       *sdk.Client
 	watch   *watch
-	dir     string
+	box     *sandbox.Box
 	sockets string
 }
 
@@ -99,6 +102,28 @@ func (h *Host) callTimeout() time.Duration {
 		return h.CallTimeout
 	}
 	return DefaultCallTimeout
+}
+
+// InstallerCaps are what a plugin building an image keeps in its user
+// namespace: dnf installs a root whose files belong to several users.
+// They reach only files of the plugin's own id range; never CAP_SYS_ADMIN.
+var InstallerCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_SETFCAP", "CAP_SETUID", "CAP_SETGID", "CAP_SYS_CHROOT"}
+
+// DefaultLimits bound a plugin: it returns data, it does not build.
+var DefaultLimits = sandbox.Limits{Procs: 256, Disk: 2 << 30, Setting: "plugins.limits"}
+
+func (h *Host) limits() sandbox.Limits {
+	l := h.Limits
+	if l.Procs == 0 {
+		l.Procs = DefaultLimits.Procs
+	}
+	if l.Disk == 0 {
+		l.Disk = DefaultLimits.Disk
+	}
+	if l.Setting == "" {
+		l.Setting = DefaultLimits.Setting
+	}
+	return l
 }
 
 func (h *Host) log() hclog.Logger {
@@ -136,26 +161,23 @@ func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string
 	if err != nil {
 		return fail(err)
 	}
-	if err := os.MkdirAll(h.Work, 0o755); err != nil {
-		return fail(err)
-	}
-	dir, err := os.MkdirTemp(h.Work, sig+"-")
-	if err != nil {
-		return fail(err)
-	}
 	// go-plugin's unix socket goes in a short folder of its own: socket
 	// paths are limited to 108 bytes.
 	sockets, err := os.MkdirTemp("", "qsig-")
 	if err != nil {
 		return fail(err)
 	}
-	p := &Plugin{SIG: sig, host: h, dir: dir, sockets: sockets, watch: &watch{maxStderr: h.MaxStderr, tee: h.Stderr}}
+	box, err := sandbox.Open(h.limits())
+	if err != nil {
+		os.RemoveAll(sockets)
+		return fail(err)
+	}
+	if len(readOnly) > 0 {
+		box.Caps = InstallerCaps
+	}
+	p := &Plugin{SIG: sig, host: h, box: box, sockets: sockets, watch: &watch{maxStderr: h.MaxStderr, tee: h.Stderr}}
 	if p.watch.maxStderr == 0 {
 		p.watch.maxStderr = DefaultMaxStderr
-	}
-	scratch := filepath.Join(dir, "scratch")
-	if err := os.MkdirAll(scratch, 0o755); err != nil {
-		return fail(err)
 	}
 	log := relevel{h.log().Named("sig." + sig)}
 	p.pc = plugin.NewClient(&plugin.ClientConfig{
@@ -173,7 +195,7 @@ func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string
 		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: sockets},
 		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, socketDir string) (goplugin.Runner, error) {
 			cmd.Path, cmd.Args = bin, []string{bin}
-			return newRunner(cmd, socketDir, scratch, readOnly, p.watch)
+			return newRunner(cmd, socketDir, box, readOnly, p.watch)
 		},
 	})
 	rpc, err := p.pc.Client()
@@ -286,15 +308,16 @@ func (p *Plugin) Close() {
 	if p.pc != nil {
 		p.pc.Kill()
 	}
-	os.RemoveAll(p.dir)
+	p.box.Close()
 	os.RemoveAll(p.sockets)
 }
 
 // Exited reports whether the plugin process has ended.
 func (p *Plugin) Exited() bool { return p.pc.Exited() }
 
-// Scratch is the plugin's writable folder on the host.
-func (p *Plugin) Scratch() string { return filepath.Join(p.dir, "scratch") }
+// Scratch is the plugin's writable folder on the host: what the plugin
+// left there is read back only through the sandbox's readers.
+func (p *Plugin) Scratch() string { return p.box.Dir() }
 
 // stdoutSink receives what the plugin printed to os.Stdout after the
 // handshake (go-plugin forwards it): a plugin that does is stopped.

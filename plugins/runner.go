@@ -103,16 +103,18 @@ type runner struct {
 }
 
 // newRunner wraps go-plugin's command (the plugin binary with go-plugin's
-// environment) in bubblewrap: no network, the host's /usr and /etc
-// read-only, the binary, the socket folder, the scratch folder (at
-// /build), and readOnly.
-func newRunner(cmd *exec.Cmd, socketDir, scratch string, readOnly []string, w *watch) (*runner, error) {
-	sb := sandbox.Sandbox{Work: scratch, Env: cmd.Env, ReadOnly: append([]string{cmd.Path}, readOnly...), Writable: []string{socketDir}}
-	argv := sb.Command(append([]string{cmd.Path}, cmd.Args[1:]...)...)
-	run := exec.Command(argv[0], argv[1:]...)
-	run.Env = []string{"PATH=/usr/bin:/bin"}
+// environment) in the plugin's sandbox: its own unprivileged ids, no
+// network, the host's /usr and /etc read-only, the binary, the socket
+// folder, the scratch folder (at /build), and readOnly.
+func newRunner(cmd *exec.Cmd, socketDir string, box *sandbox.Box, readOnly []string, w *watch) (*runner, error) {
+	box.Env = cmd.Env
+	box.ReadOnly = append([]string{cmd.Path}, readOnly...)
+	box.Writable = []string{socketDir}
+	run, err := box.Cmd(append([]string{cmd.Path}, cmd.Args[1:]...)...)
+	if err != nil {
+		return nil, err
+	}
 	r := &runner{cmd: run, name: cmd.Path, watch: w}
-	var err error
 	if r.stdout, err = run.StdoutPipe(); err != nil {
 		return nil, err
 	}

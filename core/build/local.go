@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -20,10 +21,13 @@ import (
 // Local runs jobs on this machine, each in its own sandbox.
 type Local struct {
 	Store *store.Store
-	// Work holds one scratch folder per running job, removed after it.
+	// Work holds the host's side of each running job (its log), and the
+	// copies of failed jobs' folders that Keep asks for.
 	Work string
-	// Keep leaves failed jobs' folders for inspection.
+	// Keep copies failed jobs' folders into Work for inspection.
 	Keep bool
+	// Limits bound every job (time, processes, disk, log).
+	Limits sandbox.Limits
 }
 
 // Error is a failed job: its ID and the tail of its log.
@@ -31,6 +35,7 @@ type Error struct {
 	Job  string
 	Msg  string
 	Tail string
+	Err  error // the sandbox's error, a *sandbox.LimitError when a limit stopped it
 }
 
 func (e *Error) Error() string {
@@ -40,25 +45,29 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s; the log ends:\n%s", e.Job, e.Msg, indent(e.Tail))
 }
 
+func (e *Error) Unwrap() error { return e.Err }
+
 func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
+
+// Most an RPM, a time stamp or a log the host reads back may be: the disk
+// limit bounds the RPMs anyway, and a log past its limit stopped the job.
+const maxStamp = 64
 
 // Run implements Executor.
 func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, error) {
 	if err := os.MkdirAll(l.Work, 0o755); err != nil {
 		return nil, err
 	}
-	work, err := os.MkdirTemp(l.Work, strings.ReplaceAll(job.ID, "/", "@")+"-")
+	box, err := sandbox.Open(l.Limits)
 	if err != nil {
-		return nil, err
+		return nil, &Error{Job: job.ID, Msg: "sandbox: " + err.Error(), Err: err}
 	}
-	failed := true
-	defer func() {
-		if !failed || !l.Keep {
-			os.RemoveAll(work)
-		}
-	}()
+	defer box.Close()
+	// rpm --root chroots into the sysroot to install the BuildRequires:
+	// the namespace's chroot, into the job's own folder.
+	box.Caps = []string{"CAP_SYS_CHROOT"}
 	rec := &Record{Key: job.Key(), Job: *job, Start: time.Now().UTC()}
-	if err := l.prepare(work, job); err != nil {
+	if err := l.prepare(box.Dir(), job); err != nil {
 		return nil, &Error{Job: job.ID, Msg: "prepare: " + err.Error()}
 	}
 	// Time stamps around rpmbuild separate its time from the overhead.
@@ -72,35 +81,79 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	rpmbuild = append(rpmbuild, "--nodeps", "--rebuild", sandbox.Dir+"/"+job.SRPM.Name)
 	script += stamp("rpmbuild") + sandbox.Line(rpmbuild...) + "\n" + stamp("end")
 	cmd := []string{"sh", "-c", script}
-	rec.Command = sandbox.Sandbox{Work: sandbox.Dir}.Command(cmd...)
+	rec.Command = box.Command(cmd...)
 
-	logFile, err := os.Create(filepath.Join(work, "build.log"))
+	// The log is the host's file, outside the job's folder: the job only
+	// writes to a pipe, and the sandbox stops it at the log limit.
+	logFile, err := os.CreateTemp(l.Work, strings.ReplaceAll(job.ID, "/", "@")+"-*.log")
 	if err != nil {
 		return nil, err
 	}
+	defer os.Remove(logFile.Name())
 	out := io.Writer(logFile)
 	if logw != nil {
 		out = io.MultiWriter(logFile, logw)
 	}
-	runErr := sandbox.Sandbox{Work: work}.Run(ctx, out, cmd...)
-	logFile.Close()
-	logData, _ := os.ReadFile(filepath.Join(work, "build.log"))
+	runErr := box.Run(ctx, out, cmd...)
 	if runErr != nil {
+		logFile.Close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &Error{Job: job.ID, Msg: "rpmbuild failed", Tail: plan.Tail(string(logData), 25)}
+		l.keep(box, job)
+		msg := "rpmbuild failed"
+		if sandbox.IsLimit(runErr) {
+			msg = runErr.Error()
+		}
+		return nil, &Error{Job: job.ID, Msg: msg, Tail: tailOf(logFile.Name(), 25), Err: runErr}
 	}
-	rec.RPMBuild = between(work, "rpmbuild", "end")
+	rec.RPMBuild = between(box, "rpmbuild", "end")
+	logData, err := readAll(logFile)
+	if err != nil {
+		return nil, err
+	}
 	if rec.Log, err = l.Store.Put(logData); err != nil {
 		return nil, err
 	}
-	if rec.Outputs, err = l.collect(work, job); err != nil {
+	if rec.Outputs, err = l.collect(box, job); err != nil {
+		l.keep(box, job)
 		return nil, err
 	}
 	rec.End = time.Now().UTC()
-	failed = false
 	return rec, nil
+}
+
+// keep copies a failed job's folder into Work, links as links.
+func (l *Local) keep(box *sandbox.Box, job *Job) {
+	if !l.Keep {
+		return
+	}
+	dst := filepath.Join(l.Work, strings.ReplaceAll(job.ID, "/", "@"))
+	os.RemoveAll(dst)
+	exec.Command("cp", "-a", "--no-dereference", box.Dir(), dst).Run()
+}
+
+func readAll(f *os.File) ([]byte, error) {
+	defer f.Close()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(f)
+}
+
+// tailOf is the last n lines of a log file, read from its end only.
+func tailOf(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	const window = 64 << 10
+	if st, err := f.Stat(); err == nil && st.Size() > window {
+		f.Seek(st.Size()-window, io.SeekStart)
+	}
+	data, _ := io.ReadAll(io.LimitReader(f, window))
+	return plan.Tail(strings.ToValidUTF8(string(data), "?"), n)
 }
 
 // prepare writes the job's inputs into its folder, from the store.
@@ -130,22 +183,30 @@ func (l *Local) prepare(work string, job *Job) error {
 }
 
 // collect checks the RPMs rpmbuild wrote and moves them into the store.
-func (l *Local) collect(work string, job *Job) ([]Output, error) {
-	files, _ := filepath.Glob(filepath.Join(work, "top", "RPMS", "*", "*.rpm"))
+// They are the job's: each is read only if it is a regular file reached
+// without a link, and judged by what it is, not by its name.
+func (l *Local) collect(box *sandbox.Box, job *Job) ([]Output, error) {
+	files, err := box.Find("top/RPMS", 2, ".rpm")
+	if err != nil {
+		return nil, &Error{Job: job.ID, Msg: "reading the built RPMs back: " + err.Error(), Err: err}
+	}
 	if len(files) == 0 {
 		return nil, &Error{Job: job.ID, Msg: "rpmbuild wrote no RPM"}
 	}
-	sort.Strings(files)
 	var outs []Output
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := box.ReadFile(f, box.Limits().Disk)
 		if err != nil {
-			return nil, err
+			return nil, &Error{Job: job.ID, Msg: "reading the built RPMs back: " + err.Error(), Err: err}
 		}
-		name := filepath.Base(f)
+		name := path.Base(f)
 		rpm, err := rpmfile.Read(name, data)
 		if err != nil {
 			return nil, &Error{Job: job.ID, Msg: err.Error()}
+		}
+		// The file name is the job's; the header is what gets published.
+		if want := canonicalName(rpm); name != want {
+			return nil, &Error{Job: job.ID, Msg: fmt.Sprintf("%s: the header says this is %s; an RPM is named by its header", f, want)}
 		}
 		if err := checkELF(name, rpm, job.Arch); err != nil {
 			return nil, &Error{Job: job.ID, Msg: "wrong architecture: " + err.Error()}
@@ -163,10 +224,15 @@ func (l *Local) collect(work string, job *Job) ([]Output, error) {
 	return outs, nil
 }
 
+// canonicalName is name-version-release.arch.rpm, from the header.
+func canonicalName(f *rpmfile.File) string {
+	return fmt.Sprintf("%s-%s-%s.%s.rpm", f.Name(), f.Version(), f.Release(), f.Architecture())
+}
+
 // between reads two of the script's time stamps.
-func between(work, from, to string) time.Duration {
+func between(box *sandbox.Box, from, to string) time.Duration {
 	read := func(name string) int64 {
-		data, _ := os.ReadFile(filepath.Join(work, ".t-"+name))
+		data, _ := box.ReadFile(".t-"+name, maxStamp)
 		n, _ := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
 		return n
 	}

@@ -3,8 +3,6 @@ package plan
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -14,6 +12,7 @@ import (
 	"github.com/quarrylinux/quarry/core/arch"
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/store"
 )
 
@@ -26,6 +25,8 @@ type Loader struct {
 	Jobs     int
 	// Extra are files the core adds to packages' SOURCES, by package.
 	Extra map[string]map[string][]byte
+	// Limits bound the sandboxes that make SRPMs and read specs.
+	Limits sandbox.Limits
 
 	envs    map[string]Env
 	envErrs map[string]error
@@ -59,11 +60,7 @@ func (l *Loader) Sources() (*Sources, error) {
 	if err := errs[host]; err != nil {
 		return nil, err
 	}
-	work := filepath.Join(l.StateDir, "build", "work")
-	if err := os.MkdirAll(work, 0o755); err != nil {
-		return nil, err
-	}
-	return &Sources{Store: l.Store, Work: work, Env: envs[host], Targets: append(l.Config.ArchNames(), arch.Noarch)}, nil
+	return &Sources{Store: l.Store, Limits: l.Limits, Env: envs[host], Targets: append(l.Config.ArchNames(), arch.Noarch)}, nil
 }
 
 // Load makes (or finds) every package's SRPM and reads its spec. A package

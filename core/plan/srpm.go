@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,6 +22,9 @@ import (
 // Source is a package's SRPM and what the plan reads from it and its spec.
 type Source struct {
 	Name string `json:"name"`
+	// Header is the name the SRPM's header gives: the spec's Name:, which
+	// debranding may have changed from the configured name.
+	Header string `json:"header"`
 	// File and SRPM are the SRPM's file name and sha256 in the store.
 	File string `json:"file"`
 	SRPM string `json:"srpm"`
@@ -48,11 +52,13 @@ type Binary struct {
 }
 
 // Sources makes SRPMs and reads specs, in the sandbox, caching both by the
-// debranded tree and the macros so that each is made once.
+// debranded tree and the macros so that each is made once. A spec is
+// untrusted: rpm evaluates its macros (%(...), %{lua:...}) while reading
+// it, so it is only ever read inside a sandbox.
 type Sources struct {
 	Store *store.Store
-	// Work is a folder for the sandboxes' scratch space.
-	Work string
+	// Limits bound each sandbox (a spec's macros may loop forever).
+	Limits sandbox.Limits
 	// Env is the host arch's Env: SRPMs are made with it, and specs are
 	// read with its macros for every target.
 	Env Env
@@ -60,7 +66,7 @@ type Sources struct {
 	Targets []string
 }
 
-const sourceCacheVersion = "quarry-source-v2" // v2: obsoletes and conflicts
+const sourceCacheVersion = "quarry-source-v3" // v2: obsoletes and conflicts; v3: header name
 
 // Get returns the Source of a package's debranded tree. extra are files
 // the core adds to its SOURCES (the release package's .repo file and key).
@@ -99,11 +105,12 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 	if err != nil {
 		return nil, fmt.Errorf("debranded tree: %w (run quarry import)", err)
 	}
-	work, err := os.MkdirTemp(s.Work, "srpm-"+name+"-")
+	box, err := sandbox.Open(s.Limits)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(work)
+	defer box.Close()
+	work := box.Dir()
 	if err := WriteEnv(work, s.Env); err != nil {
 		return nil, err
 	}
@@ -141,19 +148,25 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 		script += fmt.Sprintf("%s > %s/query.%s\n", sandbox.Line(query...), sandbox.Dir, t)
 	}
 	var log bytes.Buffer
-	sb := sandbox.Sandbox{Work: work}
-	if err := sb.Run(ctx, &log, "sh", "-c", script); err != nil {
+	if err := box.Run(ctx, &log, "sh", "-c", script); err != nil {
+		if sandbox.IsLimit(err) {
+			return nil, fmt.Errorf("%s: make SRPM: %v\n%s", specPath, err, Tail(log.String(), 20))
+		}
 		return nil, fmt.Errorf("make SRPM: %v\n%s", err, Tail(log.String(), 20))
 	}
-	srpms, _ := filepath.Glob(filepath.Join(work, "top", "SRPMS", "*.src.rpm"))
+	// What the sandbox wrote is read back only as regular files inside it.
+	srpms, err := box.Find("top/SRPMS", 1, ".src.rpm")
+	if err != nil {
+		return nil, fmt.Errorf("make SRPM: %w", err)
+	}
 	if len(srpms) != 1 {
 		return nil, fmt.Errorf("rpmbuild -bs wrote %d SRPMs", len(srpms))
 	}
-	data, err := os.ReadFile(srpms[0])
+	data, err := box.ReadFile(srpms[0], box.Limits().Disk)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("make SRPM: %w", err)
 	}
-	src, err := readSRPM(filepath.Base(srpms[0]), data)
+	src, err := readSRPM(path.Base(srpms[0]), data)
 	if err != nil {
 		return nil, err
 	}
@@ -163,9 +176,9 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 	}
 	src.Binaries = map[string][]Binary{}
 	for _, t := range s.Targets {
-		out, err := os.ReadFile(filepath.Join(work, "query."+t))
+		out, err := box.ReadFile("query."+t, maxQuery)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("rpmspec --target %s: %w", t, err)
 		}
 		if src.Binaries[t], err = parseBinaries(string(out)); err != nil {
 			return nil, fmt.Errorf("rpmspec --target %s: %w", t, err)
@@ -181,12 +194,16 @@ const (
 	tagBuildArchs    = 1089
 )
 
+// maxQuery bounds what a spec query may print: thousands of subpackages
+// with all their dependencies fit.
+const maxQuery = 64 << 20
+
 func readSRPM(file string, data []byte) (*Source, error) {
 	f, err := rpmfile.Read(file, data)
 	if err != nil {
 		return nil, err
 	}
-	src := &Source{File: file}
+	src := &Source{File: file, Header: f.Name()}
 	for _, d := range f.Requires() {
 		if strings.HasPrefix(d.Name(), "rpmlib(") {
 			continue

@@ -1,34 +1,96 @@
-// Package sandbox runs build commands under bubblewrap: no network, a
-// read-only view of the host's /usr and /etc, a private /tmp, and one
-// writable folder (the job's) mounted at /build. Nothing else of the host —
-// not Quarry's store, not its outputs — is visible.
+// Package sandbox confines everything untrusted that Quarry runs: build
+// jobs, spec queries and SIG plugins. Each runs under bubblewrap in a user
+// namespace of its own, as an unprivileged host uid range that owns nothing
+// on the host (the way rootless containers and mock's nspawn builders run),
+// with no network, a read-only view of the host's /usr and /etc, a private
+// /tmp, and one writable folder: a size-limited tmpfs mounted at /build.
+// Every run is bounded in time, processes, disk and output, and what the
+// host reads back from the folder is opened without following links.
+//
+// Quarry's store, keys and outputs are never visible inside.
 package sandbox
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
-// Dir is where the job's folder appears inside the sandbox.
+// Dir is where the sandbox's folder appears inside.
 const Dir = "/build"
 
-// Sandbox is one job's confinement.
-type Sandbox struct {
-	// Work is the host folder mounted read-write at /build.
-	Work string
-	// Env is the environment inside, beyond PATH, HOME and LANG.
-	Env []string
-	// ReadOnly and Writable are further host paths, bound at the same
-	// path inside (a plugin's binary, its socket folder).
-	ReadOnly []string
-	Writable []string
+// Limits bound one sandbox. Zero fields take the defaults.
+type Limits struct {
+	// Time is the wall-clock limit of one Run.
+	Time time.Duration
+	// Procs bounds the processes and threads running at once.
+	Procs int
+	// Disk is the size of the folder (a tmpfs), inputs included.
+	Disk int64
+	// Log bounds what one Run writes to stdout and stderr together.
+	Log int64
+	// Setting names where a user raises these limits ("build.limits"),
+	// for the message when one is hit.
+	Setting string
 }
+
+// DefaultLimits suit a distribution's ordinary packages; the few giants
+// (kernels, browsers, office suites) raise them in quarry.yaml.
+var DefaultLimits = Limits{Time: 2 * time.Hour, Procs: 1024, Disk: 8 << 30, Log: 64 << 20}
+
+// withDefaults fills the zero fields.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	if l.Time > 0 {
+		d.Time = l.Time
+	}
+	if l.Procs > 0 {
+		d.Procs = l.Procs
+	}
+	if l.Disk > 0 {
+		d.Disk = l.Disk
+	}
+	if l.Log > 0 {
+		d.Log = l.Log
+	}
+	d.Setting = l.Setting
+	if d.Setting == "" {
+		d.Setting = "build.limits"
+	}
+	return d
+}
+
+// LimitError is a run stopped by one of its limits.
+type LimitError struct {
+	Limit   string // time, processes, disk, log
+	Value   string // the limit, as the config writes it
+	Setting string // build.limits
+}
+
+func (e *LimitError) Error() string {
+	what := map[string]string{
+		"time":      "ran longer than its time limit",
+		"processes": "hit its process limit",
+		"disk":      "filled its disk limit",
+		"log":       "wrote more output than its log limit",
+	}[e.Limit]
+	return fmt.Sprintf("%s (%s): raise %s.%s in quarry.yaml if it really needs more", what, e.Value, e.Setting, e.Limit)
+}
+
+// IsLimit reports whether err is a LimitError.
+func IsLimit(err error) bool {
+	var le *LimitError
+	return errors.As(err, &le)
+}
+
+// ErrNoBwrap says bubblewrap is not installed.
+var ErrNoBwrap = errors.New("bwrap not found: apt-get install bubblewrap")
+
+// ErrNotRoot says the confinement cannot be set up: mapping a job to its
+// own host uid range and mounting its tmpfs need root, as mock's do.
+var ErrNotRoot = errors.New("the sandbox needs root: it runs every job and plugin as its own unprivileged uid range in a user namespace, on a size-limited tmpfs")
 
 // shared are the host folders a sandbox sees (read-only).
 var shared = []string{"/usr", "/etc"}
@@ -49,73 +111,6 @@ func Visible(path string) bool {
 		}
 	}
 	return false
-}
-
-// ErrNoBwrap says bubblewrap is not installed.
-var ErrNoBwrap = errors.New("bwrap not found: apt-get install bubblewrap")
-
-// Command returns the bwrap command line that runs argv in the sandbox.
-func (s Sandbox) Command(argv ...string) []string {
-	args := []string{"bwrap"}
-	for _, dir := range shared {
-		args = append(args, "--ro-bind", dir, dir)
-	}
-	args = append(args,
-		"--symlink", "usr/bin", "/bin",
-		"--symlink", "usr/sbin", "/sbin",
-		"--symlink", "usr/lib", "/lib",
-		"--symlink", "usr/lib64", "/lib64",
-		"--proc", "/proc",
-		"--dev", "/dev",
-		"--tmpfs", "/tmp",
-		"--bind", s.Work, Dir,
-	)
-	for _, p := range s.ReadOnly {
-		args = append(args, "--ro-bind", p, p)
-	}
-	for _, p := range s.Writable {
-		args = append(args, "--bind", p, p)
-	}
-	args = append(args,
-		// Everything but /build, /tmp and Writable is read-only: a job that
-		// writes elsewhere fails rather than writing somewhere invisible.
-		"--remount-ro", "/",
-		"--unshare-all", // network, IPC, PID, UTS, cgroup namespaces
-		"--die-with-parent",
-		"--new-session",
-		"--chdir", Dir,
-		"--clearenv",
-		"--setenv", "PATH", "/usr/bin:/usr/sbin",
-		"--setenv", "HOME", Dir,
-		"--setenv", "LANG", "C.UTF-8",
-		"--setenv", "TMPDIR", "/tmp",
-	)
-	for _, kv := range s.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		args = append(args, "--setenv", k, v)
-	}
-	return append(append(args, "--"), argv...)
-}
-
-// Run runs argv in the sandbox with output to out (stdout and stderr
-// together, as a build log).
-func (s Sandbox) Run(ctx context.Context, out io.Writer, argv ...string) error {
-	if _, err := exec.LookPath("bwrap"); err != nil {
-		return ErrNoBwrap
-	}
-	if err := os.MkdirAll(s.Work, 0o755); err != nil {
-		return err
-	}
-	line := s.Command(argv...)
-	cmd := exec.CommandContext(ctx, line[0], line[1:]...)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("%s: %w", argv[0], err)
-	}
-	return nil
 }
 
 // Line quotes argv into one line of the shell scripts jobs run.

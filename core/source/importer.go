@@ -9,8 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -22,6 +20,8 @@ import (
 
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/rpmspec"
+	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/store"
 )
 
@@ -37,6 +37,8 @@ type Importer struct {
 	Log     hclog.Logger
 	// Progress, when set, is told of each package as it starts and ends.
 	Progress func(Event)
+	// Limits bound the sandboxes that read specs.
+	Limits sandbox.Limits
 }
 
 // Event is a package's progress.
@@ -252,11 +254,14 @@ func (im *Importer) fetchVerified(ctx context.Context, url string, h Hash) ([]by
 
 // finish debrands the upstream tree and stores both trees.
 func (im *Importer) finish(ctx context.Context, name string, up lock.Upstream, upstream store.Tree, ps *patchSet) (*lock.Package, bool, error) {
+	if err := im.checkName(ctx, name, upstream); err != nil {
+		return nil, false, err
+	}
 	debranded, err := im.debrandTree(ctx, name, upstream, ps)
 	if err != nil {
 		return nil, false, err
 	}
-	nvr, err := im.nvr(debranded)
+	nvr, err := im.nvr(ctx, debranded)
 	if err != nil {
 		return nil, false, err
 	}
@@ -293,45 +298,52 @@ func samePatches(old *lock.Patches, ps *patchSet) bool {
 	return true
 }
 
-// nvr evaluates the debranded spec with the distribution's dist tag.
-func (im *Importer) nvr(t store.Tree) (string, error) {
-	return im.rpmspec(t, "%{name}-%{version}-%{release}", im.Config.Distribution.DistTag)
+// checkName reads the upstream spec's Name:, in a sandbox: it must be the
+// package configured, or it would build as another package. (Debranding
+// may rename it afterwards; the planner refuses two packages that make
+// the same names.)
+func (im *Importer) checkName(ctx context.Context, name string, t store.Tree) error {
+	spec, err := specOf(t)
+	if err != nil {
+		return err
+	}
+	got, err := rpmspec.Query(ctx, im.Limits, t, spec, "%{name}", "dist "+im.Config.Distribution.DistTag)
+	if err != nil {
+		return err
+	}
+	if got != name {
+		return fmt.Errorf("upstream %s: Name: is %q, but %s lists the package as %s", spec, got, im.Config.File, name)
+	}
+	return nil
 }
 
-// evr evaluates a spec's [epoch:]version-release, dist tag aside.
+// nvr evaluates the debranded spec with the distribution's dist tag, in a
+// sandbox.
+func (im *Importer) nvr(ctx context.Context, t store.Tree) (string, error) {
+	spec, err := specOf(t)
+	if err != nil {
+		return "", err
+	}
+	return rpmspec.Query(ctx, im.Limits, t, spec, "%{name}-%{version}-%{release}", "dist "+im.Config.Distribution.DistTag)
+}
+
+// evr evaluates a spec's [epoch:]version-release, dist tag aside, in a
+// sandbox.
 func (im *Importer) evr(spec []byte) (string, error) {
-	return im.rpmspec(store.Tree{"SPECS/x.spec": {Data: spec}}, "%|epoch?{%{epoch}:}|%{version}-%{release}", "")
+	t := store.Tree{"SPECS/x.spec": {Data: spec}}
+	return rpmspec.Query(context.Background(), im.Limits, t, "SPECS/x.spec", "%|epoch?{%{epoch}:}|%{version}-%{release}", "dist %{nil}")
 }
 
-func (im *Importer) rpmspec(t store.Tree, qf, dist string) (string, error) {
-	var spec []byte
+// specOf is the tree's spec.
+func specOf(t store.Tree) (string, error) {
+	spec := ""
 	for _, p := range t.Paths() {
 		if strings.HasPrefix(p, "SPECS/") && strings.HasSuffix(p, ".spec") {
-			spec = t[p].Data
+			spec = p
 		}
 	}
-	f, err := os.CreateTemp("", "quarry-spec-*.spec")
-	if err != nil {
-		return "", err
+	if spec == "" {
+		return "", fmt.Errorf("no SPECS/*.spec")
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(spec); err != nil {
-		f.Close()
-		return "", err
-	}
-	f.Close()
-	if dist == "" {
-		dist = "%{nil}"
-	}
-	cmd := exec.Command("rpmspec", "-q", "--srpm", "--define", "dist "+dist, "--qf", qf, f.Name())
-	out, err := cmd.Output()
-	if err != nil {
-		msg := err.Error()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			msg = strings.TrimSpace(strings.ReplaceAll(string(ee.Stderr), f.Name(), "the spec"))
-		}
-		return "", fmt.Errorf("rpmspec cannot read the spec: %s", msg)
-	}
-	return strings.TrimSpace(string(out)), nil
+	return spec, nil
 }

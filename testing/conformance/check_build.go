@@ -71,8 +71,7 @@ func buildCheck(ctx context.Context, e *env) error {
 			return err
 		}
 	}
-	srcs := &plan.Sources{Store: st, Work: filepath.Join(dir, "work"), Env: envs[host], Targets: []string{host, arch.Noarch}}
-	os.MkdirAll(srcs.Work, 0o755)
+	srcs := &plan.Sources{Store: st, Env: envs[host], Targets: []string{host, arch.Noarch}}
 	var planned []*plan.Package
 	for _, p := range pkgs {
 		if p.Git != nil {

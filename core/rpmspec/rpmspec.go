@@ -1,0 +1,67 @@
+// Package rpmspec reads a spec with rpmspec, inside a sandbox. A spec is
+// code: rpm expands its macros while parsing it, and %(...) runs a shell,
+// %{lua:...} runs Lua. Upstream's, a patch repository's and a SIG's specs
+// are untrusted, so the host never parses one itself.
+package rpmspec
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/quarrylinux/quarry/core/sandbox"
+	"github.com/quarrylinux/quarry/core/store"
+)
+
+// Macros are rpm's own macro files, without the host's /etc/rpm and
+// ~/.rpmmacros, which must not change what a spec says.
+const Macros = "/usr/lib/rpm/macros:/usr/lib/rpm/macros.d/macros.*:/usr/lib/rpm/platform/%{_target}/macros:" +
+	"/usr/lib/rpm/fileattrs/*.attr:/usr/lib/rpm/debian/macros"
+
+// maxOutput bounds what one query prints.
+const maxOutput = 1 << 20
+
+// Query evaluates qf over the source package of the spec at spec, a path
+// of tree (SPECS/x.spec), with the tree's files beside it (a spec may
+// %include its sources) and defines ("dist .el9") set.
+func Query(ctx context.Context, limits sandbox.Limits, tree store.Tree, spec, qf string, defines ...string) (string, error) {
+	if _, ok := tree[spec]; !ok {
+		return "", fmt.Errorf("%s is not in the tree", spec)
+	}
+	box, err := sandbox.Open(limits)
+	if err != nil {
+		return "", err
+	}
+	defer box.Close()
+	for _, p := range tree.Paths() {
+		dst := filepath.Join(box.Dir(), filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(dst, tree[p].Data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	argv := []string{"rpmspec", "--macros", Macros, "--define", "_sourcedir " + sandbox.Dir + "/SOURCES"}
+	for _, d := range defines {
+		argv = append(argv, "--define", d)
+	}
+	argv = append(argv, "-q", "--srpm", "--qf", qf, sandbox.Dir+"/"+spec)
+	var log bytes.Buffer
+	err = box.Run(ctx, &log, "sh", "-c", sandbox.Line(argv...)+" > "+sandbox.Dir+"/.query")
+	if err != nil {
+		if sandbox.IsLimit(err) {
+			return "", fmt.Errorf("rpmspec %s: %w", spec, err)
+		}
+		msg := strings.TrimSpace(strings.ReplaceAll(log.String(), sandbox.Dir+"/"+spec, spec))
+		return "", fmt.Errorf("rpmspec cannot read %s: %s", spec, msg)
+	}
+	out, err := box.ReadFile(".query", maxOutput)
+	if err != nil {
+		return "", fmt.Errorf("rpmspec %s: %w", spec, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}

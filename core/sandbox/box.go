@@ -1,0 +1,357 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Box is one sandbox: a folder (a tmpfs of its own), the id range it runs
+// as, and its limits. The host writes the inputs into Dir, runs commands,
+// reads the outputs back with ReadFile and Find, and closes the box, which
+// unmounts and removes everything.
+type Box struct {
+	// Env is the environment inside, beyond PATH, HOME, LANG and TMPDIR.
+	Env []string
+	// ReadOnly and Writable are further host paths, bound at the same
+	// path inside (a plugin's binary, its socket folder, a composed tree).
+	// Each must be readable (and Writable ones writable) by the box's ids
+	// itself; the folders above it need not be.
+	ReadOnly []string
+	Writable []string
+	// Caps are the capabilities kept inside the namespace (CAP_CHOWN for
+	// a plugin that installs an image with dnf). Builds keep none. They
+	// are the namespace's, over files of its own id range only.
+	Caps []string
+
+	limits Limits
+	slot   *slot
+	sealed bool
+	binds  []string // host sources, mounted at bind points in the slot
+}
+
+// Open makes a new sandbox: a fresh tmpfs of the disk limit's size, owned
+// by the sandbox's id range.
+func Open(l Limits) (*Box, error) {
+	if os.Geteuid() != 0 {
+		return nil, ErrNotRoot
+	}
+	if _, err := exec.LookPath("bwrap"); err != nil {
+		return nil, ErrNoBwrap
+	}
+	s, err := takeSlot()
+	if err != nil {
+		return nil, err
+	}
+	b := &Box{limits: l.withDefaults(), slot: s}
+	if err := os.Mkdir(b.Dir(), 0o700); err != nil {
+		s.release()
+		return nil, err
+	}
+	inodes := max(b.limits.Disk/8192, 65536)
+	opts := fmt.Sprintf("size=%d,nr_inodes=%d,mode=0700,uid=%d,gid=%d", b.limits.Disk, inodes, s.base, s.base)
+	if err := unix.Mount("quarry-sandbox", b.Dir(), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+		s.release()
+		return nil, fmt.Errorf("sandbox folder: mount tmpfs: %w", err)
+	}
+	return b, nil
+}
+
+// Dir is the sandbox's folder on the host. The host writes inputs there
+// before the first Run; after it, only ReadFile and Find read it.
+func (b *Box) Dir() string { return filepath.Join(b.slot.dir, "build") }
+
+// UID is the host uid the sandbox's root maps to.
+func (b *Box) UID() int { return b.slot.base }
+
+// Limits are the box's limits, defaults filled in.
+func (b *Box) Limits() Limits { return b.limits }
+
+// Close unmounts the folder and the binds (their content goes with them)
+// and frees the slot.
+func (b *Box) Close() error {
+	if b.slot == nil {
+		return nil
+	}
+	err := Sweep(b.slot.dir)
+	b.slot.release()
+	b.slot = nil
+	return err
+}
+
+// seal gives the inputs the host wrote to the sandbox's root, before
+// anything of the sandbox has run (so no link in it is the job's).
+func (b *Box) seal() error {
+	if b.sealed {
+		return nil
+	}
+	b.sealed = true
+	return filepath.WalkDir(b.Dir(), func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, b.slot.base, b.slot.base)
+	})
+}
+
+// bind mounts a host path at a bind point in the slot, which bwrap (as
+// the box's ids) can reach by name whatever the folders above the path.
+func (b *Box) bind(p string, readOnly bool) (string, error) {
+	for i, have := range b.binds {
+		if have == p {
+			return filepath.Join(b.slot.dir, fmt.Sprintf("bind-%d", i)), nil
+		}
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", fmt.Errorf("sandbox: %w", err)
+	}
+	point := filepath.Join(b.slot.dir, fmt.Sprintf("bind-%d", len(b.binds)))
+	if st.IsDir() {
+		err = os.Mkdir(point, 0o755)
+	} else {
+		err = os.WriteFile(point, nil, 0o644)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sandbox: %w", err)
+	}
+	b.binds = append(b.binds, p)
+	if err := unix.Mount(p, point, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return "", fmt.Errorf("sandbox: bind %s: %w", p, err)
+	}
+	if readOnly {
+		if err := unix.Mount("", point, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+			return "", fmt.Errorf("sandbox: bind %s read-only: %w", p, err)
+		}
+	}
+	return point, nil
+}
+
+// Cmd is the sandboxed command for argv, for callers that manage the
+// process themselves (go-plugin's runner): the id mapping and the process
+// limit are set; time and output are the caller's to bound.
+func (b *Box) Cmd(argv ...string) (*exec.Cmd, error) {
+	if err := b.seal(); err != nil {
+		return nil, err
+	}
+	src := map[string]string{}
+	for _, p := range b.Writable {
+		if err := os.Lchown(p, b.slot.base, b.slot.base); err != nil {
+			return nil, err
+		}
+	}
+	for i, p := range append(append([]string(nil), b.ReadOnly...), b.Writable...) {
+		point, err := b.bind(p, i < len(b.ReadOnly))
+		if err != nil {
+			return nil, err
+		}
+		src[p] = point
+	}
+	line := b.command(argv, b.Dir(), src)
+	cmd := exec.Command(line[0], line[1:]...)
+	cmd.Env = []string{"PATH=/usr/bin:/usr/sbin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// The process is root of a user namespace whose ids are the box's
+		// range: it owns nothing on the host, and host root's files are
+		// "other" to it. Setting the credentials is what moves it off
+		// host uid 0: a new namespace alone keeps the creator's uid.
+		Cloneflags:  syscall.CLONE_NEWUSER,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: b.slot.base, Size: IDs}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: b.slot.base, Size: IDs}},
+		Credential:  &syscall.Credential{Uid: 0, Gid: 0},
+		Pdeathsig:   syscall.SIGKILL,
+		Setpgid:     true,
+	}
+	return cmd, nil
+}
+
+// Command is the command line a Run executes, as provenance records it:
+// the box's folder shown as /build and each bind by its path inside, so
+// that the line is the same on every machine.
+func (b *Box) Command(argv ...string) []string { return b.command(argv, Dir, nil) }
+
+// command is the line; src maps a bound path to its bind point.
+func (b *Box) command(argv []string, work string, src map[string]string) []string {
+	from := func(p string) string {
+		if s, ok := src[p]; ok {
+			return s
+		}
+		return p
+	}
+	l := b.limits
+	args := []string{"prlimit", "--nproc=" + strconv.Itoa(l.Procs), "--core=0", "--", "bwrap"}
+	for _, dir := range shared {
+		args = append(args, "--ro-bind", dir, dir)
+	}
+	args = append(args,
+		"--symlink", "usr/bin", "/bin",
+		"--symlink", "usr/sbin", "/sbin",
+		"--symlink", "usr/lib", "/lib",
+		"--symlink", "usr/lib64", "/lib64",
+		"--proc", "/proc",
+		"--dev", "/dev",
+		"--tmpfs", "/tmp",
+		"--bind", work, Dir,
+	)
+	for _, p := range b.ReadOnly {
+		args = append(args, "--ro-bind", from(p), p)
+	}
+	for _, p := range b.Writable {
+		args = append(args, "--bind", from(p), p)
+	}
+	args = append(args,
+		// Everything but /build, /tmp and Writable is read-only: a job that
+		// writes elsewhere fails rather than writing somewhere invisible.
+		"--remount-ro", "/",
+		// The user namespace is the one Cmd made, with the box's ids; the
+		// others are bwrap's.
+		"--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+		"--die-with-parent",
+		"--new-session",
+		"--cap-drop", "ALL",
+	)
+	for _, c := range b.Caps {
+		args = append(args, "--cap-add", c)
+	}
+	args = append(args,
+		"--chdir", Dir,
+		"--clearenv",
+		"--setenv", "PATH", "/usr/bin:/usr/sbin",
+		"--setenv", "HOME", Dir,
+		"--setenv", "LANG", "C.UTF-8",
+		"--setenv", "TMPDIR", "/tmp",
+	)
+	for _, kv := range b.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		args = append(args, "--setenv", k, v)
+	}
+	return append(append(args, "--"), argv...)
+}
+
+// Run runs argv in the sandbox with its output (stdout and stderr
+// together, as a build log) to out, within the box's limits. A limit hit
+// is a *LimitError; the parent context's end is its error.
+func (b *Box) Run(ctx context.Context, out io.Writer, argv ...string) error {
+	cmd, err := b.Cmd(argv...)
+	if err != nil {
+		return err
+	}
+	tctx, cancel := context.WithTimeout(ctx, b.limits.Time)
+	defer cancel()
+	logw := &capped{w: out, max: b.limits.Log, stop: cancel}
+	cmd.Stdout, cmd.Stderr = logw, logw
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("%s: %w", argv[0], err)
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-tctx.Done():
+			// The whole process group: bwrap, and through its pid
+			// namespace everything the job started.
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		case <-done:
+		}
+	}()
+	err = cmd.Wait()
+	close(done)
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case logw.over:
+		return &LimitError{Limit: "log", Value: Size(b.limits.Log), Setting: b.limits.Setting}
+	case errors.Is(tctx.Err(), context.DeadlineExceeded):
+		return &LimitError{Limit: "time", Value: b.limits.Time.String(), Setting: b.limits.Setting}
+	case err == nil:
+		return nil
+	case b.diskFull():
+		return &LimitError{Limit: "disk", Value: Size(b.limits.Disk), Setting: b.limits.Setting}
+	case logw.forkFailed():
+		return &LimitError{Limit: "processes", Value: strconv.Itoa(b.limits.Procs), Setting: b.limits.Setting}
+	}
+	return fmt.Errorf("%s: %w", argv[0], err)
+}
+
+// diskFull says whether the folder's tmpfs is (nearly) full.
+func (b *Box) diskFull() bool {
+	var st unix.Statfs_t
+	if unix.Statfs(b.Dir(), &st) != nil {
+		return false
+	}
+	free := int64(st.Bavail) * int64(st.Bsize)
+	return free < 1<<20 || st.Ffree == 0
+}
+
+// capped passes output on up to max bytes, then stops the run. It keeps
+// the last bytes it saw, to tell why a run failed.
+type capped struct {
+	w    io.Writer
+	max  int64
+	n    int64
+	over bool
+	stop func()
+	tail []byte
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	c.tail = append(c.tail, p...)
+	if len(c.tail) > 8192 {
+		c.tail = c.tail[len(c.tail)-4096:]
+	}
+	if c.over {
+		return len(p), nil
+	}
+	room := c.max - c.n
+	if int64(len(p)) > room {
+		c.over = true
+		c.stop()
+		if room > 0 && c.w != nil {
+			c.w.Write(p[:room])
+		}
+		c.n = c.max
+		return len(p), nil
+	}
+	c.n += int64(len(p))
+	if c.w != nil {
+		if _, err := c.w.Write(p); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// forkFailed reads the tail for the messages a failed fork or clone
+// leaves (EAGAIN from the process limit): shells, make, Go, Python.
+func (c *capped) forkFailed() bool {
+	t := string(c.tail)
+	for _, m := range []string{"Cannot fork", "fork: retry", "fork: Resource temporarily unavailable",
+		"vfork: Resource temporarily unavailable", "Resource temporarily unavailable", "pthread_create failed"} {
+		if strings.Contains(t, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// Size writes a byte count as the config does: 8GiB, 64MiB, 512KiB.
+func Size(n int64) string {
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n >= u.size && n%u.size == 0 {
+			return fmt.Sprintf("%d%s", n/u.size, u.name)
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}

@@ -1,0 +1,116 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// Every sandbox runs as its own range of host ids, mapped to 0..IDs-1 in
+// its user namespace. The ranges sit far above the ids distributions hand
+// out (and above the usual /etc/subuid ranges), so they own no file on the
+// host; a separate range per sandbox keeps one job's process limit (the
+// kernel counts processes per uid) and files apart from another's.
+const (
+	IDBase  = 1_500_000_000
+	IDs     = 65536
+	idSlots = 4096
+)
+
+// A slot is one id range and one folder, /run/quarry-sandbox/<n>, where
+// the box's tmpfs and its binds are mounted. It is held through a lock
+// file, so that two Quarry processes on one machine never share it; what
+// a killed process left in a slot is swept by the next one to take it.
+// The folder's path is traversable by anyone (bwrap, running as the box's
+// ids, must reach it by name); the tmpfs in it is the box's alone.
+type slot struct {
+	base int
+	dir  string
+	lock *os.File
+}
+
+// slotRoot is /run when it is writable, as on any systemd machine, else
+// the temporary folder.
+func slotRoot() (string, error) {
+	var err error
+	for _, d := range []string{"/run/quarry-sandbox", filepath.Join(os.TempDir(), "quarry-sandbox")} {
+		if err = os.MkdirAll(d, 0o755); err == nil {
+			return d, os.Chmod(d, 0o755)
+		}
+	}
+	return "", fmt.Errorf("sandbox slots: %w", err)
+}
+
+// lockSlot takes slot n if it is free.
+func lockSlot(root string, n int) (*slot, error) {
+	f, err := os.OpenFile(filepath.Join(root, fmt.Sprintf("%d.lock", n)), os.O_CREATE|os.O_RDWR|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox slots: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, nil
+	}
+	s := &slot{base: IDBase + n*IDs, dir: filepath.Join(root, fmt.Sprint(n)), lock: f}
+	// Whatever is here was left by a process that died holding the slot.
+	if err := Sweep(s.dir); err != nil {
+		s.release()
+		return nil, err
+	}
+	if err := os.Mkdir(s.dir, 0o755); err != nil {
+		s.release()
+		return nil, fmt.Errorf("sandbox slots: %w", err)
+	}
+	return s, nil
+}
+
+// takeSlot finds a free slot.
+func takeSlot() (*slot, error) {
+	root, err := slotRoot()
+	if err != nil {
+		return nil, err
+	}
+	for n := 0; n < idSlots; n++ {
+		s, err := lockSlot(root, n)
+		if err != nil {
+			return nil, err
+		}
+		if s != nil {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("sandbox slots: all %d are in use", idSlots)
+}
+
+// SweepSlots clears every slot no running process holds: the tmpfs a
+// killed run left mounted holds memory until it is.
+func SweepSlots() error {
+	root, err := slotRoot()
+	if err != nil {
+		return err
+	}
+	locks, _ := filepath.Glob(filepath.Join(root, "*.lock"))
+	for _, l := range locks {
+		var n int
+		if _, err := fmt.Sscanf(filepath.Base(l), "%d.lock", &n); err != nil {
+			continue
+		}
+		s, err := lockSlot(root, n)
+		if err != nil {
+			return err
+		}
+		if s != nil {
+			s.release()
+		}
+	}
+	return nil
+}
+
+func (s *slot) release() {
+	if s != nil && s.lock != nil {
+		Sweep(s.dir)
+		s.lock.Close()
+		s.lock = nil
+	}
+}

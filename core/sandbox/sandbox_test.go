@@ -1,0 +1,183 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func open(t *testing.T, l Limits) *Box {
+	t.Helper()
+	b, err := Open(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func run(t *testing.T, b *Box, script string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := b.Run(context.Background(), &out, "sh", "-c", script)
+	return out.String(), err
+}
+
+func wantLimit(t *testing.T, err error, limit string) {
+	t.Helper()
+	var le *LimitError
+	if !errors.As(err, &le) || le.Limit != limit {
+		t.Fatalf("got %v, want the %s limit", err, limit)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "build.limits."+limit) {
+		t.Errorf("the message %q does not say how to raise the limit", msg)
+	}
+}
+
+// A job runs as an unprivileged host uid of its own: host root's secrets
+// are unreadable, what it writes is owned by that uid, and it has no
+// network and no capabilities.
+func TestRunsUnprivileged(t *testing.T) {
+	secret := filepath.Join("/etc", "quarry-test-secret-"+strconv.Itoa(os.Getpid()))
+	if err := os.WriteFile(secret, []byte("key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(secret)
+	b := open(t, Limits{})
+	out, err := run(t, b, `
+cat /etc/shadow >/dev/null 2>&1 && echo READ-SHADOW
+cat `+secret+` >/dev/null 2>&1 && echo READ-SECRET
+echo x > /build/made
+grep CapEff /proc/self/status
+cat /proc/self/uid_map
+ping -c1 -W1 127.0.0.1 >/dev/null 2>&1 && echo NETWORK
+touch /usr/bin/quarry-test 2>/dev/null && echo WROTE-USR
+true`)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, bad := range []string{"READ-SHADOW", "READ-SECRET", "NETWORK", "WROTE-USR"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the sandbox could do %s:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "CapEff:\t0000000000000000") {
+		t.Errorf("the job kept capabilities:\n%s", out)
+	}
+	if !strings.Contains(out, strconv.Itoa(b.UID())) {
+		t.Errorf("uid_map does not map to the box's range %d:\n%s", b.UID(), out)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Lstat(filepath.Join(b.Dir(), "made"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if int(st.Uid) != b.UID() || st.Uid == 0 {
+		t.Errorf("the job's file is owned by host uid %d, want %d", st.Uid, b.UID())
+	}
+}
+
+// Two boxes at once never share an id range.
+func TestBoxesHaveTheirOwnIDs(t *testing.T) {
+	a, b := open(t, Limits{}), open(t, Limits{})
+	if a.UID() == b.UID() {
+		t.Fatalf("two boxes share uid %d", a.UID())
+	}
+}
+
+func TestTimeLimit(t *testing.T) {
+	b := open(t, Limits{Time: time.Second})
+	_, err := run(t, b, "while :; do :; done")
+	wantLimit(t, err, "time")
+}
+
+// A fork bomb stops at the process limit; its children die with it.
+func TestProcessLimit(t *testing.T) {
+	b := open(t, Limits{Procs: 64})
+	_, err := run(t, b, "for i in $(seq 1500); do sleep 60 & done; wait")
+	wantLimit(t, err, "processes")
+}
+
+func TestDiskLimit(t *testing.T) {
+	b := open(t, Limits{Disk: 32 << 20})
+	_, err := run(t, b, "head -c 2000000000 /dev/zero > /build/big")
+	wantLimit(t, err, "disk")
+}
+
+func TestLogLimit(t *testing.T) {
+	b := open(t, Limits{Log: 1 << 20})
+	out, err := run(t, b, "yes 'a line of a runaway log'")
+	wantLimit(t, err, "log")
+	if len(out) > 1<<20 {
+		t.Errorf("%d bytes of log passed the 1 MiB limit", len(out))
+	}
+}
+
+// Everything a job leaves is read back without following it anywhere.
+func TestReadBackRefusesWhatAJobPlanted(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "core.key")
+	os.WriteFile(outside, []byte("PRIVATE"), 0o600)
+	b := open(t, Limits{})
+	if out, err := run(t, b, `
+mkdir -p RPMS/x86_64 RPMS/linked
+echo ok > RPMS/x86_64/good.rpm
+ln -s `+outside+` build.log
+ln -s `+outside+` RPMS/x86_64/evil.rpm
+ln -s `+filepath.Dir(outside)+` RPMS/dirlink
+mkfifo fifo
+head -c 2048 /dev/zero > big`); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if data, err := b.ReadFile("RPMS/x86_64/good.rpm", 100); err != nil || string(data) != "ok\n" {
+		t.Fatalf("good file: %q %v", data, err)
+	}
+	for rel, why := range map[string]string{
+		"build.log":                             "symbolic link",
+		"RPMS/dirlink/core.key":                 "symbolic link",
+		"fifo":                                  "not a regular file",
+		"big":                                   "over the limit",
+		"../" + filepath.Base(b.Dir()) + "/big": "not a path inside",
+		"/etc/passwd":                           "not a path inside",
+	} {
+		data, err := b.ReadFile(rel, 1024)
+		if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), why) {
+			t.Errorf("%s: got %q, %v; want refused: %s", rel, data, err, why)
+		}
+	}
+	if _, err := b.Find("RPMS", 2, ".rpm"); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "RPMS/") {
+		t.Errorf("Find through planted links: %v, want refused naming the link", err)
+	}
+}
+
+// A run killed before it closed its box leaves its slot's folders
+// mounted; whoever takes the slot next (or SweepSlots) takes them down.
+func TestSweepUnmountsLeftovers(t *testing.T) {
+	b, err := Open(Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.ReadOnly = []string{t.TempDir()}
+	if _, err := run(t, b, "mkdir -p a/b && echo x > a/b/c"); err != nil {
+		t.Fatal(err)
+	}
+	dir := b.slot.dir
+	b.slot.lock.Close() // the process "died": its lock is gone, its mounts are not
+	if m, _ := mountsUnder(dir); len(m) != 2 {
+		t.Fatalf("mounted under %s: %v, want the folder and one bind", dir, m)
+	}
+	if err := SweepSlots(); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := mountsUnder(dir); len(m) > 0 {
+		t.Fatalf("still mounted: %v", m)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the slot folder is still there: %v", err)
+	}
+}
