@@ -9,6 +9,7 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -123,6 +124,7 @@ func Make(in Input) *Plan {
 			p.byID[j.ID] = j
 		}
 	}
+	p.findClashes()
 	idx := p.index()
 	for _, j := range p.Jobs {
 		p.resolve(j, idx, in.Host)
@@ -131,6 +133,47 @@ func Make(in Input) *Plan {
 	p.propagateBlocks()
 	p.order()
 	return p
+}
+
+// findClashes blocks core packages that make the same source or binary
+// package name as another core package, compared as dnf users read names
+// (in any case): one would replace the other in the repositories. A spec
+// whose Name: is another package's, or a debranding that renames onto
+// one, ends here. SIGs are the policy gate's.
+func (p *Plan) findClashes() {
+	type maker struct{ pkg, what string }
+	seen := map[string]maker{}
+	clash := map[string]string{}
+	for _, pkg := range p.Packages {
+		if pkg.Owner != "" || pkg.Source == nil {
+			continue
+		}
+		names := map[string]string{strings.ToLower(pkg.Source.Header): "source package " + pkg.Source.Header}
+		for _, bins := range pkg.Source.Binaries {
+			for _, b := range bins {
+				names[strings.ToLower(b.Name)] = "binary package " + b.Name
+			}
+		}
+		delete(names, "")
+		for _, key := range slices.Sorted(maps.Keys(names)) {
+			if m, ok := seen[key]; ok && m.pkg != pkg.Name {
+				clash[pkg.Name] = fmt.Sprintf("makes %s, which %s also makes (%s)", names[key], m.pkg, m.what)
+				if _, ok := clash[m.pkg]; !ok {
+					clash[m.pkg] = fmt.Sprintf("makes %s, which %s also makes (%s)", m.what, pkg.Name, names[key])
+				}
+				continue
+			}
+			seen[key] = maker{pkg.Name, names[key]}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(clash)) {
+		p.Problems = append(p.Problems, Problem{Package: name, Reason: clash[name]})
+		for _, j := range p.Jobs {
+			if j.Package == name {
+				p.Blocked[j.ID] = &Problem{Package: name, Arch: j.Arch, Reason: clash[name]}
+			}
+		}
+	}
 }
 
 // buildHost is the arch noarch jobs build on: the host's, when the

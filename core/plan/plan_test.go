@@ -175,3 +175,33 @@ func TestSIGsNeverFeedTheCore(t *testing.T) {
 		t.Error("one SIG built against another's package")
 	}
 }
+
+// A core package whose spec (or debranding) takes another core package's
+// name, in any case, would replace it in the repositories: both are
+// blocked, each naming the other.
+func TestClashingNamesBlockBoth(t *testing.T) {
+	greet := pkg("greet", nil, "greet", "libgreet")
+	evil := pkg("evil", nil, "Greet")
+	evil.Source.Header = "evil"
+	greet.Source.Header = "greet"
+	other := pkg("other", nil, "other")
+	other.Source.Header = "other"
+	p := make3(greet, evil, other)
+	for _, j := range []string{"greet/x86_64", "evil/x86_64"} {
+		if p.Blocked[j] == nil {
+			t.Errorf("%s is not blocked: %v", j, p.Problems)
+		}
+	}
+	if p.Blocked["other/x86_64"] != nil {
+		t.Errorf("other is blocked: %v", p.Blocked["other/x86_64"])
+	}
+	want := map[string]string{"evil": "binary package Greet, which greet also makes", "greet": "binary package greet, which evil also makes"}
+	for _, pr := range p.Problems {
+		if w, ok := want[pr.Package]; ok && strings.Contains(pr.Reason, w) {
+			delete(want, pr.Package)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("missing problems %v in %v", want, p.Problems)
+	}
+}
