@@ -15,6 +15,7 @@ import (
 
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/sandbox"
 )
 
 func buildCommand() *cli.Command {
@@ -84,8 +85,12 @@ func runBuild(c *cli.Context) error {
 			return err
 		}
 	}
-	// Folders of jobs a killed run left behind are redone from scratch.
+	// Folders of jobs a killed run left behind are redone from scratch,
+	// and the sandboxes it left mounted are taken down.
 	if err := os.RemoveAll(filepath.Join(e.state, "build", "work")); err != nil {
+		return err
+	}
+	if err := sandbox.SweepSlots(); err != nil {
 		return err
 	}
 	pl, err := e.makePlan(c)
@@ -146,6 +151,9 @@ func runBuild(c *cli.Context) error {
 		}
 	}
 	if c.Bool("no-publish") {
+		if err := e.commitLock(); err != nil {
+			return err
+		}
 		if len(pl.SIGErrors) > 0 {
 			return cli.Exit(fmt.Sprintf("quarry: %d SIGs failed", len(pl.SIGErrors)), 1)
 		}

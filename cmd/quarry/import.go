@@ -96,7 +96,8 @@ func runImport(c *cli.Context) error {
 }
 
 // importAll is the import step of quarry build: every package, progress on
-// stderr, the lock written only when everything imported.
+// stderr. The new lock is kept in memory for the rest of the run, and
+// written only when the run has published (commitLock).
 func importAll(c *cli.Context, e *env) error {
 	lk, err := e.loadLock()
 	if err != nil {
@@ -112,9 +113,7 @@ func importAll(c *cli.Context, e *env) error {
 		return err
 	}
 	changed := pin(lk, results)
-	if _, err := lk.Save(e.lockPath()); err != nil {
-		return fmt.Errorf("write %s: %w", e.lockPath(), err)
-	}
+	e.pending = lk
 	e.log.Info("imported", "packages", len(results), "changed", changed)
 	return nil
 }

@@ -87,11 +87,31 @@ type env struct {
 	json  bool
 
 	key *sign.Key // the signing key, once loaded
+	// pending is the lock quarry build imported, written only once the
+	// run succeeded: a failed run leaves quarry.lock as it was.
+	pending *lock.Lock
 }
 
 func (e *env) lockPath() string { return filepath.Join(e.state, "quarry.lock") }
 
-func (e *env) loadLock() (*lock.Lock, error) { return lock.Load(e.lockPath()) }
+func (e *env) loadLock() (*lock.Lock, error) {
+	if e.pending != nil {
+		return e.pending, nil
+	}
+	return lock.Load(e.lockPath())
+}
+
+// commitLock writes the lock this run imported, if any.
+func (e *env) commitLock() error {
+	if e.pending == nil {
+		return nil
+	}
+	if _, err := e.pending.Save(e.lockPath()); err != nil {
+		return fmt.Errorf("write %s: %w", e.lockPath(), err)
+	}
+	e.pending = nil
+	return nil
+}
 
 func setup(c *cli.Context) (*env, error) {
 	level := hclog.LevelFromString(c.String("log-level"))

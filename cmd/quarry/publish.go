@@ -321,6 +321,9 @@ func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, 
 		return fmt.Errorf("publish %s: %w", pub.Out, err)
 	}
 	committed = true
+	if err := e.commitLock(); err != nil {
+		return err
+	}
 	e.log.Info("published", "compose", id, "took", time.Since(start))
 	if e.json {
 		json.NewEncoder(os.Stdout).Encode(map[string]any{"event": "published", "compose": id, "out": pub.Out, "packages": len(cres.Artifacts), "signed": cres.Signed, "repos_rewritten": cres.Rewritten, "repos": len(cres.Repos), "sig_failures": failures})
