@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/sdk"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
@@ -146,5 +147,48 @@ func TestHostilePlugins(t *testing.T) {
 	delete(h.Lock.Plugins, "good")
 	if _, err := h.Launch(ctx, "good"); err == nil || !strings.Contains(err.Error(), "is not in sigs.lock") {
 		t.Errorf("unpinned: %v", err)
+	}
+}
+
+// TestPluginConfinement: a plugin runs as an unprivileged id range of its
+// own, so host root's secrets are not its to read, and its processes and
+// scratch folder stop at their limits.
+func TestPluginConfinement(t *testing.T) {
+	h := host(t)
+	h.Limits = sandbox.Limits{Procs: 32, Disk: 64 << 20}
+	secret := filepath.Join(t.TempDir(), "core.key")
+	if err := os.WriteFile(secret, []byte("PRIVATE"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p, err := h.LaunchReading(ctx, "snoop", filepath.Dir(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Configure(ctx, sdk.ConfigureRequest{Config: []byte(fmt.Sprintf(`{"secret":%q,"procs":200}`, secret))}); err != nil {
+		t.Fatal(err)
+	}
+	repos, err := p.Repos(ctx)
+	if err != nil || len(repos) != 1 {
+		t.Fatalf("%v %v", repos, err)
+	}
+	var shadow, secretRead string
+	var procs int
+	var disk int64
+	var full bool
+	if _, err := fmt.Sscanf(repos[0].Name, "shadow=%s secret=%s procs=%d disk=%d:%t", &shadow, &secretRead, &procs, &disk, &full); err != nil {
+		t.Fatalf("%q: %v", repos[0].Name, err)
+	}
+	// Even a folder bound into its sandbox does not open host root's
+	// 0600 files to it.
+	if shadow != "denied" || secretRead != "denied" {
+		t.Errorf("the plugin read /etc/shadow: %s, a host root 0600 file: %s", shadow, secretRead)
+	}
+	if procs >= 32 {
+		t.Errorf("the plugin started %d processes, past its limit of 32", procs)
+	}
+	if !full || disk > 64<<20 {
+		t.Errorf("the plugin wrote %d bytes into its scratch (limit 64 MiB), ENOSPC %v", disk, full)
 	}
 }

@@ -99,7 +99,11 @@ func FindIn(root, rel string, depth int, suffix string) ([]string, error) {
 				}
 			default:
 				if strings.HasSuffix(e.Name(), suffix) || depth > 1 {
-					return &UnsafeError{Path: p, Why: "not a regular file or folder (" + t.String() + ")"}
+					why := "not a regular file or folder"
+					if t&os.ModeSymlink != 0 {
+						why = "a symbolic link"
+					}
+					return &UnsafeError{Path: p, Why: why}
 				}
 			}
 		}

@@ -1,0 +1,219 @@
+package main_test
+
+// Attacks on the trust boundary from upstream: specs that are code, and
+// builds that plant links, read host secrets or run away. Each must fail
+// with the package and the rule or limit named, and leave quarry.lock and
+// the published tree byte-identical.
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/quarrylinux/quarry/testing/fixtures"
+)
+
+// published is what a failed run must leave as it was.
+type published struct {
+	lock    []byte
+	current string
+	tree    map[string]string
+}
+
+func (d *distro) published() published {
+	d.t.Helper()
+	cur, err := os.Readlink(filepath.Join(d.out(), "current"))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if !filepath.IsAbs(cur) {
+		cur = filepath.Join(d.out(), cur)
+	}
+	return published{lock: d.readLock(), current: cur, tree: treeDigests(d.t, cur)}
+}
+
+// unchanged fails the test when the lock or the published tree moved.
+func (d *distro) unchanged(before published, after string) {
+	d.t.Helper()
+	now := d.published()
+	if string(now.lock) != string(before.lock) {
+		d.t.Errorf("%s: quarry.lock changed", after)
+	}
+	if now.current != before.current || !reflect.DeepEqual(now.tree, before.tree) {
+		d.t.Errorf("%s: the published tree changed (current %s → %s)", after, before.current, now.current)
+	}
+}
+
+// hostileSpec is a noarch package whose spec header is text.
+func hostileSpec(name, header, build string) fixtures.Package {
+	if !strings.Contains(header, "Summary:") {
+		header = "Summary: A hostile package\n" + header
+	}
+	spec := fmt.Sprintf(`Name: %s
+Version: 1
+Release: 1%%{?dist}
+License: MIT
+BuildArch: noarch
+%s
+
+%%description
+Hostile.
+
+%%build
+%s
+
+%%files
+`, name, header, build)
+	return fixtures.Package{Name: name, Layout: fixtures.CentOS, Spec: []byte(spec), NVR: name + "-1-1.el9"}
+}
+
+func (d *distro) publish(pkgs ...fixtures.Package) {
+	d.t.Helper()
+	up := &fixtures.Upstream{Dir: filepath.Join(d.dir, "upstream"), Branch: "c9"}
+	for _, p := range pkgs {
+		if _, err := up.Publish(p); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+}
+
+// noSandboxLeft checks that every sandbox a run used was taken down.
+func noSandboxLeft(t *testing.T) {
+	t.Helper()
+	data, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, "quarry-sandbox") && !strings.Contains(line, "quarry-sandbox/") {
+			continue
+		}
+		if f := strings.Fields(line); len(f) > 4 && strings.Contains(f[4], "/quarry-sandbox/") {
+			t.Errorf("a sandbox is still mounted: %s", f[4])
+		}
+	}
+}
+
+// TestSpecsNeverRunOnTheHost: a spec's macros run shell and Lua while rpm
+// reads it. Read at import, at planning and at build, they run only in a
+// sandbox that sees neither the keys nor the host's /tmp; one that loops
+// forever stops at the time limit; one that takes another package's name
+// is refused.
+func TestSpecsNeverRunOnTheHost(t *testing.T) {
+	d := newDistro(t)
+	key := filepath.Join(d.state, "keys", "core.key")
+	mark := fmt.Sprintf("/tmp/quarry-pwned-%d", os.Getpid())
+	thief := hostileSpec("macrothief",
+		`%global stolen %(cat `+key+` 2>&1 | head -c 300; touch `+mark+`-shell)
+%{lua: local f = io.open("`+key+`"); if f then rpm.define("lua_stolen " .. f:read("*a")) end; os.execute("touch `+mark+`-lua")}
+Summary: stolen %{stolen} %{?lua_stolen}`, "echo %{stolen}")
+	d.publish(thief)
+	d.only([]string{"banner", "macrothief"}, []string{"macrothief"})
+	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
+	d.writeConfig(strings.Replace(readFile(t, d.config()), "repositories:", "build:\n  limits:\n    time: 8s\nrepositories:", 1))
+	d.keyInit()
+	d.mustRun("build")
+	for _, m := range []string{mark + "-shell", mark + "-lua"} {
+		if _, err := os.Stat(m); err == nil {
+			os.Remove(m)
+			t.Errorf("a spec macro ran on the host: %s exists", m)
+		}
+	}
+	keyData := readFile(t, key)
+	rpms, _ := filepath.Glob(filepath.Join(d.out(), "current", "repos", "*", "*", "Packages", "m", "macrothief-*.rpm"))
+	if len(rpms) == 0 {
+		t.Fatal("macrothief was not published")
+	}
+	out, err := exec.Command("rpm", "-qp", "--nosignature", "--qf", "%{SUMMARY}\n", rpms[0]).CombinedOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "PRIVATE KEY") || strings.Contains(string(out), keyData[40:80]) {
+		t.Errorf("the key reached the package:\n%s", out)
+	}
+	if !strings.Contains(string(out), "No such file or directory") {
+		t.Errorf("the macro did not run in the sandbox (the key path should be missing there):\n%s", out)
+	}
+	noSandboxLeft(t)
+	before := d.published()
+
+	// A macro that never ends stops at build.limits.time.
+	d.publish(hostileSpec("macroloop", "%global forever %(while :; do :; done)", ""))
+	d.only([]string{"banner", "macrothief", "macroloop"}, []string{"macrothief", "macroloop"})
+	_, stderr, code := d.run("build")
+	if code == 0 || !strings.Contains(stderr, "import macroloop") || !strings.Contains(stderr, "build.limits.time") {
+		t.Errorf("a spec that loops: exit %d\n%s", code, stderr)
+	}
+	d.unchanged(before, "a spec that loops")
+
+	// A spec that says it is another package is refused at import.
+	taker := hostileSpec("banner", "", "")
+	taker.Name, taker.NVR = "nametaker", "nametaker-1-1.el9"
+	d.publish(taker)
+	d.only([]string{"banner", "macrothief", "nametaker"}, []string{"macrothief", "nametaker"})
+	_, stderr, code = d.run("build")
+	if code == 0 || !strings.Contains(stderr, `import nametaker: upstream SPECS/nametaker.spec: Name: is "banner"`) {
+		t.Errorf("a spec named as another package: exit %d\n%s", code, stderr)
+	}
+	d.unchanged(before, "a spec named as another package")
+	noSandboxLeft(t)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestBuildsStayInTheirSandbox: a job that plants links to the key for the
+// host to read back, reads host secrets, or runs away in time, processes,
+// disk or log fails with what it hit named; nothing is published and the
+// lock does not move.
+func TestBuildsStayInTheirSandbox(t *testing.T) {
+	d := newDistro(t)
+	d.only([]string{"banner"}, nil)
+	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
+	d.writeConfig(strings.Replace(readFile(t, d.config()), "repositories:",
+		"build:\n  limits:\n    time: 8s\n    processes: 64\n    disk: 256MiB\n    log: 1MiB\nrepositories:", 1))
+	d.keyInit()
+	d.mustRun("build")
+	before := d.published()
+
+	key := filepath.Join(d.state, "keys", "core.key")
+	hostile := map[string]struct{ build, want string }{
+		// The log is the host's pipe, not a file of the job's.
+		"logthief": {"ln -sf " + key + " /build/build.log; ln -sf ../../../keys/core.key /build/top/build.log; exit 1", "rpmbuild failed"},
+		"linkthief": {"mkdir -p %{_topdir}/RPMS/noarch; ln -s " + key + " %{_topdir}/RPMS/noarch/linkthief-1-1.el9.noarch.rpm",
+			"RPMS/noarch/linkthief-1-1.el9.noarch.rpm: a symbolic link"},
+		"shadowcopy": {"cp /etc/shadow shadow", "cannot open '/etc/shadow' for reading: Permission denied"},
+		"looper":     {"sh -c 'while :; do :; done'", "ran longer than its time limit (8s): raise build.limits.time"},
+		"forker":     {"for i in $(seq 1500); do sleep 60 & done; wait", "hit its process limit (64): raise build.limits.processes"},
+		"filler":     {"head -c 2000000000 /dev/zero > big", "filled its disk limit (256MiB): raise build.limits.disk"},
+		"logger":     {"yes 'a runaway log line' | head -c 400000000", "wrote more output than its log limit (1MiB): raise build.limits.log"},
+	}
+	names := []string{"banner"}
+	for name, h := range hostile {
+		d.publish(hostileSpec(name, "", h.build))
+		names = append(names, name)
+	}
+	d.only(names, names[1:])
+	jobs, stderr, code := d.buildJSON(nil)
+	if code == 0 {
+		t.Fatal("a build of hostile packages exited 0")
+	}
+	for name, h := range hostile {
+		j := jobs[name+"/noarch"]
+		if j.Status != "failed" || !strings.Contains(j.Error, h.want) {
+			t.Errorf("%s: %s %q\nwant a failure with %q", name, j.Status, j.Error, h.want)
+		}
+	}
+	if strings.Contains(stderr, "PRIVATE KEY") {
+		t.Errorf("the key reached stderr:\n%s", stderr)
+	}
+	d.unchanged(before, "a build of hostile packages")
+	noSandboxLeft(t)
+}
