@@ -100,7 +100,7 @@ func runBuild(c *cli.Context) error {
 	p := pl.Plan
 	prog := newBuildProgress(p, e.json)
 	b := &build.Builder{Plan: p, Envs: pl.Envs, EnvErrors: pl.EnvErrors, Cache: e.cache(),
-		Exec:     &build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Keep: c.Bool("keep-failed")},
+		Exec:     &build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Keep: c.Bool("keep-failed"), Limits: e.buildLimits()},
 		Jobs:     c.Int("jobs"),
 		FailFast: c.Bool("fail-fast"),
 		Events:   prog.event,

@@ -31,7 +31,7 @@ imported upstream tree. It writes nothing: use it while writing directives.`,
 			if err != nil {
 				return err
 			}
-			im := &source.Importer{Config: e.cfg, Store: e.store, StateDir: e.state, Log: e.log}
+			im := &source.Importer{Config: e.cfg, Store: e.store, StateDir: e.state, Log: e.log, Limits: e.buildLimits()}
 			diff, err := im.Diff(c.Context, lk, c.Args().First())
 			if err != nil {
 				return err

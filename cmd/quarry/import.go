@@ -65,7 +65,7 @@ func runImport(c *cli.Context) error {
 		}
 	}
 	prog := newProgress("import", len(reqs), e.json)
-	im := &source.Importer{Config: e.cfg, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Log: e.log,
+	im := &source.Importer{Config: e.cfg, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Log: e.log, Limits: e.buildLimits(),
 		Progress: func(ev source.Event) { prog.event(ev.Package, ev.Status, ev.Detail) }}
 	results, err := im.Import(c.Context, lk, reqs)
 	prog.finish()
@@ -107,7 +107,7 @@ func importAll(c *cli.Context, e *env) error {
 	for _, name := range e.cfg.Packages() {
 		reqs = append(reqs, source.Request{Name: name})
 	}
-	im := &source.Importer{Config: e.cfg, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Log: e.log}
+	im := &source.Importer{Config: e.cfg, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Log: e.log, Limits: e.buildLimits()}
 	results, err := im.Import(c.Context, lk, reqs)
 	if err != nil {
 		return err

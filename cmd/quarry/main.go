@@ -19,6 +19,7 @@ import (
 
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/sign"
 	"github.com/quarrylinux/quarry/core/store"
 )
@@ -99,6 +100,18 @@ func (e *env) loadLock() (*lock.Lock, error) {
 		return e.pending, nil
 	}
 	return lock.Load(e.lockPath())
+}
+
+// buildLimits bound build jobs, SRPM builds and spec queries.
+func (e *env) buildLimits() sandbox.Limits {
+	l := e.cfg.Build.Limits
+	return sandbox.Limits{Time: l.Time, Procs: l.Processes, Disk: int64(l.Disk), Log: int64(l.Log), Setting: "build.limits"}
+}
+
+// pluginLimits bound each plugin's processes and scratch folder.
+func (e *env) pluginLimits() sandbox.Limits {
+	l := e.cfg.Plugins.Limits
+	return sandbox.Limits{Procs: l.Processes, Disk: int64(l.Disk), Setting: "plugins.limits"}
 }
 
 // commitLock writes the lock this run imported, if any.

@@ -28,7 +28,7 @@ func checkReproducible(c *cli.Context, e *env, p *plan.Plan, res *build.Result) 
 		workers = runtime.NumCPU()
 	}
 	prog := newProgress("reproduce", len(recs), e.json)
-	exec := &build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work")}
+	exec := &build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Limits: e.buildLimits()}
 	rep, err := build.Reproduce(c.Context, exec, e.store, recs, workers, func(job string, same bool) {
 		status := "same"
 		if !same {

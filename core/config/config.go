@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ type Config struct {
 	Release      Release      `yaml:"release"`
 	SIGs         []SIG        `yaml:"sigs"`
 	Plugins      Plugins      `yaml:"plugins"`
+	Build        Build        `yaml:"build"`
 
 	// File is the path the config was read from; relative locations in it are
 	// resolved against its folder.
@@ -186,6 +188,57 @@ type Plugins struct {
 	Dirs         []string      `yaml:"dirs"`
 	StartTimeout time.Duration `yaml:"start_timeout"` // default 10s
 	CallTimeout  time.Duration `yaml:"call_timeout"`  // default 2m
+	// Limits bound each plugin's processes and scratch folder (its time
+	// is the timeouts above).
+	Limits Limits `yaml:"limits"`
+}
+
+// Build shapes the build jobs.
+type Build struct {
+	// Limits bound every build job, SRPM build and spec query.
+	Limits Limits `yaml:"limits"`
+}
+
+// Limits bound one sandbox. Zero fields take Quarry's defaults (2h, 1024
+// processes, 8GiB, 64MiB for builds; 256 processes and 2GiB for plugins).
+type Limits struct {
+	Time      time.Duration `yaml:"time"`
+	Processes int           `yaml:"processes"`
+	Disk      Size          `yaml:"disk"` // the job's folder, a tmpfs
+	Log       Size          `yaml:"log"`
+}
+
+// Size is a byte count written as 8GiB, 512MiB, 64KiB or plain bytes.
+type Size int64
+
+// UnmarshalYAML reads the units dnf and systemd users write.
+func (s *Size) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseSize(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a size (write 8GiB, 512MiB, 64KiB or a number of bytes)", n.Line, n.Value)}}
+	}
+	*s = Size(v)
+	return nil
+}
+
+// ParseSize reads 8GiB, 8G, 512MiB, 64KiB, 64k or 1048576.
+func ParseSize(text string) (int64, error) {
+	t := strings.TrimSpace(text)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		size   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}, {"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSuffix(t, u.suffix), u.size
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size", text)
+	}
+	return n * mult, nil
 }
 
 // PluginDirs are Plugins.Dirs resolved.

@@ -172,6 +172,25 @@ func (c *Config) validate() error {
 	if c.Plugins.StartTimeout < 0 || c.Plugins.CallTimeout < 0 {
 		add(0, "plugins: timeouts must be positive")
 	}
+	checkLimits := func(where string, l Limits) {
+		if l.Time < 0 || l.Processes < 0 || l.Disk < 0 || l.Log < 0 {
+			add(0, "%s: limits must be positive", where)
+		}
+		if l.Processes > 0 && l.Processes < 16 {
+			add(0, "%s.processes %d: a build needs at least 16", where, l.Processes)
+		}
+		if l.Disk > 0 && l.Disk < 16<<20 {
+			add(0, "%s.disk %d: at least 16MiB", where, l.Disk)
+		}
+		if l.Log > 0 && l.Log < 64<<10 {
+			add(0, "%s.log %d: at least 64KiB", where, l.Log)
+		}
+	}
+	checkLimits("build.limits", c.Build.Limits)
+	checkLimits("plugins.limits", c.Plugins.Limits)
+	if c.Plugins.Limits.Time != 0 || c.Plugins.Limits.Log != 0 {
+		add(0, "plugins.limits: a plugin's time is plugins.start_timeout and call_timeout, its log is capped by the host; set processes and disk here")
+	}
 	if len(errs) > 0 {
 		return &Error{Msg: strings.Join(errs, "\n")}
 	}
