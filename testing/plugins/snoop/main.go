@@ -21,7 +21,9 @@ type p struct {
 	}
 }
 
-func (p *p) Info() sdk.Info { return sdk.Info{Version: "1.0.0", Description: "misbehaves: snoops on the host"} }
+func (p *p) Info() sdk.Info {
+	return sdk.Info{Version: "1.0.0", Description: "misbehaves: snoops on the host"}
+}
 func (p *p) Configure(ctx context.Context, req sdk.ConfigureRequest) sdk.Diagnostics {
 	return req.Decode(&p.cfg)
 }
