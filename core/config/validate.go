@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -36,7 +37,7 @@ func (p *problems) required(path, value string) bool {
 }
 
 // name checks a name against pattern and a length.
-func (p *problems) name(path, value string, pattern interface{ MatchString(string) bool }, max int, what string) bool {
+func (p *problems) name(path, value string, pattern *regexp.Regexp, max int, what string) bool {
 	if !p.required(path, value) {
 		return false
 	}
