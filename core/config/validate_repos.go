@@ -36,21 +36,27 @@ func (c *Config) validateRepositories(p *problems) packageSet {
 	if len(c.Repositories) == 0 {
 		p.at("repositories", "must list at least one repository")
 	}
-	seenRepo := map[string]string{} // lower-cased name → as first written
+	type named struct {
+		name string
+		line int
+	}
+	seenRepo := map[string]named{} // lower-cased name → as first written
 	seenGroup := map[string]int{}
 	for i, r := range c.Repositories {
 		path := fmt.Sprintf("repositories[%d]", i)
 		if p.name(path+".name", r.Name, repoPattern, maxRepoLen, "letters, digits, - and _, starting with a letter") {
 			low := strings.ToLower(r.Name)
-			if rule := repoRule(r.Name); rule != "" {
+			first, seen := seenRepo[low]
+			switch rule := repoRule(r.Name); {
+			case rule != "":
 				p.at(path+".name", "%q %s", r.Name, rule)
-			} else if first, ok := seenRepo[low]; ok && first == r.Name {
-				p.at(path+".name", "repository %s is listed twice", r.Name)
-			} else if ok {
-				p.at(path+".name", "repository %s and %s are the same to dnf (repo id <distro>-%s) and to case-insensitive file systems", first, r.Name, low)
-			}
-			if _, ok := seenRepo[low]; !ok {
-				seenRepo[low] = r.Name
+			case seen && first.name == r.Name:
+				p.at(path+".name", "repository %s is listed twice (first on line %d)", r.Name, first.line)
+			case seen:
+				p.at(path+".name", "repository %s and %s (line %d) are the same to dnf (repo id %s-%s) and to case-insensitive file systems",
+					r.Name, first.name, first.line, c.Distribution.Name, low)
+			default:
+				seenRepo[low] = named{r.Name, p.pos.line(path + ".name")}
 			}
 		}
 		for j, ref := range r.Packages {
