@@ -4,16 +4,17 @@
 //
 // Decoding is strict: an unknown key, a value of the wrong type, an unknown
 // architecture or a package listed twice is an error naming file:line.
+// Every value that reaches a path, an rpm macro or header, a dnf repo id or
+// .repo file, a git ref or a URL is checked up front (validate*.go), so
+// that nothing is built from a config that cannot be published.
 package config
 
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -159,6 +160,19 @@ type SIG struct {
 
 // UnmarshalYAML keeps the line, for errors about the SIG.
 func (s *SIG) UnmarshalYAML(n *yaml.Node) error {
+	// n.Decode would not be strict about keys (yaml's KnownFields does
+	// not reach into an UnmarshalYAML): check them here.
+	if n.Kind == yaml.MappingNode {
+		var unknown []string
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Value != "name" && k.Value != "config" {
+				unknown = append(unknown, fmt.Sprintf("line %d: unknown key %q in sig (a SIG's settings go under config:)", k.Line, k.Value))
+			}
+		}
+		if len(unknown) > 0 {
+			return &yaml.TypeError{Errors: unknown}
+		}
+	}
 	type plain SIG
 	var p plain
 	if err := n.Decode(&p); err != nil {
@@ -336,53 +350,26 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
-// Parse decodes and validates config data read from file.
+// Parse decodes and validates config data read from file. The data is
+// read twice: into a node tree for the lines of every key, then strictly
+// into Config.
 func Parse(file string, data []byte) (*Config, error) {
+	root, err := readNode(file, data)
+	if err != nil {
+		return nil, err
+	}
+	pos := newPositions(root)
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
-		return nil, decodeError(file, err)
+		return nil, decodeError(file, err, pos)
 	}
 	c.File = file
-	if err := c.validate(); err != nil {
+	if err := c.validate(pos); err != nil {
 		return nil, err
 	}
 	return &c, nil
-}
-
-// decodeError turns yaml's "line N: msg" into "file:N: msg", one per line.
-func decodeError(file string, err error) error {
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	var b strings.Builder
-	for i, m := range msgs {
-		m = strings.TrimPrefix(m, "yaml: ")
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		if rest, ok := strings.CutPrefix(m, "line "); ok {
-			if num, msg, ok := strings.Cut(rest, ": "); ok {
-				fmt.Fprintf(&b, "%s:%s: %s", file, num, friendlier(msg))
-				continue
-			}
-		}
-		fmt.Fprintf(&b, "%s: %s", file, m)
-	}
-	return &Error{Msg: b.String()}
-}
-
-var unknownField = regexp.MustCompile(`^field (\S+) not found in type config\.(\w+)$`)
-
-// friendlier rewords yaml's Go-flavoured messages for people editing YAML.
-func friendlier(msg string) string {
-	if m := unknownField.FindStringSubmatch(msg); m != nil {
-		return fmt.Sprintf("unknown key %q in %s", m[1], strings.ToLower(m[2]))
-	}
-	return msg
 }
 
 // Error is a config error; its message names file:line.

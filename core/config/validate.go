@@ -6,193 +6,175 @@ import (
 	"strings"
 )
 
-var (
-	namePattern    = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
-	packagePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
-	repoPattern    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
-	groupPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-)
+// problems collects every validation error as "file:line: field: message",
+// so that one run reports them all, one per line.
+type problems struct {
+	file string
+	pos  *positions
+	errs []string
+}
 
-// validate checks what decoding cannot: required keys, names, duplicates.
-// Every problem is reported, each as file:line: message.
-func (c *Config) validate() error {
-	var errs []string
-	add := func(line int, format string, args ...any) {
-		if line > 0 {
-			errs = append(errs, fmt.Sprintf("%s:%d: %s", c.File, line, fmt.Sprintf(format, args...)))
-		} else {
-			errs = append(errs, fmt.Sprintf("%s: %s", c.File, fmt.Sprintf(format, args...)))
+// at reports a problem with the value at path (a key path such as
+// distribution.vendor), on its line.
+func (p *problems) at(path, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Sprintf("%s:%d: %s: %s", p.file, p.pos.line(path), path, fmt.Sprintf(format, args...)))
+}
+
+// check reports problem (a rule's answer) for the value at path, if any.
+func (p *problems) check(path, value, problem string) {
+	if problem != "" {
+		p.at(path, "%q %s", value, problem)
+	}
+}
+
+// required reports a missing value; it says nothing when there is one.
+func (p *problems) required(path, value string) bool {
+	if value == "" {
+		p.at(path, "is required")
+		return false
+	}
+	return true
+}
+
+// name checks a name against pattern and a length.
+func (p *problems) name(path, value string, pattern *regexp.Regexp, max int, what string) bool {
+	if !p.required(path, value) {
+		return false
+	}
+	if !pattern.MatchString(value) {
+		p.at(path, "%q must be %s", value, what)
+		return false
+	}
+	if len(value) > max {
+		p.at(path, "%q is longer than %d characters", value, max)
+		return false
+	}
+	return true
+}
+
+// validate checks what decoding cannot: required keys, each value against
+// the set valid where it ends up, and names that must be distinct where
+// they meet (repo ids, folders).
+func (c *Config) validate(pos *positions) error {
+	p := &problems{file: c.File, pos: pos}
+	for _, section := range []string{"distribution", "upstream", "repositories"} {
+		if !pos.has(section) {
+			p.at(section, "is required (see examples/distro/quarry.yaml)")
 		}
 	}
+	if pos.has("distribution") {
+		c.validateDistribution(p)
+	}
+	if pos.has("upstream") {
+		c.validateUpstream(p)
+	}
+	c.validatePatches(p)
+	c.validatePush(p)
+	pkgs := c.validateRepositories(p)
+	c.validateRest(p, pkgs)
+	if len(p.errs) > 0 {
+		return &Error{Msg: strings.Join(p.errs, "\n")}
+	}
+	return nil
+}
+
+func (c *Config) validateDistribution(p *problems) {
 	d := c.Distribution
-	if !namePattern.MatchString(d.Name) {
-		add(0, "distribution.name %q must be lower-case letters and digits, starting with a letter", d.Name)
+	p.name("distribution.name", d.Name, namePattern, maxNameLen, "lower-case letters and digits, starting with a letter (it prefixes repo ids, package and file names)")
+	if p.required("distribution.version", d.Version) && (!versionPattern.MatchString(d.Version) || len(d.Version) > maxNameLen) {
+		p.at("distribution.version", "%q must be a version, numbers separated by dots like 9 or 9.4: it is the Version of the SIG release packages and part of %%distribution and the push branch", d.Version)
 	}
-	if d.Version == "" {
-		add(0, "distribution.version is required")
-	}
-	if d.DistTag == "" || !strings.HasPrefix(d.DistTag, ".") {
-		add(0, "distribution.dist_tag %q must start with a dot, like .el9", d.DistTag)
-	}
-	for _, field := range []struct{ name, value string }{{"vendor", d.Vendor}, {"packager", d.Packager}} {
-		if field.value == "" {
-			add(0, "distribution.%s is required", field.name)
+	if p.required("distribution.dist_tag", d.DistTag) {
+		if !distTagPattern.MatchString(d.DistTag) || strings.HasSuffix(d.DistTag, ".lock") || len(d.DistTag) > maxNameLen {
+			p.at("distribution.dist_tag", "%q must start with a dot, like .el9, then letters, digits and single ., _ or + between them: it ends every package's Release, file name and git tag", d.DistTag)
 		}
 	}
-	if d.VersionMacro != "" && !namePattern.MatchString(d.VersionMacro) {
-		add(0, "distribution.version_macro %q must be a plain macro name", d.VersionMacro)
+	if p.required("distribution.vendor", d.Vendor) {
+		p.check("distribution.vendor", d.Vendor, macroProblem(d.Vendor))
+	}
+	if p.required("distribution.packager", d.Packager) {
+		p.check("distribution.packager", d.Packager, macroProblem(d.Packager))
+	}
+	if d.PrettyName != "" {
+		p.check("distribution.pretty_name", d.PrettyName, prettyProblem(d.PrettyName))
+	}
+	if d.VersionMacro != "" && p.name("distribution.version_macro", d.VersionMacro, namePattern, maxNameLen, "a plain macro name: lower-case letters and digits") {
+		if contains(reservedMacros, d.VersionMacro) {
+			p.at("distribution.version_macro", "%q is a macro rpm or Quarry already defines: name the distribution's own, like %q", d.VersionMacro, d.Name)
+		}
 	}
 	if len(d.Arches) == 0 {
-		add(0, "distribution.arches must list at least one of %s", strings.Join(KnownArches, ", "))
+		p.at("distribution.arches", "must list at least one of %s", strings.Join(KnownArches, ", "))
 	}
-	seenArch := map[string]int{}
-	for _, a := range d.Arches {
-		if first, ok := seenArch[a.Name]; ok {
-			add(a.Line, "arch %s is listed twice (first on line %d)", a.Name, first)
+	seen := map[string]int{}
+	for i, a := range d.Arches {
+		if first, ok := seen[a.Name]; ok {
+			p.at(fmt.Sprintf("distribution.arches[%d]", i), "%s is listed twice (first on line %d)", a.Name, first)
 		}
-		seenArch[a.Name] = a.Line
+		seen[a.Name] = a.Line
 	}
+}
 
+func (c *Config) validateUpstream(p *problems) {
 	u := c.Upstream
 	switch {
 	case u.DistGit != nil && u.SRPMs != "":
-		add(0, "upstream: give either dist_git or srpms, not both")
+		p.at("upstream", "give either dist_git or srpms, not both")
 	case u.DistGit == nil && u.SRPMs == "":
-		add(0, "upstream: give dist_git (with lookaside) or srpms")
+		p.at("upstream", "give dist_git (with lookaside) or srpms")
 	case u.DistGit != nil:
-		if !strings.Contains(u.DistGit.URL, "{name}") {
-			add(0, "upstream.dist_git.url %q must contain {name}", u.DistGit.URL)
+		if p.required("upstream.dist_git.url", u.DistGit.URL) {
+			p.check("upstream.dist_git.url", u.DistGit.URL, locationProblem(u.DistGit.URL, gitLoc, []string{"name"}, []string{"name"}))
 		}
-		if u.DistGit.Branch == "" {
-			add(0, "upstream.dist_git.branch is required")
+		if p.required("upstream.dist_git.branch", u.DistGit.Branch) {
+			// With tags, the branch is also the middle of imports/<branch>/<nvr>.
+			p.check("upstream.dist_git.branch", u.DistGit.Branch, gitRefProblem(u.DistGit.Branch))
 		}
 		if u.Lookaside == nil || u.Lookaside.URL == "" {
-			add(0, "upstream.lookaside.url is required with dist_git")
+			p.at("upstream.lookaside.url", "is required with dist_git")
 		} else {
-			for _, ph := range []string{"{hash}"} {
-				if !strings.Contains(u.Lookaside.URL, ph) {
-					add(0, "upstream.lookaside.url %q must contain %s", u.Lookaside.URL, ph)
-				}
-			}
+			p.check("upstream.lookaside.url", u.Lookaside.URL, locationProblem(u.Lookaside.URL, fetchLoc,
+				[]string{"name", "filename", "hashtype", "hash"}, []string{"hash"}))
+		}
+	default:
+		p.check("upstream.srpms", u.SRPMs, locationProblem(u.SRPMs, fetchLoc, nil, nil))
+		if u.Lookaside != nil {
+			p.at("upstream.lookaside", "is read only with dist_git: SRPMs carry their sources")
 		}
 	}
-	if c.Patches.URL != "" && !strings.Contains(c.Patches.URL, "{name}") {
-		add(0, "patches.url %q must contain {name}", c.Patches.URL)
-	}
-	if c.Push != nil && !strings.Contains(c.Push.URL, "{name}") {
-		add(0, "push.url %q must contain {name}", c.Push.URL)
-	}
+}
 
-	if len(c.Repositories) == 0 {
-		add(0, "repositories must list at least one repository")
+func (c *Config) validatePatches(p *problems) {
+	pa := c.Patches
+	if pa.URL != "" {
+		p.check("patches.url", pa.URL, locationProblem(pa.URL, gitLoc, []string{"name"}, []string{"name"}))
+	} else if pa.Branch != "" || pa.Lookaside != "" {
+		p.at("patches.url", "is required when patches.branch or patches.lookaside is given")
 	}
-	seenRepo := map[string]bool{}
-	seenPkg := map[string]int{}
-	seenGroup := map[string]bool{}
-	for _, r := range c.Repositories {
-		if !repoPattern.MatchString(r.Name) {
-			add(0, "repository name %q must be letters, digits, - and _", r.Name)
-		}
-		if seenRepo[r.Name] {
-			add(0, "repository %s is listed twice", r.Name)
-		}
-		seenRepo[r.Name] = true
-		for _, p := range r.Packages {
-			if !packagePattern.MatchString(p.Name) {
-				add(p.Line, "package name %q is not a valid RPM name", p.Name)
-			}
-			if first, ok := seenPkg[p.Name]; ok {
-				add(p.Line, "package %s is listed twice (first on line %d)", p.Name, first)
-			}
-			seenPkg[p.Name] = p.Line
-		}
-		for _, g := range r.Groups {
-			where := fmt.Sprintf("repository %s: group %q", r.Name, g.ID)
-			if !groupPattern.MatchString(g.ID) {
-				add(0, "%s: id must be lower-case letters, digits, - and _", where)
-			}
-			if seenGroup[g.ID] {
-				add(0, "%s is defined twice", where)
-			}
-			seenGroup[g.ID] = true
-			if g.Name == "" {
-				add(0, "%s: name is required", where)
-			}
-			all := g.Packages.All()
-			if len(all) == 0 {
-				add(0, "%s lists no packages", where)
-			}
-			inGroup := map[string]int{}
-			for _, p := range all {
-				if !packagePattern.MatchString(p.Name) {
-					add(p.Line, "%s: package name %q is not a valid RPM name", where, p.Name)
-				}
-				if first, ok := inGroup[p.Name]; ok {
-					add(p.Line, "%s lists %s twice (first on line %d)", where, p.Name, first)
-				}
-				inGroup[p.Name] = p.Line
-			}
+	if pa.Branch != "" {
+		p.check("patches.branch", pa.Branch, gitRefProblem(pa.Branch))
+	}
+	if pa.Lookaside != "" {
+		p.check("patches.lookaside", pa.Lookaside, locationProblem(pa.Lookaside, fetchLoc, []string{"hash", "hashtype"}, []string{"hash"}))
+	}
+}
+
+func (c *Config) validatePush(p *problems) {
+	if c.Push == nil {
+		return
+	}
+	if p.required("push.url", c.Push.URL) {
+		p.check("push.url", c.Push.URL, locationProblem(c.Push.URL, gitLoc, []string{"name"}, []string{"name"}))
+	}
+	if b := c.Push.Branch; b != "" {
+		if pr := placeholderProblem(b, []string{"major"}, nil); pr != "" {
+			p.check("push.branch", b, pr)
+		} else {
+			// The branch and imports/<branch>/<nvr> are refs once {major} is in.
+			p.check("push.branch", b, gitRefProblem(c.PushBranch()))
 		}
 	}
-	for _, p := range c.Patches.None {
-		if _, ok := seenPkg[p.Name]; !ok {
-			add(p.Line, "patches.none names %s, which no repository lists", p.Name)
-		}
+	if c.Push.Lookaside != "" {
+		p.check("push.lookaside", c.Push.Lookaside, locationProblem(c.Push.Lookaside, dirLoc, nil, nil))
 	}
-	if c.Signing.Key != "" && c.Signing.GPGKey != "" {
-		add(0, "signing: give either key or gpg_key, not both")
-	}
-	if c.Publish.Keep < 0 {
-		add(0, "publish.keep must be at least 1")
-	}
-	if comp := c.Publish.Compression; comp != "" && comp != "gz" && comp != "zst" {
-		add(0, "publish.compression %q: use gz or zst", comp)
-	}
-	if r := c.Release.Package; r != "" {
-		if _, ok := seenPkg[r]; !ok {
-			add(0, "release.package names %s, which no repository lists", r)
-		}
-	}
-	seenSIG := map[string]int{}
-	for _, g := range c.SIGs {
-		if !namePattern.MatchString(g.Name) {
-			add(g.Line, "sig name %q must be lower-case letters and digits, starting with a letter", g.Name)
-		}
-		if g.Name == "release" {
-			add(g.Line, "sig name release is reserved: sig/release holds the SIG release packages")
-		}
-		if first, ok := seenSIG[g.Name]; ok {
-			add(g.Line, "sig %s is listed twice (first on line %d)", g.Name, first)
-		}
-		seenSIG[g.Name] = g.Line
-		if _, err := g.ConfigJSON(); err != nil {
-			add(g.Line, "sig %s: config: %v", g.Name, err)
-		}
-	}
-	if c.Plugins.StartTimeout < 0 || c.Plugins.CallTimeout < 0 {
-		add(0, "plugins: timeouts must be positive")
-	}
-	checkLimits := func(where string, l Limits) {
-		if l.Time < 0 || l.Processes < 0 || l.Disk < 0 || l.Log < 0 {
-			add(0, "%s: limits must be positive", where)
-		}
-		if l.Processes > 0 && l.Processes < 16 {
-			add(0, "%s.processes %d: a build needs at least 16", where, l.Processes)
-		}
-		if l.Disk > 0 && l.Disk < 16<<20 {
-			add(0, "%s.disk %d: at least 16MiB", where, l.Disk)
-		}
-		if l.Log > 0 && l.Log < 64<<10 {
-			add(0, "%s.log %d: at least 64KiB", where, l.Log)
-		}
-	}
-	checkLimits("build.limits", c.Build.Limits)
-	checkLimits("plugins.limits", c.Plugins.Limits)
-	if c.Plugins.Limits.Time != 0 || c.Plugins.Limits.Log != 0 {
-		add(0, "plugins.limits: a plugin's time is plugins.start_timeout and call_timeout, its log is capped by the host; set processes and disk here")
-	}
-	if len(errs) > 0 {
-		return &Error{Msg: strings.Join(errs, "\n")}
-	}
-	return nil
 }
