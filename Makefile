@@ -52,7 +52,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'Import|Reimport|NoopRebuild' -benchtime 3x ./testing/bench/
 	$(GO) test -run '^$$' -bench 'ExampleBuild' -benchtime 1x -timeout 30m ./testing/bench/
 	$(GO) test -run '^$$' -bench 'RepoIndex10k|Sign|PublishOneChange' -benchtime 2x -timeout 30m ./testing/bench/
-	$(GO) test -run '^$$' -bench 'Plugin|Conformance' -benchtime 1x ./testing/bench/
+	$(GO) test -run '^$$' -bench 'Plugin|Conformance|Sandbox' -benchtime 1x ./testing/bench/
 
 # Regenerates the protocol's Go code (needs protoc, protoc-gen-go and
 # protoc-gen-go-grpc; see CONTRIBUTING.md). The compat test then checks the

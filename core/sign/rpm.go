@@ -2,6 +2,7 @@ package sign
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/quarrylinux/quarry/core/rpmfile"
+	"github.com/quarrylinux/quarry/core/sandbox"
 )
 
 // Signature header tags.
@@ -78,25 +80,30 @@ func VerifyRPM(keyring openpgp.KeyRing, name string, data []byte) error {
 
 // RPMKeysCheck runs the real rpmkeys --checksig on files, trusting only
 // publicKey (in a throwaway rpm database), and returns one line per file
-// that does not verify.
+// that does not verify. The headers are what build jobs wrote, so rpm
+// parses them in a sandbox that sees the files read-only.
 func RPMKeysCheck(publicKey []byte, files []string) ([]string, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
-	db, err := os.MkdirTemp("", "quarry-rpmkeys-")
+	box, err := sandbox.Open(sandbox.Limits{Setting: "build.limits"})
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(db)
-	keyFile := filepath.Join(db, "key.asc")
-	if err := os.WriteFile(keyFile, publicKey, 0o644); err != nil {
+	defer box.Close()
+	if err := os.WriteFile(filepath.Join(box.Dir(), "key.asc"), publicKey, 0o644); err != nil {
 		return nil, err
 	}
-	base := []string{"--dbpath", db, "--define", "_pkgverify_level all"}
-	if out, err := exec.Command("rpmkeys", append(base, "--import", keyFile)...).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("rpmkeys --import: %v: %s", err, out)
+	box.ReadOnly = []string{commonDir(files)}
+	base := sandbox.Line("rpmkeys", "--dbpath", sandbox.Dir+"/db", "--define", "_pkgverify_level all")
+	script := base + " --import " + sandbox.Dir + "/key.asc || exit 100\n" + base + " --checksig " + sandbox.Line(files...) + "\n"
+	var log bytes.Buffer
+	err = box.Run(context.Background(), &log, "sh", "-c", script)
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() != 100) {
+		return nil, fmt.Errorf("rpmkeys: %v: %s", err, log.String())
 	}
-	out, _ := exec.Command("rpmkeys", append(append(base, "--checksig"), files...)...).CombinedOutput()
+	out := log.String()
 	var bad []string
 	ok := map[string]bool{}
 	for _, line := range strings.Split(string(out), "\n") {
@@ -116,6 +123,17 @@ func RPMKeysCheck(publicKey []byte, files []string) ([]string, error) {
 		}
 	}
 	return bad, nil
+}
+
+// commonDir is the deepest folder holding every file.
+func commonDir(files []string) string {
+	dir := filepath.Dir(files[0])
+	for _, f := range files[1:] {
+		for dir != "/" && !strings.HasPrefix(f, dir+"/") {
+			dir = filepath.Dir(dir)
+		}
+	}
+	return dir
 }
 
 func containsPrefix(lines []string, prefix string) bool {
