@@ -260,7 +260,7 @@ func (p *Plugin) launchError(err error) error {
 		}
 		return fmt.Errorf("the plugin wrote %q to stdout before its handshake; stdout carries only the handshake, plugins log to stderr", line)
 	case strings.Contains(msg, "timeout while waiting for plugin to start"):
-		return fmt.Errorf("no handshake within %s", p.host.startTimeout())
+		return fmt.Errorf("no handshake within %s (plugins.start_timeout in quarry.yaml)", p.host.startTimeout())
 	case strings.Contains(msg, "plugin exited before we could connect"):
 		return fmt.Errorf("the plugin exited before its handshake%s", p.tail())
 	}
@@ -294,13 +294,27 @@ func (p *Plugin) explain(call string, ctx context.Context, err error) error {
 	// timer fires: the clock decides.
 	if dl, ok := ctx.Deadline(); errors.Is(ctx.Err(), context.DeadlineExceeded) || ok && !time.Now().Before(dl) {
 		p.pc.Kill()
-		return fmt.Errorf("no answer within %s; the plugin was stopped", p.host.callTimeout())
+		return fmt.Errorf("no answer within %s; the plugin was stopped (raise plugins.call_timeout in quarry.yaml if it really needs longer)", p.host.callTimeout())
 	}
 	if p.pc.Exited() || strings.Contains(err.Error(), "Unavailable") {
 		p.pc.Kill()
-		return fmt.Errorf("the plugin died during the call%s", p.tail())
+		return fmt.Errorf("the plugin died during the call%s%s", p.limitHit(), p.tail())
 	}
-	return err
+	return fmt.Errorf("%w%s", err, p.limitHit())
+}
+
+// limitHit says which of its sandbox's limits a failing plugin ran into,
+// if one shows: a full scratch folder, or forks refused (EAGAIN).
+func (p *Plugin) limitHit() string {
+	l := p.box.Limits()
+	if p.box.Full() {
+		return fmt.Sprintf(" (its scratch folder is full: raise %s.disk, %s, in quarry.yaml if it really needs more)", l.Setting, sandbox.Size(l.Disk))
+	}
+	tail := strings.ToLower(p.watch.stderrTail())
+	if strings.Contains(tail, "resource temporarily unavailable") || strings.Contains(tail, "pthread_create failed") {
+		return fmt.Sprintf(" (it hit its process limit: raise %s.processes, %d, in quarry.yaml if it really needs more)", l.Setting, l.Procs)
+	}
+	return ""
 }
 
 // Close stops the plugin and removes its folder.

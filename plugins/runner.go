@@ -76,7 +76,7 @@ func (w *watch) problem() string {
 	case len(w.stdout) > 0:
 		return fmt.Sprintf("the plugin wrote to stdout (%q), which carries only the handshake; plugins log to stderr", bytes.TrimSpace(w.stdout))
 	case w.flooded:
-		return fmt.Sprintf("the plugin flooded stderr (more than %d bytes) and was stopped", w.maxStderr)
+		return fmt.Sprintf("the plugin flooded stderr (more than %d bytes) and was stopped (plugins.limits.log in quarry.yaml)", w.maxStderr)
 	}
 	return ""
 }

@@ -144,7 +144,7 @@ func (e *env) pluginHost() (*plugins.Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &plugins.Host{Dirs: e.cfg.PluginDirs(), Lock: lk, Work: e.sigWork(), Limits: e.pluginLimits(),
+	return &plugins.Host{Dirs: e.cfg.PluginDirs(), Lock: lk, Work: e.sigWork(), Limits: e.pluginLimits(), MaxStderr: int64(e.cfg.Plugins.Limits.Log),
 		StartTimeout: e.cfg.Plugins.StartTimeout, CallTimeout: e.cfg.Plugins.CallTimeout, Log: e.log, HostVersion: version}, nil
 }
 

@@ -202,8 +202,8 @@ type Plugins struct {
 	Dirs         []string      `yaml:"dirs"`
 	StartTimeout time.Duration `yaml:"start_timeout"` // default 10s
 	CallTimeout  time.Duration `yaml:"call_timeout"`  // default 2m
-	// Limits bound each plugin's processes and scratch folder (its time
-	// is the timeouts above).
+	// Limits bound each plugin's processes, scratch folder and stderr
+	// (its time is the timeouts above).
 	Limits Limits `yaml:"limits"`
 }
 

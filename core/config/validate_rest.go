@@ -85,10 +85,8 @@ func (c *Config) validateRest(p *problems, pkgs packageSet) {
 	}
 	c.validateLimits(p, "build.limits", c.Build.Limits)
 	c.validateLimits(p, "plugins.limits", c.Plugins.Limits)
-	for _, k := range []string{"plugins.limits.time", "plugins.limits.log"} {
-		if p.pos.has(k) {
-			p.at(k, "a plugin's time is plugins.start_timeout and call_timeout, and the host caps its log; set processes and disk here")
-		}
+	if p.pos.has("plugins.limits.time") {
+		p.at("plugins.limits.time", "a plugin's time is plugins.start_timeout and plugins.call_timeout")
 	}
 }
 

@@ -282,6 +282,10 @@ func (b *Box) Run(ctx context.Context, out io.Writer, argv ...string) error {
 	return fmt.Errorf("%s: %w", argv[0], err)
 }
 
+// Full says whether the folder's tmpfs is (nearly) full: the disk limit,
+// when a command failed.
+func (b *Box) Full() bool { return b.slot != nil && b.diskFull() }
+
 // diskFull says whether the folder's tmpfs is (nearly) full.
 func (b *Box) diskFull() bool {
 	var st unix.Statfs_t
