@@ -114,15 +114,11 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 	if err := WriteEnv(work, s.Env); err != nil {
 		return nil, err
 	}
+	if err := tree.WriteTo(filepath.Join(work, "top")); err != nil {
+		return nil, err
+	}
 	spec, specPath := "", ""
 	for _, p := range tree.Paths() {
-		dst := filepath.Join(work, "top", filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(dst, tree[p].Data, tree[p].Mode().Perm()); err != nil {
-			return nil, err
-		}
 		if strings.HasPrefix(p, "SPECS/") && strings.HasSuffix(p, ".spec") {
 			spec, specPath = sandbox.Dir+"/top/"+p, p
 		}

@@ -8,8 +8,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/sandbox"
@@ -36,14 +34,8 @@ func Query(ctx context.Context, limits sandbox.Limits, tree store.Tree, spec, qf
 		return "", err
 	}
 	defer box.Close()
-	for _, p := range tree.Paths() {
-		dst := filepath.Join(box.Dir(), filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(dst, tree[p].Data, 0o644); err != nil {
-			return "", err
-		}
+	if err := tree.WriteTo(box.Dir()); err != nil {
+		return "", err
 	}
 	argv := []string{"rpmspec", "--macros", Macros, "--define", "_sourcedir " + sandbox.Dir + "/SOURCES"}
 	for _, d := range defines {

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -70,5 +71,26 @@ func TestCleanPathRefusesEscapes(t *testing.T) {
 	}
 	if p, err := CleanPath("SOURCES/./a.patch"); err != nil || p != "SOURCES/a.patch" {
 		t.Errorf("CleanPath = %q, %v", p, err)
+	}
+}
+
+// A tree with a path that climbs out is never written, whoever built it.
+func TestWriteToRefusesEscapes(t *testing.T) {
+	dir := t.TempDir()
+	box := filepath.Join(dir, "box")
+	for _, p := range []string{"../escaped", "SOURCES/../../escaped", "/abs", "SOURCES//x", "./x"} {
+		tree := Tree{"SPECS/a.spec": {Data: []byte("x")}, p: {Data: []byte("x")}}
+		if err := tree.WriteTo(box); err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("%q: %v, want it refused by name", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "escaped")); err == nil {
+		t.Error("a file was written outside the folder")
+	}
+	if err := (Tree{"SPECS/a.spec": {Data: []byte("x")}, "SOURCES/b": {Data: []byte("y"), Exec: true}}).WriteTo(box); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(box, "SOURCES", "b")); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("SOURCES/b: %v %v", st, err)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -126,6 +128,25 @@ func (s *Store) HasTree(digest string) bool {
 		}
 	}
 	return true
+}
+
+// WriteTo writes t's files under dir (a sandbox's folder). Every path is
+// checked again here, whatever checked it on the way in: a tree's paths
+// come from upstream, a patch repository or a SIG.
+func (t Tree) WriteTo(dir string) error {
+	for _, p := range t.Paths() {
+		if c, err := CleanPath(p); err != nil || c != p {
+			return fmt.Errorf("tree path %q: must be clean, relative and inside the tree", p)
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(dst, t[p].Data, t[p].Mode()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Mode is the file mode a tree file is written with.
