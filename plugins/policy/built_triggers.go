@@ -44,11 +44,14 @@ func coreUnder(t string, b Built, links map[string]string) string {
 	if t == "" || path.Clean(t) == "/" {
 		prefixes = []string{""}
 	}
-	best, owner := "", ""
+	// The first file it covers, or the first folder: one name, the same
+	// every run.
+	best, owner, bestDir := "", "", true
 	for p, o := range b.Core.Files {
 		for _, pre := range prefixes {
-			if strings.HasPrefix(p, pre) && (best == "" || p < best) {
-				best, owner = p, o.Package
+			isDir := o.Kind == readback.Dir
+			if strings.HasPrefix(p, pre) && (best == "" || (bestDir && !isDir) || (bestDir == isDir && p < best)) {
+				best, owner, bestDir = p, o.Package, isDir
 			}
 		}
 	}
