@@ -70,7 +70,7 @@ var hostileSIGs = map[string][]string{
 		"sig corefile: rpm corefile-tool-1.0-1.pbl9.noarch.rpm: no-core-files: file /bin/banner (/usr/bin/banner), which core package banner owns (file)",
 	},
 	"trigger": {
-		"sig trigger: rpm trigger-tool-1.0-1.pbl9.noarch.rpm: no-core-triggers: a %trigger on greet, the name of core package greet",
+		"sig trigger: rpm trigger-tool-1.0-1.pbl9.noarch.rpm: no-core-triggers: a %trigger on kernel, the name of core package kernel",
 		"sig trigger: rpm trigger-tool-1.0-1.pbl9.noarch.rpm: no-core-triggers: a file trigger on /usr/bin, which covers /usr/bin/banner (core package banner)",
 	},
 }

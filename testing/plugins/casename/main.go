@@ -1,4 +1,5 @@
-// Command casename ships a package named like a core package in another case: Banner.
+// Command casename ships packages named like core packages in another
+// case: the example's Banner, any Enterprise Linux's Bash.
 package main
 
 import (
@@ -16,7 +17,12 @@ func (p *p) Configure(_ context.Context, req sdk.ConfigureRequest) sdk.Diagnosti
 }
 func (*p) Repos(context.Context) ([]sdk.Repo, error) { return []sdk.Repo{{ID: "extras"}}, nil }
 func (p *p) Packages(context.Context) ([]sdk.Package, error) {
-	return []sdk.Package{{Name: "Banner", Repo: "extras", Spec: "Banner.spec", Files: []sdk.File{{Path: "Banner.spec", Data: []byte("Name: Banner\nVersion: 99\nRelease: 1\nSummary: banner, louder\nLicense: MIT\nBuildArch: noarch\n%description\nx\n%files\n")}}}}, nil
+	var out []sdk.Package
+	for _, n := range []string{"Banner", "Bash"} {
+		spec := "Name: " + n + "\nVersion: 99\nRelease: 1\nSummary: louder\nLicense: MIT\nBuildArch: noarch\n%description\nx\n%files\n"
+		out = append(out, sdk.Package{Name: n, Repo: "extras", Spec: n + ".spec", Files: []sdk.File{{Path: n + ".spec", Data: []byte(spec)}}})
+	}
+	return out, nil
 }
 
 func main() { sdk.Serve("casename", func() sdk.Plugin { return &p{} }) }
