@@ -54,24 +54,33 @@ var ManagerPaths = []ManagerPath{
 	{"/usr/share/crypto-policies", "the crypto policies' back-ends"},
 }
 
+// managerParts are ManagerPaths' patterns split into components, once.
+var managerParts = func() [][]string {
+	out := make([][]string, len(ManagerPaths))
+	for i, mp := range ManagerPaths {
+		out[i] = strings.Split(strings.TrimPrefix(mp.Pattern, "/"), "/")
+	}
+	return out
+}()
+
 // managerPath is the entry p (canonical) falls under, or nil.
 func managerPath(p string) *ManagerPath {
 	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i := range ManagerPaths {
-		mp := &ManagerPaths[i]
-		pat := strings.Split(strings.TrimPrefix(mp.Pattern, "/"), "/")
+	for i, pat := range managerParts {
 		if len(parts) < len(pat) {
 			continue
 		}
 		match := true
 		for j, c := range pat {
-			if ok, _ := path.Match(c, parts[j]); !ok {
-				match = false
-				break
+			if c != parts[j] {
+				if ok, _ := path.Match(c, parts[j]); !ok {
+					match = false
+					break
+				}
 			}
 		}
 		if match {
-			return mp
+			return &ManagerPaths[i]
 		}
 	}
 	return nil
