@@ -152,3 +152,22 @@ func TestBuiltAllowsWhatSIGsDo(t *testing.T) {
 		t.Errorf("what SIGs do is refused:\n%v", vs)
 	}
 }
+
+// TestManagerPathsAreCanonical: each path is where it lands on a system
+// (files are matched after their links are followed), and says why.
+func TestManagerPathsAreCanonical(t *testing.T) {
+	for _, mp := range ManagerPaths {
+		if got := readback.Canonical(mp.Pattern, readback.FilesystemLinks); got != mp.Pattern || mp.Why == "" {
+			t.Errorf("%s: canonical %s, why %q", mp.Pattern, got, mp.Why)
+		}
+	}
+	for prefix, want := range map[string]string{"/etc": "/etc/yum.repos.d", "/usr/lib/python3": "/usr/lib/python3*/site-packages/dnf", "/etc/dnf/plugins/": "/etc/dnf", "/usr/share/modulefiles": ""} {
+		got := ""
+		if mp := managerPathUnder(prefix); mp != nil {
+			got = mp.Pattern
+		}
+		if got != want {
+			t.Errorf("a file trigger on %s covers %q, want %q", prefix, got, want)
+		}
+	}
+}
