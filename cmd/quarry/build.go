@@ -100,7 +100,7 @@ func runBuild(c *cli.Context) error {
 	p := pl.Plan
 	prog := newBuildProgress(p, e.json)
 	b := &build.Builder{Plan: p, Envs: pl.Envs, EnvErrors: pl.EnvErrors, Cache: e.cache(),
-		Exec:     &build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Keep: c.Bool("keep-failed"), Limits: e.buildLimits()},
+		Exec:     e.checked(&build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Keep: c.Bool("keep-failed"), Limits: e.buildLimits()}, pl),
 		Jobs:     c.Int("jobs"),
 		FailFast: c.Bool("fail-fast"),
 		Events:   prog.event,
@@ -139,8 +139,15 @@ func runBuild(c *cli.Context) error {
 	if err := res.Err(); err != nil {
 		fmt.Fprintln(os.Stderr, "quarry:", err)
 	}
-	if coreFailed > 0 || len(early) > 0 {
-		return cli.Exit(fmt.Sprintf("quarry: %d core jobs failed or were skipped, %d core packages cannot build; nothing published", coreFailed, len(early)), 1)
+	refused, err := e.gateBuilt(pl, res)
+	if err != nil {
+		return err
+	}
+	if len(refused) > 0 {
+		fmt.Fprintln(os.Stderr, "quarry:", refused)
+	}
+	if coreFailed > 0 || len(early) > 0 || len(refused) > 0 {
+		return cli.Exit(fmt.Sprintf("quarry: %d core jobs failed or were skipped, %d core packages cannot build, %d core RPMs refused; nothing published", coreFailed, len(early), len(refused)), 1)
 	}
 	for _, name := range slices.Sorted(maps.Keys(pl.SIGErrors)) {
 		fmt.Fprintln(os.Stderr, "quarry:", pl.SIGErrors[name])

@@ -70,6 +70,8 @@ type planned struct {
 	// SIGs passed the gate; SIGErrors failed, by SIG name.
 	SIGs      []*plugins.SIG
 	SIGErrors map[string]error
+	// gated is set once the built RPMs were read back and judged.
+	gated bool
 }
 
 // makePlan loads the imported packages and plans them.

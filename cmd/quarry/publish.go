@@ -215,11 +215,24 @@ const builderID = "https://github.com/quarrylinux/quarry/builder/local"
 
 // composeAndPublish signs and lays out a finished build in a draft and
 // makes it current; the current publication is untouched on any error.
+// The built RPMs pass the gate first (gateBuilt), if the caller did not
+// run it.
 // The core is signed with the core key, each SIG with its own, into
 // sig/<sig>/. A SIG that failed (at intake or here) keeps what the
 // current publication has of it; the failure is returned after the
 // publish, so the command still exits non-zero.
 func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, key *sign.Key) error {
+	// Nothing is signed or composed that the gate has not read back.
+	if !pl.gated {
+		refused, err := e.gateBuilt(pl, res)
+		if err != nil {
+			return err
+		}
+		if len(refused) > 0 {
+			fmt.Fprintln(os.Stderr, "quarry:", refused)
+			return cli.Exit(fmt.Sprintf("quarry: %d core RPMs refused; nothing published", len(refused)), 1)
+		}
+	}
 	pub := e.publisher(c)
 	prev := pub.CurrentDir()
 	draft, err := pub.Begin()

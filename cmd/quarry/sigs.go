@@ -211,7 +211,7 @@ func (e *env) releasePackage(c *cli.Context, srcs *plan.Sources, s *plugins.SIG)
 		repos = append(repos, compose.SIGRepo{ID: r.ID, Name: r.Name})
 	}
 	name := d.Name + "-release-" + s.Name
-	repoFile := d.Name + "-sig-" + s.Name + ".repo"
+	repoFile := e.sigRepoFile(s.Name)
 	release := strings.NewReplacer("-", "_", "+", "_").Replace(s.Info.Version)
 	spec := fmt.Sprintf(releaseSpec, name, d.Version, release, d.PrettyName, s.Name, repoFile, e.sigKeyName(s.Name), d.Packager)
 	tree := store.Tree{

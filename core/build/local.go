@@ -184,7 +184,8 @@ func (l *Local) prepare(work string, job *Job) error {
 
 // collect checks the RPMs rpmbuild wrote and moves them into the store.
 // They are the job's: each is read only if it is a regular file reached
-// without a link, and judged by what it is, not by its name.
+// without a link. Whether each is one its spec declared, named by its
+// header, is readback.Checked's to judge, for any executor.
 func (l *Local) collect(box *sandbox.Box, job *Job) ([]Output, error) {
 	files, err := box.Find("top/RPMS", 2, ".rpm")
 	if err != nil {
@@ -204,10 +205,6 @@ func (l *Local) collect(box *sandbox.Box, job *Job) ([]Output, error) {
 		if err != nil {
 			return nil, &Error{Job: job.ID, Msg: err.Error()}
 		}
-		// The file name is the job's; the header is what gets published.
-		if want := canonicalName(rpm); name != want {
-			return nil, &Error{Job: job.ID, Msg: fmt.Sprintf("%s: the header says this is %s; an RPM is named by its header", f, want)}
-		}
 		if err := checkELF(name, rpm, job.Arch); err != nil {
 			return nil, &Error{Job: job.ID, Msg: "wrong architecture: " + err.Error()}
 		}
@@ -222,11 +219,6 @@ func (l *Local) collect(box *sandbox.Box, job *Job) ([]Output, error) {
 		outs = append(outs, Output{File: name, SHA256: d, Name: rpm.Name(), Arch: rpm.Architecture(), EVR: evr})
 	}
 	return outs, nil
-}
-
-// canonicalName is name-version-release.arch.rpm, from the header.
-func canonicalName(f *rpmfile.File) string {
-	return fmt.Sprintf("%s-%s-%s.%s.rpm", f.Name(), f.Version(), f.Release(), f.Architecture())
 }
 
 // between reads two of the script's time stamps.

@@ -80,6 +80,28 @@ type Gate struct {
 	Distro string
 	Core   Core
 	Limits Limits
+
+	folded map[string]string // Core.Names, lower-cased
+}
+
+// coreName is the core package n names, in any case: to dnf and to
+// people, Banner is banner. It says "x is a core package", with the
+// core's spelling when it differs.
+func (g *Gate) coreName(n string) (string, bool) {
+	if g.folded == nil {
+		g.folded = map[string]string{}
+		for c := range g.Core.Names {
+			g.folded[strings.ToLower(c)] = c
+		}
+	}
+	c, ok := g.folded[strings.ToLower(n)]
+	if !ok {
+		return "", false
+	}
+	if c != n {
+		return fmt.Sprintf("%s is a core package (%s: names are compared without case)", n, c), true
+	}
+	return n + " is a core package", true
 }
 
 var (
@@ -138,8 +160,8 @@ func (g *Gate) Packages(pkgs []sdk.Package, repos []sdk.Repo) Violations {
 			add(item, RuleDuplicate, "returned twice")
 		}
 		seen[p.Name] = true
-		if g.Core.Names[p.Name] {
-			add(item, RuleCoreName, "%s is a core package; a SIG ships its own names (e.g. %s-%s)", p.Name, p.Name, g.SIG)
+		if why, ok := g.coreName(p.Name); ok {
+			add(item, RuleCoreName, "%s; a SIG ships its own names (e.g. %s-%s)", why, p.Name, g.SIG)
 		}
 		if !repoIDs[p.Repo] {
 			add(item, RuleRepo, "goes to repository %q, which the SIG does not ship", p.Repo)
@@ -220,8 +242,8 @@ func (g *Gate) Kernels(ks []sdk.Kernel, repos []sdk.Repo, arches []string) Viola
 }
 
 // Binaries checks what a SIG source package's spec makes (read with
-// rpmspec by the core): no core name, no Provides or Obsoletes of a core
-// name. A kernel flavour's binaries must all be renamed kernel-<flavour>*
+// rpmspec by the core): no core name, no Provides, Obsoletes or Conflicts
+// of a core name (in any case). Built checks what the jobs then wrote. A kernel flavour's binaries must all be renamed kernel-<flavour>*
 // and may provide "kernel" (installonly), but obsolete nothing of the core.
 func (g *Gate) Binaries(source string, bins []plan.Binary, flavour string) Violations {
 	var vs Violations
@@ -238,20 +260,25 @@ func (g *Gate) Binaries(source string, bins []plan.Binary, flavour string) Viola
 		if b.Name != source {
 			item += " (subpackage " + b.Name + ")"
 		}
-		if g.Core.Names[b.Name] {
-			add(item, RuleCoreName, "%s is a core package", b.Name)
+		if why, ok := g.coreName(b.Name); ok {
+			add(item, RuleCoreName, "%s", why)
 		}
 		if flavour != "" && !strings.HasPrefix(b.Name, "kernel-"+flavour) {
 			add(item, RuleKernel, "every package of an alternate kernel is named kernel-%s*, not %s", flavour, b.Name)
 		}
 		for _, d := range b.Provides {
-			if g.Core.Names[d.Name] && d.Name != b.Name && !(flavour != "" && d.Name == "kernel") {
+			if _, core := g.coreName(d.Name); core && !strings.EqualFold(d.Name, b.Name) && !(flavour != "" && d.Name == "kernel") {
 				add(item, RuleCoreProvides, "Provides: %s, a core package", d)
 			}
 		}
 		for _, d := range b.Obsoletes {
-			if g.Core.Names[d.Name] {
+			if _, core := g.coreName(d.Name); core {
 				add(item, RuleObsoletes, "Obsoletes: %s, a core package: a SIG never replaces the core", d)
+			}
+		}
+		for _, d := range b.Conflicts {
+			if _, core := g.coreName(d.Name); core {
+				add(item, RuleConflicts, "Conflicts: %s, a core package: a SIG never pushes the core out", d)
 			}
 		}
 	}

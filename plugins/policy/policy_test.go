@@ -30,6 +30,12 @@ func TestEachRuleBites(t *testing.T) {
 	}{
 		{"core name", g.Packages([]sdk.Package{{Name: "greet", Repo: "extras", Spec: "greet.spec", Files: spec("greet")}}, repos),
 			"sig hpc: package greet: no-core-name: greet is a core package"},
+		{"core name in another case", g.Packages([]sdk.Package{{Name: "Greet", Repo: "extras", Spec: "Greet.spec", Files: spec("Greet")}}, repos),
+			"sig hpc: package Greet: no-core-name: Greet is a core package (greet: names are compared without case)"},
+		{"conflicts", g.Binaries("hpc-tools", []plan.Binary{{Name: "hpc-tools", Conflicts: []plan.Dep{{Name: "LibGreet"}}}}, ""),
+			"package hpc-tools: no-core-conflicts: Conflicts: LibGreet, a core package"},
+		{"subpackage in another case", g.Binaries("hpc-tools", []plan.Binary{{Name: "hpc-tools"}, {Name: "KERNEL"}}, ""),
+			"package hpc-tools (subpackage KERNEL): no-core-name: KERNEL is a core package (kernel: names"},
 		{"dotdot", g.Packages([]sdk.Package{{Name: "x", Repo: "extras", Spec: "x.spec", Files: append(spec("x"), sdk.File{Path: "../../etc/passwd"})}}, repos),
 			`sig hpc: package x: relative-paths: file "../../etc/passwd": climbs out of the package (..)`},
 		{"absolute", g.Packages([]sdk.Package{{Name: "x", Repo: "extras", Spec: "x.spec", Files: append(spec("x"), sdk.File{Path: "/etc/passwd"})}}, repos),

@@ -12,14 +12,16 @@ import (
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/readback"
 	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/plugins/policy"
 )
 
 func init() {
 	register(check{
 		name:  "builds",
-		why:   "the packages the plugin declares build with the core's builder (rpmbuild in the sandbox) for the build host's arch, and what their specs make passes the gate",
+		why:   "the packages the plugin declares build with the core's builder (rpmbuild in the sandbox) for the build host's arch, and what their specs make, and then what was built (read back from each RPM), passes the gate",
 		level: Full,
 		run:   buildCheck,
 	})
@@ -106,11 +108,25 @@ func buildCheck(ctx context.Context, e *env) error {
 	if len(problems) > 0 {
 		return errorf("cannot build: %s", strings.Join(problems, "; "))
 	}
+	// The host's executor refuses an RPM no spec declared; then what was
+	// built is judged as the host judges it, against a core's stand-in.
+	rd := &readback.Reader{Store: st}
 	b := &build.Builder{Plan: pl, Envs: envs, Cache: &build.Cache{Dir: filepath.Join(dir, "cache"), Store: st},
-		Exec: &build.Local{Store: st, Work: filepath.Join(dir, "jobs")}}
+		Exec: &readback.Checked{Exec: &build.Local{Store: st, Work: filepath.Join(dir, "jobs")}, Reader: rd, Declared: readback.PlanDeclared(pl)}}
 	res, err := b.Run(ctx)
 	if err != nil {
 		return err
 	}
-	return res.Err()
+	if err := res.Err(); err != nil {
+		return err
+	}
+	var rpms []*readback.RPM
+	for _, id := range slices.Sorted(maps.Keys(res.Records)) {
+		got, err := rd.Job(res.Records[id])
+		if err != nil {
+			return err
+		}
+		rpms = append(rpms, got...)
+	}
+	return g.Built(rpms, policy.Built{Core: coreIndex(e), Flavours: flavours}).Err()
 }

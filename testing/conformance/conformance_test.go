@@ -89,6 +89,12 @@ func TestSuiteBites(t *testing.T) {
 		"shadow":           "builds policy",
 		"obsoletes":        "builds",
 		"dotdot":           "builds policy",
+		"nested":           "builds",
+		"casename":         "builds policy",
+		"provides":         "builds",
+		"repofile":         "builds",
+		"corefile":         "builds",
+		"trigger":          "builds",
 		"flood":            "builds capabilities concurrent configure-example configure-rejects determinism handshake policy sandboxed stop structured-logs timeouts",
 		"garbage":          "builds capabilities concurrent configure-rejects determinism handshake plugin-info policy sandboxed timeouts",
 	}

@@ -1,0 +1,71 @@
+package policy
+
+import (
+	"strings"
+
+	"github.com/quarrylinux/quarry/core/readback"
+)
+
+// builtName: a SIG package never takes a core name, in any case: dnf
+// install Banner finds banner, and so do people.
+func builtName(r *readback.RPM, b Built, add report) {
+	if core, ok := b.Core.Names[readback.Fold(r.Name)]; ok {
+		add(RuleCoreName, "its name %s is core package %s's", r.Name, core)
+	}
+}
+
+// coreCapability says which core package answers to a dependency name: by
+// its name (any case), by a Provides (sonames, config(), plain), or as a
+// file it owns (rpm satisfies a path from file lists).
+func coreCapability(name string, b Built, links map[string]string) (what, pkg string, ok bool) {
+	if pkg, ok := b.Core.Names[readback.Fold(name)]; ok {
+		return "the name of core package", pkg, true
+	}
+	if pkg, ok := b.Core.Provides[name]; ok {
+		return "which core package", pkg + " provides", true
+	}
+	if strings.HasPrefix(name, "/") {
+		if o, ok := b.Core.Files[readback.Canonical(name, links)]; ok {
+			return "a path core package", o.Package + " owns", true
+		}
+	}
+	return "", "", false
+}
+
+// builtProvides: a SIG package never provides what a core package does,
+// or dnf could pick it to satisfy what needs the core's. An alternate
+// kernel provides what every kernel does.
+func builtProvides(r *readback.RPM, b Built, links map[string]string, add report) {
+	flavour := b.Flavours[r.Package]
+	for _, d := range r.Provides {
+		if readback.Fold(d.Name) == readback.Fold(r.Name) {
+			continue // its own name: no-core-name's
+		}
+		if flavour != "" && KernelProvides[d.Name] {
+			continue
+		}
+		if what, pkg, ok := coreCapability(d.Name, b, links); ok {
+			add(RuleCoreProvides, "Provides: %s, %s %s", d, what, pkg)
+		}
+	}
+}
+
+// builtObsoletes: a SIG package never replaces a core one on update
+// (rpm matches Obsoletes against names).
+func builtObsoletes(r *readback.RPM, b Built, add report) {
+	for _, d := range r.Obsoletes {
+		if pkg, ok := b.Core.Names[readback.Fold(d.Name)]; ok {
+			add(RuleObsoletes, "Obsoletes: %s, the name of core package %s: a SIG never replaces the core", d, pkg)
+		}
+	}
+}
+
+// builtConflicts: a SIG package never pushes a core package out (rpm
+// matches Conflicts against names, Provides and files).
+func builtConflicts(r *readback.RPM, b Built, links map[string]string, add report) {
+	for _, d := range r.Conflicts {
+		if what, pkg, ok := coreCapability(d.Name, b, links); ok {
+			add(RuleConflicts, "Conflicts: %s, %s %s: a SIG never pushes the core out", d, what, pkg)
+		}
+	}
+}
