@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -165,7 +166,13 @@ func (r *runner) ID() string {
 func (r *runner) PluginToHost(n, a string) (string, string, error) { return n, a, nil }
 func (r *runner) HostToPlugin(n, a string) (string, string, error) { return n, a, nil }
 
-// guard lets the first line of stdout through and reports the rest.
+// handshakeLine is how go-plugin's handshake begins: core version, app
+// version, network.
+var handshakeLine = regexp.MustCompile(`^\d+\|\d+\|(unix|tcp)\|`)
+
+// guard lets the first line of stdout through and reports the rest. A
+// first line that is not the handshake is go-plugin's to report ("wrote
+// ... before its handshake"), whatever arrived with it in the same read.
 type guard struct {
 	io.ReadCloser
 	watch   *watch
@@ -178,7 +185,7 @@ func (g *guard) Read(p []byte) (int, error) {
 		if !g.handled {
 			if i := bytes.IndexByte(p[:n], '\n'); i >= 0 {
 				g.handled = true
-				if rest := p[i+1 : n]; len(bytes.TrimSpace(rest)) > 0 {
+				if rest := p[i+1 : n]; len(bytes.TrimSpace(rest)) > 0 && handshakeLine.Match(p[:i]) {
 					g.watch.sawStdout(rest)
 				}
 				return i + 1, err

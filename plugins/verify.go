@@ -47,7 +47,14 @@ func (h *Host) verified(sig, path, want string) (string, error) {
 		return "", err
 	}
 	if cst, err := os.Stat(bin); err != nil || cst.Size() != int64(len(data)) {
-		if err := store.WriteFile(bin, data, 0o555); err != nil {
+		// No fork while the copy is open for writing: a child forked in
+		// that window holds the write descriptor until it execs, and an
+		// exec of the copy meanwhile fails with "text file busy" (Go
+		// issue 22315). os/exec holds ForkLock for reading when it forks.
+		syscall.ForkLock.Lock()
+		err := store.WriteFile(bin, data, 0o555)
+		syscall.ForkLock.Unlock()
+		if err != nil {
 			return "", err
 		}
 	}
