@@ -126,3 +126,54 @@ func (e *UntrustedError) Find(candidates openpgp.EntityList) *openpgp.Entity {
 	}
 	return nil
 }
+
+// FileError is a signed file whose signature does not hold: missing, by
+// a key that is not trusted, or over other bytes. File is as messages
+// name it (the signature's file when that is the one at fault).
+type FileError struct {
+	File string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.File + ": " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// CheckFile checks asc, the detached signature beside the file name
+// (name.asc), over data, against keyring, and returns the key that
+// signed. Failures are *FileErrors naming the file: a key that is not
+// trusted is named, with the user id candidates (untrusted keys, such as
+// a publication's own) give it.
+func CheckFile(keyring openpgp.KeyRing, name string, data, asc []byte, candidates openpgp.EntityList) (*openpgp.Entity, error) {
+	signer, err := Signer(keyring, data, asc)
+	var untrusted *UntrustedError
+	var mismatch *MismatchError
+	switch {
+	case err == nil:
+		return signer, nil
+	case errors.As(err, &untrusted):
+		who := untrusted.Issuer()
+		if e := untrusted.Find(candidates); e != nil {
+			who = Describe(e)
+		}
+		return nil, &FileError{name + ".asc", explained{"signed by key " + who + ", which is not a trusted key", err}}
+	case errors.As(err, &mismatch):
+		return nil, &FileError{name, explained{"does not match its signature " + baseName(name) + ".asc (changed after signing?)", err}}
+	}
+	return nil, &FileError{name + ".asc", err}
+}
+
+// explained is an error told better, which still unwraps to its cause.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e explained) Error() string { return e.msg }
+func (e explained) Unwrap() error { return e.err }
+
+func baseName(name string) string {
+	if i := strings.LastIndexAny(name, "/"); i >= 0 {
+		return name[i+1:]
+	}
+	return name
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -46,12 +47,27 @@ func (t *Trust) AddFile(path string) error {
 	return nil
 }
 
+// Add trusts keys, which came from source.
+func (t *Trust) Add(keys openpgp.EntityList, source string) {
+	for _, e := range keys {
+		t.add(e, source)
+	}
+}
+
 // AddRPMKeyring trusts what rpm under root trusts: the gpg-pubkey entries
 // of its database (rpmkeys --import puts them there, and dnf when it first
 // installs a package signed by a repository's gpgkey).
 func (t *Trust) AddRPMKeyring(root string) error {
 	if root == "" {
 		root = "/"
+	}
+	// A query would create an empty database in a root that has none.
+	dbpath, err := exec.Command("rpm", "--root", root, "--eval", "%{_dbpath}").Output()
+	if err != nil {
+		return fmt.Errorf("the rpm keyring of %s: rpm --eval: %v", root, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, strings.TrimSpace(string(dbpath)))); errors.Is(err, os.ErrNotExist) {
+		return nil
 	}
 	cmd := exec.Command("rpm", "--root", root, "-q", "gpg-pubkey", "--qf", "%{DESCRIPTION}\n")
 	var stderr bytes.Buffer

@@ -105,6 +105,9 @@ func TestTrustRPMKeyring(t *testing.T) {
 	if err := empty.AddRPMKeyring(root); err != nil || len(empty.Ring()) != 0 {
 		t.Fatalf("an empty root: %v %d", err, len(empty.Ring()))
 	}
+	if entries, _ := os.ReadDir(root); len(entries) > 0 {
+		t.Errorf("reading the keyring of an empty root wrote into it: %v", entries)
+	}
 	pub, _ := k.PublicArmored()
 	file := filepath.Join(t.TempDir(), "key.asc")
 	os.WriteFile(file, pub, 0o644)
