@@ -294,15 +294,16 @@ func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, 
 	}
 	var failures []string
 	for _, name := range slices.Sorted(maps.Keys(failed)) {
-		carried, carriedImages, err := publish.Carry(prev, draft.Dir(), name, e.sigKeyName(name), key.Public())
+		carried, err := publish.Carry(prev, draft.Dir(), name, e.sigKeyName(name), key.Public())
 		if err != nil {
 			return fmt.Errorf("sig %s: keep its current publication: %w", name, err)
 		}
-		cres.Artifacts = append(cres.Artifacts, carried...)
-		images = append(images, carriedImages...)
+		cres.Artifacts = append(cres.Artifacts, carried.Artifacts...)
+		cres.Repos = append(cres.Repos, carried.Repos...)
+		images = append(images, carried.Images...)
 		msg := failed[name].Error()
-		if len(carried) > 0 {
-			msg += fmt.Sprintf(" (its %d packages from the current publication are kept)", len(carried))
+		if len(carried.Artifacts) > 0 {
+			msg += fmt.Sprintf(" (its %d packages from the current publication are kept)", len(carried.Artifacts))
 		}
 		failures = append(failures, msg)
 	}

@@ -92,12 +92,12 @@ func TestManifestCoversEveryFile(t *testing.T) {
 
 func TestCarryChecksWhatItCarries(t *testing.T) {
 	prev, key, _ := signedCompose(t)
-	carried, _, err := Carry(prev, t.TempDir(), "hello", "RPM-GPG-KEY-t", key.Public())
-	if err != nil || len(carried) != 1 || carried[0].Name != "hello" {
-		t.Fatalf("carry: %v %v", carried, err)
+	carried, err := Carry(prev, t.TempDir(), "hello", "RPM-GPG-KEY-t", key.Public())
+	if err != nil || len(carried.Artifacts) != 1 || carried.Artifacts[0].Name != "hello" || strings.Join(carried.Repos, " ") != "sig/hello/extras/x86_64" {
+		t.Fatalf("carry: %+v %v", carried, err)
 	}
 	other, _ := sign.Generate("M <m@example>", 2048, time.Unix(1700000000, 0))
-	if _, _, err := Carry(prev, t.TempDir(), "hello", "RPM-GPG-KEY-t", other.Public()); err == nil || !strings.Contains(err.Error(), "manifest.json.asc: signed by key "+key.Fingerprint()) {
+	if _, err := Carry(prev, t.TempDir(), "hello", "RPM-GPG-KEY-t", other.Public()); err == nil || !strings.Contains(err.Error(), "manifest.json.asc: signed by key "+key.Fingerprint()) {
 		t.Errorf("carry from a compose signed by another key: %v", err)
 	}
 	// A SIG file changed on disk since it was signed is not carried into
@@ -106,7 +106,7 @@ func TestCarryChecksWhatItCarries(t *testing.T) {
 	data, _ := os.ReadFile(repomd)
 	os.Remove(repomd)
 	os.WriteFile(repomd, append(data, ' '), 0o644)
-	if _, _, err := Carry(prev, t.TempDir(), "hello", "RPM-GPG-KEY-t", key.Public()); err == nil || !strings.Contains(err.Error(), repomd+": not the file its signed manifest.json lists; not carried") {
+	if _, err := Carry(prev, t.TempDir(), "hello", "RPM-GPG-KEY-t", key.Public()); err == nil || !strings.Contains(err.Error(), repomd+": not the file its signed manifest.json lists; not carried") {
 		t.Errorf("carry of a changed file: %v", err)
 	}
 }
