@@ -35,8 +35,10 @@ func publishCommand() *cli.Command {
 		Description: `Takes the outputs of the last build of every job of the current plan (it
 builds nothing: run quarry build first), signs every RPM with the core key,
 lays out repos/<repo>/<arch> (noarch packages in every arch, -debuginfo in
-<repo>-debug, SRPMs in repos/source), writes and signs repodata, and makes
-the new compose current with one atomic rename. The last publish.keep
+<repo>-debug, SRPMs in repos/source), writes and signs repodata, writes
+manifest.json (every file of the compose with its sha256) and sigs.json,
+each signed with the core key (manifest.json.asc, sigs.json.asc), and makes
+the new compose current with one atomic rename. quarry verify checks it. The last publish.keep
 composes stay on disk; --rollback makes the one before current again.`,
 		Flags: []cli.Flag{
 			outFlag(),
