@@ -29,7 +29,8 @@ plugins: deps
 # with its SIGs (kernel, hpc, cloud, hello): signing keys, the plugins
 # built and locked, import and debrand, plan, then the whole pipeline
 # (build for every arch, compose, sign, the cloud image, publish into
-# out/current).
+# out/current), then verify the publication against the core's public key
+# and list its SIGs.
 QUARRY_DEMO = bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE)
 demo: build plugins
 	$(GO) run ./testing/fixtures/cmd/mkupstream examples/distro examples/distro/upstream
@@ -40,7 +41,8 @@ demo: build plugins
 	$(QUARRY_DEMO) debrand --diff summit-logos
 	$(QUARRY_DEMO) plan --out out
 	$(QUARRY_DEMO) build --out out
-	$(QUARRY_DEMO) sig list
+	$(QUARRY_DEMO) verify out/current --key $(DEMO_STATE)/keys/RPM-GPG-KEY-pebble
+	$(QUARRY_DEMO) sig list --key $(DEMO_STATE)/keys/RPM-GPG-KEY-pebble
 
 test: deps
 	@test -z "$$(gofmt -l cmd core plugins proto sdk sigs examples testing)" || { gofmt -l cmd core plugins proto sdk sigs examples testing; echo "gofmt: the files above need formatting"; exit 1; }

@@ -19,7 +19,6 @@ import (
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/compose"
 	"github.com/quarrylinux/quarry/core/config"
-	"github.com/quarrylinux/quarry/core/optin"
 	"github.com/quarrylinux/quarry/core/provenance"
 	"github.com/quarrylinux/quarry/core/publish"
 	"github.com/quarrylinux/quarry/core/sign"
@@ -36,8 +35,10 @@ func publishCommand() *cli.Command {
 		Description: `Takes the outputs of the last build of every job of the current plan (it
 builds nothing: run quarry build first), signs every RPM with the core key,
 lays out repos/<repo>/<arch> (noarch packages in every arch, -debuginfo in
-<repo>-debug, SRPMs in repos/source), writes and signs repodata, and makes
-the new compose current with one atomic rename. The last publish.keep
+<repo>-debug, SRPMs in repos/source), writes and signs repodata, writes
+manifest.json (every file of the compose with its sha256) and sigs.json,
+each signed with the core key (manifest.json.asc, sigs.json.asc), and makes
+the new compose current with one atomic rename. quarry verify checks it. The last publish.keep
 composes stay on disk; --rollback makes the one before current again.`,
 		Flags: []cli.Flag{
 			outFlag(),
@@ -308,22 +309,27 @@ func (e *env) composeAndPublish(c *cli.Context, pl *planned, res *build.Result, 
 	}
 	var failures []string
 	for _, name := range slices.Sorted(maps.Keys(failed)) {
-		carried, carriedImages, err := publish.Carry(prev, draft.Dir(), name, e.sigKeyName(name))
+		carried, err := publish.Carry(prev, draft.Dir(), name, e.sigKeyName(name), key.Public())
 		if err != nil {
 			return fmt.Errorf("sig %s: keep its current publication: %w", name, err)
 		}
-		cres.Artifacts = append(cres.Artifacts, carried...)
-		images = append(images, carriedImages...)
+		cres.Artifacts = append(cres.Artifacts, carried.Artifacts...)
+		cres.Repos = append(cres.Repos, carried.Repos...)
+		images = append(images, carried.Images...)
 		msg := failed[name].Error()
-		if len(carried) > 0 {
-			msg += fmt.Sprintf(" (its %d packages from the current publication are kept)", len(carried))
+		if len(carried.Artifacts) > 0 {
+			msg += fmt.Sprintf(" (its %d packages from the current publication are kept)", len(carried.Artifacts))
 		}
 		failures = append(failures, msg)
 	}
-	if err := e.writeSIGIndex(draft.Dir(), prev, pl, failed); err != nil {
+	at := signedAt(res, cres.Artifacts)
+	if err := e.writeSIGIndex(draft.Dir(), prev, pl, failed, key, at); err != nil {
 		return fmt.Errorf("SIG index: %w", err)
 	}
-	if err := writeManifest(draft.Dir(), e, key, cres, images); err != nil {
+	// Last: the manifest lists (and its signature covers) every file.
+	m := publish.Manifest{Distribution: e.cfg.Distribution.Name, Version: e.cfg.Distribution.Version, Key: key.Fingerprint(),
+		Artifacts: cres.Artifacts, Repositories: cres.Repos, Images: images}
+	if err := m.Write(draft.Dir(), key, at); err != nil {
 		return fmt.Errorf("compose manifest: %w", err)
 	}
 	if c.Context.Err() != nil {
@@ -378,32 +384,15 @@ func (e *env) composer(key *sign.Key, keyName string, log hclog.Logger) *compose
 		Options: compose.Options{Compression: e.cfg.Publish.Compression}, Log: log}
 }
 
-// writeSIGIndex writes sigs.json: the SIGs this compose publishes, and
-// those carried over from the previous one.
-func (e *env) writeSIGIndex(dir, prev string, pl *planned, failed map[string]error) error {
-	d := e.cfg.Distribution
-	x := &optin.Index{Distribution: d.Name, PrettyName: d.PrettyName, SIGs: []optin.SIG{}}
-	for _, s := range pl.SIGs {
-		if failed[s.Name] != nil {
-			continue // its previous entry is carried below
-		}
-		entry := optin.SIG{Name: s.Name, Version: s.Info.Version, Description: s.Info.Description, Key: e.sigKeyName(s.Name)}
-		for _, r := range s.Repos {
-			entry.Repos = append(entry.Repos, optin.Repo{ID: r.ID, Name: r.Name, Description: r.Description, Arches: r.Arches})
-		}
-		x.SIGs = append(x.SIGs, entry)
-	}
-	if old, err := optin.Load(prev); err == nil && prev != "" {
-		for _, s := range old.SIGs {
-			if failed[s.Name] != nil {
-				x.SIGs = append(x.SIGs, s)
-			}
+// signedAt dates the signatures of a compose's manifest and SIG index:
+// the end of the newest build it publishes, so that the same builds give
+// the same bytes (before the key's creation, signing takes that instead).
+func signedAt(res *build.Result, arts []*compose.Published) time.Time {
+	var at time.Time
+	for _, a := range arts {
+		if r := res.Records[a.Job]; r != nil && r.End.After(at) {
+			at = r.End
 		}
 	}
-	return x.Write(dir)
-}
-
-func writeManifest(dir string, e *env, key *sign.Key, res *compose.Result, images []publish.Image) error {
-	m := publish.Manifest{Distribution: e.cfg.Distribution.Name, Version: e.cfg.Distribution.Version, Key: key.Fingerprint(), Artifacts: res.Artifacts, Repositories: res.Repos, Images: images}
-	return m.Write(dir)
+	return at.Truncate(time.Second)
 }

@@ -332,7 +332,7 @@ func checkProvenance(t *testing.T, d *distro, cur string, m manifest) {
 	os.Remove(swapped)
 	data, _ = os.ReadFile(other)
 	os.WriteFile(swapped, data, 0o644)
-	stdout, _, code := d.run("verify", bad)
+	stdout, _, code := d.run("verify", bad, "--key", d.pubKey())
 	if code == 0 || !strings.Contains(stdout, m.Artifacts[0].File+": not a subject of "+swapped) {
 		t.Errorf("verify of swapped provenance: exit %d\n%s", code, stdout)
 	}
@@ -378,10 +378,15 @@ func lastLine(s string) string {
 	return lines[len(lines)-1]
 }
 
-// verify runs quarry verify on the current publication.
+// pubKey is the core's public key, as quarry key init wrote it beside
+// the private key: the key a publisher's users are given to trust.
+func (d *distro) pubKey() string { return filepath.Join(d.state, "keys", "RPM-GPG-KEY-pebble") }
+
+// verify runs quarry verify on the current publication, trusting the
+// core's public key from the state folder.
 func verify(t *testing.T, d *distro) []string {
 	t.Helper()
-	stdout, _, code := d.run("verify", filepath.Join(d.out(), "current"))
+	stdout, _, code := d.run("verify", filepath.Join(d.out(), "current"), "--key", d.pubKey())
 	if code != 0 {
 		return strings.Split(strings.TrimSpace(stdout), "\n")
 	}

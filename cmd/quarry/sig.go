@@ -14,20 +14,25 @@ import (
 )
 
 func sigCommand() *cli.Command {
-	from := &cli.StringFlag{Name: "from", Usage: "the publication `URL|DIR` the repositories point at (default: publish.url in quarry.yaml, or <out>/current)"}
-	root := &cli.StringFlag{Name: "root", Value: "/", Usage: "the machine's root `DIR` (an image, or a test's installroot)"}
+	flags := append([]cli.Flag{&cli.StringFlag{Name: "from", Usage: "the publication `URL|DIR` the repositories point at (default: publish.url in quarry.yaml, or <out>/current)"}},
+		trustFlags("the machine's root `DIR` (an image, or a test's installroot); without --key or --fingerprint, its rpm keyring is what is trusted")...)
 	return &cli.Command{
 		Name:  "sig",
 		Usage: "SIG repositories on this machine: list, info, enable, disable",
 		Description: `A publication carries its SIGs' index (sigs.json). enable writes
 /etc/yum.repos.d/<distro>-sig-<sig>.repo and /etc/pki/rpm-gpg/RPM-GPG-KEY-<distro>-sig-<sig>,
 the same files as the SIG's <distro>-release-<sig> package; disable removes
-them. Nothing else on the machine changes.`,
+them. Nothing else on the machine changes.
+
+sigs.json is checked against its signature (sigs.json.asc) by a key the
+machine trusts: its rpm keyring (under --root), or --key FILE, or a
+--fingerprint FPR pin; and the SIG key enable writes must have the digest
+the signed index gives it. Anything else is refused, and nothing is written.`,
 		Subcommands: []*cli.Command{
 			{
 				Name:  "list",
 				Usage: "the SIGs published, their repositories, and whether each is enabled here",
-				Flags: []cli.Flag{from, root},
+				Flags: flags,
 				Action: withSIGIndex(func(c *cli.Context, a sigArgs, x *optin.Index, src string) error {
 					if len(x.SIGs) == 0 {
 						fmt.Printf("%s publishes no SIGs\n", src)
@@ -56,7 +61,7 @@ them. Nothing else on the machine changes.`,
 				Name:      "info",
 				Usage:     "one SIG: its repositories, key and state here",
 				ArgsUsage: "NAME",
-				Flags:     []cli.Flag{from, root},
+				Flags:     flags,
 				Action: withSIGIndex(func(c *cli.Context, a sigArgs, x *optin.Index, _ string) error {
 					s, err := x.Find(first(a.args))
 					if err != nil {
@@ -76,7 +81,7 @@ them. Nothing else on the machine changes.`,
 				Name:      "enable",
 				Usage:     "write the SIG's .repo file (all its repositories, or REPO only) and key",
 				ArgsUsage: "NAME [REPO]",
-				Flags:     []cli.Flag{from, root},
+				Flags:     flags,
 				Action: withSIGIndex(func(c *cli.Context, a sigArgs, x *optin.Index, src string) error {
 					if len(a.args) < 1 || len(a.args) > 2 {
 						return cli.Exit("quarry: sig enable NAME [REPO]", 2)
@@ -97,7 +102,7 @@ them. Nothing else on the machine changes.`,
 				Name:      "disable",
 				Usage:     "remove the SIG's .repo file and key",
 				ArgsUsage: "NAME",
-				Flags:     []cli.Flag{from, root},
+				Flags:     flags,
 				Action: withSIGIndex(func(c *cli.Context, a sigArgs, x *optin.Index, _ string) error {
 					name := first(a.args)
 					key := "RPM-GPG-KEY-" + x.Distribution + "-sig-" + name
@@ -133,41 +138,21 @@ func withSIGIndex(f func(c *cli.Context, a sigArgs, x *optin.Index, src string) 
 	}
 }
 
-// sigArgs are a sig subcommand's positional arguments and its --from and
-// --root, which may also follow the arguments (quarry sig enable kernel
-// --root /mnt): urfave/cli stops reading flags at the first argument.
+// sigArgs are a sig subcommand's positional arguments and its flags,
+// which may also follow the arguments (quarry sig enable kernel --root
+// /mnt).
 type sigArgs struct {
 	args       []string
 	from, root string
+	keys, pins []string
 }
 
 func parseSIGArgs(c *cli.Context) (sigArgs, error) {
-	a := sigArgs{from: c.String("from"), root: c.String("root")}
-	in := c.Args().Slice()
-	for i := 0; i < len(in); i++ {
-		arg := in[i]
-		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
-		if !strings.HasPrefix(arg, "-") || (name != "from" && name != "root") {
-			if strings.HasPrefix(arg, "-") {
-				return a, cli.Exit(fmt.Sprintf("quarry: unknown flag %s", arg), 2)
-			}
-			a.args = append(a.args, arg)
-			continue
-		}
-		if !hasValue {
-			if i+1 >= len(in) {
-				return a, cli.Exit(fmt.Sprintf("quarry: %s needs a value", arg), 2)
-			}
-			i++
-			value = in[i]
-		}
-		if name == "from" {
-			a.from = value
-		} else {
-			a.root = value
-		}
+	args, one, many, err := trailing(c, []string{"from", "root"}, []string{"key", "fingerprint"})
+	if err != nil {
+		return sigArgs{}, err
 	}
-	return a, nil
+	return sigArgs{args: args, from: one["from"], root: one["root"], keys: many["key"], pins: many["fingerprint"]}, nil
 }
 
 // sigIndex loads the SIG index of --from, or of the config's publication.
@@ -185,9 +170,13 @@ func sigIndex(c *cli.Context, a sigArgs) (*optin.Index, string, error) {
 			src, _ = filepath.Abs(filepath.Join("out", "current"))
 		}
 	}
-	x, err := optin.Load(src)
+	trust, err := userTrust(a.keys, a.pins, a.root)
 	if err != nil {
 		return nil, "", err
+	}
+	x, _, err := optin.Load(src, trust)
+	if err != nil {
+		return nil, "", noTrust("sig", err, a.keys, a.pins, a.root)
 	}
 	return x, src, nil
 }

@@ -240,7 +240,7 @@ func checkOptIn(t *testing.T, d *distro, cur string) {
 	root := filepath.Join(t.TempDir(), "root")
 	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
 	os.WriteFile(filepath.Join(root, "etc", "machine-id"), []byte("test\n"), 0o644)
-	list := d.mustRun("sig", "list", "--from", cur, "--root", root)
+	list := d.mustRun("sig", "list", "--from", cur, "--root", root, "--key", d.pubKey())
 	if !strings.Contains(list, "kernel     1.0.0    disabled  repos: mainline lts") || !strings.Contains(list, "hello") || strings.Contains(list, "shadow") {
 		t.Errorf("sig list:\n%s", list)
 	}
@@ -260,7 +260,7 @@ func checkOptIn(t *testing.T, d *distro, cur string) {
 		t.Errorf("dnf installed kernel-mainline before the SIG was enabled:\n%s", out)
 	}
 	before := treeDigests(t, root)
-	out := d.mustRun("sig", "enable", "kernel", "--from", cur, "--root", root)
+	out := d.mustRun("sig", "enable", "kernel", "--from", cur, "--root", root, "--key", d.pubKey())
 	if !strings.Contains(out, "enabled SIG kernel") {
 		t.Errorf("sig enable: %s", out)
 	}
@@ -273,17 +273,17 @@ func checkOptIn(t *testing.T, d *distro, cur string) {
 	if out, err := dnf("kernel-mainline"); err != nil {
 		t.Errorf("dnf install kernel-mainline after sig enable: %v\n%s", err, out)
 	}
-	if _, _, code := d.run("sig", "enable", "nosuch", "--from", cur, "--root", root); code == 0 {
+	if _, _, code := d.run("sig", "enable", "nosuch", "--from", cur, "--root", root, "--key", d.pubKey()); code == 0 {
 		t.Error("enabled an unknown SIG")
 	}
-	_, stderr, code := d.run("sig", "enable", "kernel", "rt", "--from", cur, "--root", root)
+	_, stderr, code := d.run("sig", "enable", "kernel", "rt", "--from", cur, "--root", root, "--key", d.pubKey())
 	if code == 0 || !strings.Contains(stderr, `SIG kernel has no repository "rt" (it has mainline, lts)`) {
 		t.Errorf("unknown repo: exit %d %s", code, stderr)
 	}
 
 	// disable takes away the two files and nothing else.
 	enabled := treeDigests(t, root)
-	d.mustRun("sig", "disable", "kernel", "--from", cur, "--root", root)
+	d.mustRun("sig", "disable", "kernel", "--from", cur, "--root", root, "--key", d.pubKey())
 	disabled := treeDigests(t, root)
 	for _, f := range []string{"etc/yum.repos.d/pebble-sig-kernel.repo", "etc/pki/rpm-gpg/RPM-GPG-KEY-pebble-sig-kernel"} {
 		if _, ok := disabled[f]; ok || enabled[f] == "" {
@@ -306,7 +306,7 @@ func checkOptIn(t *testing.T, d *distro, cur string) {
 	// A root that cannot be written: an error, and nothing half-written.
 	blocked := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(blocked, nil, 0o644)
-	if _, stderr, code := d.run("sig", "enable", "hello", "--from", cur, "--root", blocked); code == 0 || !strings.Contains(stderr, "--root "+blocked) {
+	if _, stderr, code := d.run("sig", "enable", "hello", "--from", cur, "--root", blocked, "--key", d.pubKey()); code == 0 || !strings.Contains(stderr, "--root "+blocked) {
 		t.Errorf("an unwritable root: exit %d %s", code, stderr)
 	}
 }

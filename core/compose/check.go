@@ -5,7 +5,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -47,41 +48,49 @@ func ParseRepomd(data []byte) (*Repomd, error) {
 	return &md, nil
 }
 
-// CheckRepodata checks what a user can check of dir/repodata offline:
-// every file repomd.xml names exists with its size and checksum, and
-// decompresses to its open size and open checksum. It returns one line per
-// problem.
-func CheckRepodata(dir string) []string {
-	data, err := os.ReadFile(filepath.Join(dir, "repodata", "repomd.xml"))
+// CheckRepodata checks what a user can check of a repository's repodata
+// offline: every file repomd.xml names exists with its size and checksum,
+// and decompresses to its open size and open checksum. dir is the
+// repository's folder in fsys, shown how messages name it. An href that
+// is not a clean path inside the repository is refused, not opened. It
+// returns one line per problem.
+func CheckRepodata(fsys fs.FS, dir, shown string) []string {
+	mdPath := filepath.Join(shown, "repodata", "repomd.xml")
+	data, err := fs.ReadFile(fsys, path.Join(dir, "repodata", "repomd.xml"))
 	if err != nil {
-		return []string{err.Error()}
+		return []string{fmt.Sprintf("%s: %v", mdPath, err)}
 	}
 	md, err := ParseRepomd(data)
 	if err != nil {
-		return []string{filepath.Join(dir, "repodata", "repomd.xml") + ": " + err.Error()}
+		return []string{mdPath + ": " + err.Error()}
 	}
 	var problems []string
 	for _, r := range md.Data {
-		path := filepath.Join(dir, filepath.FromSlash(r.Location.Href))
-		f, err := os.ReadFile(path)
+		href := r.Location.Href
+		if !fs.ValidPath(href) || href == "." {
+			problems = append(problems, fmt.Sprintf("%s: %s record: location %q is not a path inside the repository; not opened", mdPath, r.Type, href))
+			continue
+		}
+		shownPath := filepath.Join(shown, filepath.FromSlash(href))
+		f, err := fs.ReadFile(fsys, path.Join(dir, href))
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s record: %v", r.Type, err))
+			problems = append(problems, fmt.Sprintf("%s: %s record: %v", shownPath, r.Type, err))
 			continue
 		}
 		if r.Checksum.Type != "sha256" || store.Digest(f) != r.Checksum.Value || int64(len(f)) != r.Size {
-			problems = append(problems, fmt.Sprintf("%s: does not match the checksum or size in repomd.xml", path))
+			problems = append(problems, fmt.Sprintf("%s: does not match the checksum or size in repomd.xml", shownPath))
 			continue
 		}
 		if r.OpenChecksum.Value == "" {
 			continue
 		}
-		open, err := decompress(path, f)
+		open, err := decompress(href, f)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %v", path, err))
+			problems = append(problems, fmt.Sprintf("%s: %v", shownPath, err))
 			continue
 		}
 		if store.Digest(open) != r.OpenChecksum.Value || int64(len(open)) != r.OpenSize {
-			problems = append(problems, fmt.Sprintf("%s: decompressed content does not match its open checksum or size", path))
+			problems = append(problems, fmt.Sprintf("%s: decompressed content does not match its open checksum or size", shownPath))
 		}
 	}
 	return problems

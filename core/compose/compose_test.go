@@ -194,7 +194,7 @@ func TestRepomd(t *testing.T) {
 				t.Errorf("%s: repomd.xml has no %s record", comp, typ)
 			}
 		}
-		if problems := CheckRepodata(dir); len(problems) > 0 {
+		if problems := CheckRepodata(os.DirFS(dir), ".", dir); len(problems) > 0 {
 			t.Errorf("%s: %v", comp, problems)
 		}
 		if !regexp.MustCompile(`-primary\.xml\.` + comp + `$`).MatchString(md.Data[0].Location.Href) {
@@ -268,5 +268,25 @@ func TestBadRPMs(t *testing.T) {
 	}
 	if !bytes.Equal(readMD(t, dir, "primary"), before) {
 		t.Fatal("a failed index changed the repodata")
+	}
+}
+
+// TestCheckRepodataStaysInside: a repomd.xml whose location climbs out of
+// the repository is refused by name, and the file there is not read.
+func TestCheckRepodataStaysInside(t *testing.T) {
+	dir := richRepo(t)
+	res, err := IndexDir(dir, t.TempDir(), false, Options{Compression: Gzip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := filepath.Join(dir, "repodata", "repomd.xml")
+	for _, href := range []string{"../../../etc/passwd", "/etc/passwd", "repodata/../../x"} {
+		bad := regexp.MustCompile(`href="[^"]*-primary\.xml\.gz"`).ReplaceAll(res.Repomd, []byte(`href="`+href+`"`))
+		os.WriteFile(md, bad, 0o644)
+		problems := CheckRepodata(os.DirFS(dir), ".", dir)
+		want := fmt.Sprintf("%s: primary record: location %q is not a path inside the repository; not opened", md, href)
+		if len(problems) != 1 || problems[0] != want {
+			t.Errorf("href %s: %q\nwant %q", href, problems, want)
+		}
 	}
 }

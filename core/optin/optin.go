@@ -1,109 +1,20 @@
 // Package optin turns a machine's SIG repositories on and off: it reads
-// the SIG index a publication carries (sigs.json) and writes or removes
+// the SIG index a publication carries (sigs.json, checked against its
+// signature by a key the user trusts) and writes or removes
 // /etc/yum.repos.d/<distro>-sig-<sig>.repo and the SIG's public key, the
 // same files the SIG's <distro>-release-<sig> package carries.
 package optin
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/compose"
 	"github.com/quarrylinux/quarry/core/store"
 )
-
-// IndexFile is the SIG index's name at a compose's root.
-const IndexFile = "sigs.json"
-
-// Index lists the SIGs a publication carries.
-type Index struct {
-	Distribution string `json:"distribution"`
-	PrettyName   string `json:"pretty_name"`
-	SIGs         []SIG  `json:"sigs"`
-}
-
-// SIG is one published SIG.
-type SIG struct {
-	Name        string `json:"name"`
-	Version     string `json:"version"`
-	Description string `json:"description"`
-	Repos       []Repo `json:"repos"`
-	Key         string `json:"key"` // its file under keys/
-}
-
-// Repo is one repository of a SIG.
-type Repo struct {
-	ID          string   `json:"id"`
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Arches      []string `json:"arches,omitempty"`
-}
-
-// Write writes the index into a compose folder.
-func (x *Index) Write(dir string) error {
-	sort.Slice(x.SIGs, func(i, j int) bool { return x.SIGs[i].Name < x.SIGs[j].Name })
-	data, err := json.MarshalIndent(x, "", "  ")
-	if err != nil {
-		return err
-	}
-	return store.WriteFile(filepath.Join(dir, IndexFile), append(data, '\n'), 0o644)
-}
-
-// Find returns a SIG by name.
-func (x *Index) Find(name string) (*SIG, error) {
-	var names []string
-	for i := range x.SIGs {
-		if x.SIGs[i].Name == name {
-			return &x.SIGs[i], nil
-		}
-		names = append(names, x.SIGs[i].Name)
-	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("no SIG %q: the publication carries no SIGs", name)
-	}
-	return nil, fmt.Errorf("no SIG %q: the publication carries %s", name, strings.Join(names, ", "))
-}
-
-// Fetch reads a file of a publication: a folder, or a file:// or
-// http(s):// URL.
-func Fetch(from, rel string) ([]byte, error) {
-	switch {
-	case strings.HasPrefix(from, "http://") || strings.HasPrefix(from, "https://"):
-		url := strings.TrimRight(from, "/") + "/" + rel
-		resp, err := http.Get(url)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("%s: %s", url, resp.Status)
-		}
-		return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	case strings.HasPrefix(from, "file://"):
-		from = strings.TrimPrefix(from, "file://")
-	}
-	return os.ReadFile(filepath.Join(from, filepath.FromSlash(rel)))
-}
-
-// Load reads a publication's SIG index.
-func Load(from string) (*Index, error) {
-	data, err := Fetch(from, IndexFile)
-	if err != nil {
-		return nil, fmt.Errorf("the SIG index of %s: %w", from, err)
-	}
-	var x Index
-	if err := json.Unmarshal(data, &x); err != nil {
-		return nil, fmt.Errorf("the SIG index of %s: %w", from, err)
-	}
-	return &x, nil
-}
 
 // BaseURL is what a .repo file's baseurls start with for a publication:
 // a folder becomes a file:// URL.
@@ -179,6 +90,10 @@ func Enable(root string, x *Index, name, only, from string) (repoFile string, er
 	if err != nil {
 		return "", fmt.Errorf("SIG %s's key: %w", name, err)
 	}
+	// The index is signed; the key it hands out is covered by its digest.
+	if s.KeySHA256 == "" || store.Digest(key) != s.KeySHA256 {
+		return "", fmt.Errorf("%s: sha256 differs from the signed %s (SIG %s's key); nothing written", Join(from, "keys/"+s.Key), IndexFile, name)
+	}
 	repoPath, keyPath := Paths(root, x.Distribution, name, s.Key)
 	for _, d := range []string{filepath.Dir(repoPath), filepath.Dir(keyPath)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -197,6 +112,11 @@ func Enable(root string, x *Index, name, only, from string) (repoFile string, er
 
 // Disable removes the SIG's .repo file and key from under root.
 func Disable(root string, distro, name, key string) error {
+	for _, n := range []string{distro, name, key} {
+		if !nameRE.MatchString(n) {
+			return fmt.Errorf("%q: not a plain name", n)
+		}
+	}
 	repoPath, keyPath := Paths(root, distro, name, key)
 	if _, err := os.Stat(repoPath); errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("SIG %s is not enabled under %s", name, root)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -103,9 +104,11 @@ func (w *Writer) Write(ctx context.Context, root string, arts []*compose.Publish
 
 // Check verifies the provenance of every artifact of a compose: each
 // envelope's signature against the keyring, and that its statement names
-// the artifact's file with its published digest. It returns one line per
-// problem.
-func Check(keyring openpgp.KeyRing, root string, arts []*compose.Published) []string {
+// the artifact's file with its published digest. root is the compose in
+// fsys, shown how messages name it; a provenance path that is not a clean
+// path inside the compose is refused, not opened. It returns how many
+// envelopes verified, and one line per problem.
+func Check(keyring openpgp.KeyRing, fsys fs.FS, shown string, arts []*compose.Published) (int, []string) {
 	var problems []string
 	opened := map[string]*Statement{}
 	failed := map[string]bool{}
@@ -114,13 +117,17 @@ func Check(keyring openpgp.KeyRing, root string, arts []*compose.Published) []st
 			problems = append(problems, fmt.Sprintf("%s: no provenance in the manifest", a.File))
 			continue
 		}
-		file := filepath.Join(root, filepath.FromSlash(a.Provenance))
+		if !fs.ValidPath(a.Provenance) || a.Provenance == "." {
+			problems = append(problems, fmt.Sprintf("%s: its provenance in the manifest, %q, is not a path inside the compose; not opened", a.File, a.Provenance))
+			continue
+		}
+		file := filepath.Join(shown, filepath.FromSlash(a.Provenance))
 		if failed[file] {
 			continue
 		}
 		st := opened[file]
 		if st == nil {
-			data, err := os.ReadFile(file)
+			data, err := fs.ReadFile(fsys, a.Provenance)
 			if err == nil {
 				st, err = Open(keyring, data)
 			}
@@ -135,5 +142,5 @@ func Check(keyring openpgp.KeyRing, root string, arts []*compose.Published) []st
 			problems = append(problems, fmt.Sprintf("%s: not a subject of %s with sha256 %s", a.File, file, a.Signed))
 		}
 	}
-	return problems
+	return len(opened), problems
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -85,7 +86,7 @@ func TestBadInputLeavesCurrentAlone(t *testing.T) {
 			t.Errorf("%s: current moved to %s", what, cur)
 		}
 		repo := filepath.Join(w.pub.CurrentDir(), "repos", "BaseOS", "x86_64")
-		if problems := compose.CheckRepodata(repo); len(problems) > 0 {
+		if problems := compose.CheckRepodata(os.DirFS(repo), ".", repo); len(problems) > 0 {
 			t.Errorf("%s: the current repository is damaged: %v", what, problems)
 		}
 		if drafts, _ := filepath.Glob(filepath.Join(w.pub.Out, "composes", ".draft-*")); len(drafts) > 0 {

@@ -222,11 +222,6 @@ func (k *Key) ArmoredDetached(data []byte, at time.Time) ([]byte, error) {
 
 // CheckDetached verifies a binary or armored detached signature of data.
 func CheckDetached(keyring openpgp.KeyRing, data, sig []byte) error {
-	var err error
-	if bytes.HasPrefix(bytes.TrimSpace(sig), []byte("-----BEGIN PGP SIGNATURE")) {
-		_, err = openpgp.CheckArmoredDetachedSignature(keyring, bytes.NewReader(data), bytes.NewReader(sig), nil)
-	} else {
-		_, err = openpgp.CheckDetachedSignature(keyring, bytes.NewReader(data), bytes.NewReader(sig), nil)
-	}
+	_, err := Signer(keyring, data, sig)
 	return err
 }

@@ -56,13 +56,20 @@ func (k *Key) RPM(name string, data []byte) ([]byte, error) {
 // VerifyRPM checks what rpmkeys --checksig checks: the header and payload
 // digests, and the header signature against keyring.
 func VerifyRPM(keyring openpgp.KeyRing, name string, data []byte) error {
+	_, err := RPMSigner(keyring, name, data)
+	return err
+}
+
+// RPMSigner is VerifyRPM that also returns the key that signed. A header
+// signed by a key not in keyring is an *UntrustedError.
+func RPMSigner(keyring openpgp.KeyRing, name string, data []byte) (*openpgp.Entity, error) {
 	f, err := rpmfile.Read(name, data)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	_, sig, _, err := rpmfile.Parts(data)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	start, end := f.HeaderRange()
 	e := sig.Get(sigTagRSA)
@@ -70,12 +77,13 @@ func VerifyRPM(keyring openpgp.KeyRing, name string, data []byte) error {
 		e = sig.Get(sigTagDSA)
 	}
 	if e == nil {
-		return fmt.Errorf("%s: %w", name, UnsignedError)
+		return nil, fmt.Errorf("%s: %w", name, UnsignedError)
 	}
-	if _, err := openpgp.CheckDetachedSignature(keyring, bytes.NewReader(data[start:end]), bytes.NewReader(e.Data), nil); err != nil {
-		return fmt.Errorf("%s: header signature: %v", name, err)
+	signer, err := Signer(keyring, data[start:end], e.Data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: header signature: %w", name, err)
 	}
-	return nil
+	return signer, nil
 }
 
 // RPMKeysCheck runs the real rpmkeys --checksig on files, trusting only

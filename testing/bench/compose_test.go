@@ -226,8 +226,8 @@ func BenchmarkPublishOneChange(b *testing.B) {
 		if err := pw.Write(context.Background(), draft.Dir(), res.Artifacts, recs, lock.New()); err != nil {
 			b.Fatal(err)
 		}
-		m := publish.Manifest{Distribution: "bench", Artifacts: res.Artifacts, Repositories: res.Repos}
-		if err := m.Write(draft.Dir()); err != nil {
+		m := publish.Manifest{Distribution: "bench", Key: k.Fingerprint(), Artifacts: res.Artifacts, Repositories: res.Repos}
+		if err := m.Write(draft.Dir(), k, time.Unix(1700000000, 0)); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := draft.Commit(time.Now()); err != nil {
