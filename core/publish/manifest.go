@@ -1,12 +1,14 @@
 package publish
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -53,6 +55,15 @@ type Image struct {
 	Packages  []string `json:"packages,omitempty"`
 }
 
+// artifactKey orders artifacts: by where they are published (a path is
+// one artifact's), then by file.
+func artifactKey(a *compose.Published) string {
+	if len(a.Paths) > 0 {
+		return a.Paths[0] + "\x00" + a.File
+	}
+	return "\x00" + a.File
+}
+
 // File is one more file of a compose.
 type File struct {
 	Path   string `json:"path"`
@@ -65,6 +76,11 @@ type File struct {
 // regular files and folders only: anything else is an error, not
 // something to publish.
 func (m *Manifest) Write(dir string, key *sign.Key, at time.Time) error {
+	// The same compose makes the same manifest, whatever order its jobs
+	// finished in.
+	slices.SortFunc(m.Artifacts, func(a, b *compose.Published) int { return cmp.Compare(artifactKey(a), artifactKey(b)) })
+	slices.SortFunc(m.Images, func(a, b Image) int { return cmp.Compare(a.Path, b.Path) })
+	slices.Sort(m.Repositories)
 	listed := map[string]bool{ManifestFile: true, SignatureFile: true}
 	for _, a := range m.Artifacts {
 		for _, p := range a.Paths {
