@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -30,11 +31,13 @@ type slot struct {
 	lock *os.File
 }
 
-// slotRoot is /run when it is writable, as on any systemd machine, else
-// the temporary folder.
+// slotRoots are where slots live: /run when it is writable, as on any
+// systemd machine, else the temporary folder.
+var slotRoots = []string{"/run/quarry-sandbox", filepath.Join(os.TempDir(), "quarry-sandbox")}
+
 func slotRoot() (string, error) {
 	var err error
-	for _, d := range []string{"/run/quarry-sandbox", filepath.Join(os.TempDir(), "quarry-sandbox")} {
+	for _, d := range slotRoots {
 		if err = os.MkdirAll(d, 0o755); err == nil {
 			return d, os.Chmod(d, 0o755)
 		}
@@ -105,6 +108,40 @@ func SweepSlots() error {
 		}
 	}
 	return nil
+}
+
+// Leftovers lists what is mounted in slots no running process holds: what
+// a killed run left behind. A slot that is busy is some process's.
+func Leftovers() ([]string, error) {
+	root, err := slotRoot()
+	if err != nil {
+		return nil, err
+	}
+	mounts, err := mountsUnder(root)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	checked := map[string]bool{}
+	for _, m := range mounts {
+		rel, _ := filepath.Rel(root, m)
+		n := strings.SplitN(rel, "/", 2)[0]
+		if checked[n] {
+			continue
+		}
+		checked[n] = true
+		f, err := os.OpenFile(filepath.Join(root, n+".lock"), os.O_RDWR|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			// Free, yet mounted: unless its owner let go just now.
+			still, _ := mountsUnder(filepath.Join(root, n))
+			out = append(out, still...)
+		}
+		f.Close()
+	}
+	return out, nil
 }
 
 func (s *slot) release() {

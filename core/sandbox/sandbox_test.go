@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -158,6 +159,10 @@ head -c 2048 /dev/zero > big`); err != nil {
 // A run killed before it closed its box leaves its slot's folders
 // mounted; whoever takes the slot next (or SweepSlots) takes them down.
 func TestSweepUnmountsLeftovers(t *testing.T) {
+	// Slots of its own: other test processes use the machine's.
+	private := fmt.Sprintf("/run/quarry-sandbox-test-%d", os.Getpid())
+	defer func(roots []string) { slotRoots = roots; os.RemoveAll(private) }(slotRoots)
+	slotRoots = []string{private}
 	b, err := Open(Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -168,14 +173,17 @@ func TestSweepUnmountsLeftovers(t *testing.T) {
 	}
 	dir := b.slot.dir
 	b.slot.lock.Close() // the process "died": its lock is gone, its mounts are not
-	if m, _ := mountsUnder(dir); len(m) != 2 {
-		t.Fatalf("mounted under %s: %v, want the folder and one bind", dir, m)
+	if m, _ := Leftovers(); len(m) != 2 {
+		t.Fatalf("left over: %v, want the folder and one bind under %s", m, dir)
 	}
 	if err := SweepSlots(); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ := mountsUnder(dir); len(m) > 0 {
 		t.Fatalf("still mounted: %v", m)
+	}
+	if m, _ := Leftovers(); len(m) > 0 {
+		t.Fatalf("still left over: %v", m)
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("the slot folder is still there: %v", err)
