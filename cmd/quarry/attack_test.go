@@ -10,43 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
-
-// published is what a failed run must leave as it was.
-type published struct {
-	lock    []byte
-	current string
-	tree    map[string]string
-}
-
-func (d *distro) published() published {
-	d.t.Helper()
-	cur, err := os.Readlink(filepath.Join(d.out(), "current"))
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	if !filepath.IsAbs(cur) {
-		cur = filepath.Join(d.out(), cur)
-	}
-	return published{lock: d.readLock(), current: cur, tree: treeDigests(d.t, cur)}
-}
-
-// unchanged fails the test when the lock or the published tree moved.
-func (d *distro) unchanged(before published, after string) {
-	d.t.Helper()
-	now := d.published()
-	if string(now.lock) != string(before.lock) {
-		d.t.Errorf("%s: quarry.lock changed", after)
-	}
-	if now.current != before.current || !reflect.DeepEqual(now.tree, before.tree) {
-		d.t.Errorf("%s: the published tree changed (current %s → %s)", after, before.current, now.current)
-	}
-}
 
 // hostileSpec is a noarch package whose spec header is text.
 func hostileSpec(name, header, build string) fixtures.Package {
@@ -81,17 +50,12 @@ func (d *distro) publish(pkgs ...fixtures.Package) {
 	}
 }
 
-// noSandboxLeft checks that every sandbox a run used was taken down.
+// noSandboxLeft checks that every sandbox a run used was taken down
+// (other test processes' busy ones aside).
 func noSandboxLeft(t *testing.T) {
 	t.Helper()
-	data, _ := os.ReadFile("/proc/self/mountinfo")
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.Contains(line, "quarry-sandbox") && !strings.Contains(line, "quarry-sandbox/") {
-			continue
-		}
-		if f := strings.Fields(line); len(f) > 4 && strings.Contains(f[4], "/quarry-sandbox/") {
-			t.Errorf("a sandbox is still mounted: %s", f[4])
-		}
+	if left, err := sandbox.Leftovers(); err != nil || len(left) > 0 {
+		t.Errorf("sandboxes left mounted: %v %v", left, err)
 	}
 }
 
@@ -145,7 +109,7 @@ Summary: stolen %{stolen} %{?lua_stolen}`, "echo %{stolen}")
 	if code == 0 || !strings.Contains(stderr, "import macroloop") || !strings.Contains(stderr, "build.limits.time") {
 		t.Errorf("a spec that loops: exit %d\n%s", code, stderr)
 	}
-	d.unchanged(before, "a spec that loops")
+	before.same(t, d, "a spec that loops")
 
 	// A spec that says it is another package is refused at import.
 	taker := hostileSpec("banner", "", "")
@@ -156,7 +120,7 @@ Summary: stolen %{stolen} %{?lua_stolen}`, "echo %{stolen}")
 	if code == 0 || !strings.Contains(stderr, `import nametaker: upstream SPECS/nametaker.spec: Name: is "banner"`) {
 		t.Errorf("a spec named as another package: exit %d\n%s", code, stderr)
 	}
-	d.unchanged(before, "a spec named as another package")
+	before.same(t, d, "a spec named as another package")
 	noSandboxLeft(t)
 }
 
@@ -214,6 +178,6 @@ func TestBuildsStayInTheirSandbox(t *testing.T) {
 	if strings.Contains(stderr, "PRIVATE KEY") {
 		t.Errorf("the key reached stderr:\n%s", stderr)
 	}
-	d.unchanged(before, "a build of hostile packages")
+	before.same(t, d, "a build of hostile packages")
 	noSandboxLeft(t)
 }

@@ -2,46 +2,13 @@ package main_test
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 )
-
-// snapshot maps every entry under dir to its content's sha256, or a
-// symlink to its target (out/current is one), so that a publication can be
-// compared byte for byte.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		switch {
-		case e.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
-			out[rel] = "-> " + target
-			return err
-		case e.IsDir():
-			out[rel] = "dir"
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		sum := sha256.Sum256(data)
-		out[rel] = hex.EncodeToString(sum[:])
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // lineOf is the line of the first s in text.
 func lineOf(t *testing.T, text, s string) string {
@@ -103,7 +70,7 @@ func TestBadConfigChangesNothing(t *testing.T) {
 			if !bytes.Equal(d.readLock(), lock) {
 				t.Error("the lock changed")
 			}
-			if now := snapshot(t, d.out()); !equalMaps(now, out) {
+			if now := snapshot(t, d.out()); !maps.Equal(now, out) {
 				t.Error("the published tree changed")
 			}
 		})
@@ -117,7 +84,7 @@ func TestBadConfigChangesNothing(t *testing.T) {
 			t.Errorf("empty config %q: exit %d\n%s", text, code, stderr)
 		}
 	}
-	if !bytes.Equal(d.readLock(), lock) || !equalMaps(snapshot(t, d.out()), out) {
+	if !bytes.Equal(d.readLock(), lock) || !maps.Equal(snapshot(t, d.out()), out) {
 		t.Error("an empty config changed the lock or the publication")
 	}
 
@@ -127,16 +94,4 @@ func TestBadConfigChangesNothing(t *testing.T) {
 	if !bytes.Equal(d.readLock(), lock) {
 		t.Error("the lock changed after the bad configs")
 	}
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }

@@ -1,57 +1,14 @@
 package main_test
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
-
-// publication is out/current as digests, with manifest.json's artifacts
-// in a stable order (the manifest lists them in job order, which follows
-// the jobs' timings).
-func publication(t *testing.T, d *distro) map[string]string {
-	t.Helper()
-	cur, err := filepath.EvalSymlinks(filepath.Join(d.out(), "current"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := treeDigests(t, cur)
-	var m map[string]any
-	data, err := os.ReadFile(filepath.Join(cur, "manifest.json"))
-	if err != nil || json.Unmarshal(data, &m) != nil {
-		t.Fatalf("manifest.json: %v", err)
-	}
-	arts, _ := m["artifacts"].([]any)
-	sort.Slice(arts, func(i, j int) bool {
-		a, _ := json.Marshal(arts[i])
-		b, _ := json.Marshal(arts[j])
-		return string(a) < string(b)
-	})
-	norm, _ := json.Marshal(m)
-	files["manifest.json"] = string(norm)
-	return files
-}
-
-// samePublication reports every file that differs.
-func samePublication(t *testing.T, before, after map[string]string) {
-	t.Helper()
-	for f, sum := range before {
-		if after[f] != sum {
-			t.Errorf("out/current/%s changed", f)
-		}
-	}
-	for f := range after {
-		if _, ok := before[f]; !ok {
-			t.Errorf("out/current/%s appeared", f)
-		}
-	}
-}
 
 // hostileSIGs are the plugins in testing/plugins that attack the gate on
 // built RPMs, each with the messages it must fail with (SIG, RPM file or
@@ -94,7 +51,7 @@ func TestGateJudgesWhatWasBuilt(t *testing.T) {
 	d.mustRun("plugin", "lock")
 	d.mustRun("key", "init", "--bits", "2048", "--sig", "hello")
 	d.mustRun("build")
-	before, lock := publication(t, d), d.readLock()
+	before := d.published()
 
 	hostile := base
 	for name := range hostileSIGs {
@@ -123,10 +80,7 @@ func TestGateJudgesWhatWasBuilt(t *testing.T) {
 		if !strings.Contains(stderr, "quarry: 6 SIGs failed; the core and the other SIGs are published") || strings.Contains(stderr, "sig hello:") {
 			t.Errorf("%s: %s", run, lastLine(stderr))
 		}
-		samePublication(t, before, publication(t, d))
-		if got := d.readLock(); string(got) != string(lock) {
-			t.Errorf("%s: quarry.lock changed", run)
-		}
+		before.sameContent(t, d, run+" with hostile SIGs")
 	}
 	checkCoreRepoHolds(t, d)
 	checkCoreJobRefused(t, d)
@@ -196,7 +150,7 @@ cp inner/RPMS/noarch/banner-9.9-1.noarch.rpm %{_topdir}/RPMS/noarch/
 `, 1))
 	})
 	d.mustRun("import")
-	before, lock := publication(t, d), d.readLock()
+	before := d.published()
 	jobs, stderr, code := d.buildJSON(nil, "--no-import")
 	if code == 0 || jobs["tzinfo-mini/noarch"].Status != "failed" {
 		t.Fatalf("a core job with an undeclared RPM: exit %d, %+v\n%s", code, jobs["tzinfo-mini/noarch"], stderr)
@@ -205,8 +159,5 @@ cp inner/RPMS/noarch/banner-9.9-1.noarch.rpm %{_topdir}/RPMS/noarch/
 	if !strings.Contains(stderr, want) || !strings.Contains(stderr, "nothing published") {
 		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
-	samePublication(t, before, publication(t, d))
-	if string(d.readLock()) != string(lock) {
-		t.Error("quarry.lock changed")
-	}
+	before.same(t, d, "a core job with an undeclared RPM")
 }

@@ -17,37 +17,6 @@ import (
 	"github.com/quarrylinux/quarry/core/sign"
 )
 
-// publication is what must not change while a publication is attacked
-// and verified: where out/current points, every file it holds, and the
-// lock.
-type publication struct {
-	target string
-	files  map[string]string
-	lock   []byte
-}
-
-func (d *distro) publication() publication {
-	d.t.Helper()
-	target, err := os.Readlink(filepath.Join(d.out(), "current"))
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	return publication{target, treeDigests(d.t, filepath.Join(d.out(), target)), d.readLock()}
-}
-
-func (p publication) same(t *testing.T, d *distro, after string) {
-	t.Helper()
-	now := d.publication()
-	if now.target != p.target || !bytes.Equal(now.lock, p.lock) || len(now.files) != len(p.files) {
-		t.Errorf("after %s: out/current → %s (was %s), %d files (was %d), lock changed: %v", after, now.target, p.target, len(now.files), len(p.files), !bytes.Equal(now.lock, p.lock))
-	}
-	for f, sum := range p.files {
-		if now.files[f] != sum {
-			t.Errorf("after %s: out/current/%s changed", after, f)
-		}
-	}
-}
-
 // copyCompose copies the current compose to dir, three folders below a
 // scratch folder base (so that ../../../x from it is base/x).
 func copyCompose(t *testing.T, d *distro) (dir, base string) {
@@ -151,7 +120,7 @@ func TestVerifyRefusesTamperedTrees(t *testing.T) {
 		t.Fatal(err)
 	}
 	fpr := coreKey.Fingerprint()
-	before := d.publication()
+	before := d.published()
 
 	// The publication verifies with the core's public key, and says which
 	// key signed what.
