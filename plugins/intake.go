@@ -90,6 +90,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 		if s.Installers, err = p.Installers(ctx); err != nil {
 			return nil, err
 		}
+		violations = append(violations, gate.Installers(s.Installers)...)
 	}
 	if err := violations.Err(); err != nil {
 		return nil, err

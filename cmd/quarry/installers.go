@@ -14,6 +14,7 @@ import (
 	"github.com/quarrylinux/quarry/core/publish"
 	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/plugins/policy"
 	"github.com/quarrylinux/quarry/sdk"
 )
 
@@ -126,6 +127,10 @@ func (e *env) sigInstallers(c *cli.Context, root string, s *plugins.SIG, arts []
 		art, err := p.BuildInstaller(c.Context, sdk.BuildRequest{Name: in.Name, ReposDir: root, ScratchDir: "/build"}, tmp)
 		tmp.Close()
 		if err != nil {
+			os.Remove(tmp.Name())
+			return nil, err
+		}
+		if err := (&policy.Gate{SIG: s.Name}).Artifact(in.Name, art.Name); err != nil {
 			os.Remove(tmp.Name())
 			return nil, err
 		}

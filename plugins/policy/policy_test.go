@@ -69,3 +69,31 @@ func TestEachRuleBites(t *testing.T) {
 		t.Errorf("good items fail: %v", ok)
 	}
 }
+
+// Installer names become files under images/<sig>/: nothing else.
+func TestInstallerNames(t *testing.T) {
+	g := &Gate{SIG: "cloud", Limits: DefaultLimits}
+	vs := g.Installers([]sdk.Installer{
+		{Name: "generic", Kind: sdk.Kickstart},
+		{Name: "../../keys/x", Kind: sdk.Kickstart},
+		{Name: "generic", Kind: sdk.Kickstart},
+		{Name: "odd", Kind: "script"},
+	})
+	want := []string{`installer ../../keys/x: installer-names: name "../../keys/x"`, "installer generic: no-duplicates", `installer odd: installer-names: unknown kind "script"`}
+	if len(vs) != len(want) {
+		t.Fatalf("%v", vs)
+	}
+	for i, w := range want {
+		if !strings.Contains(vs[i].Error(), w) {
+			t.Errorf("%q, want %q", vs[i].Error(), w)
+		}
+	}
+	for _, bad := range []string{"..", ".", "../x.tar", "a/b", ".hidden", "x..y"} {
+		if g.Artifact("image", bad) == nil {
+			t.Errorf("artifact %q accepted", bad)
+		}
+	}
+	if err := g.Artifact("image", "pebble-cloud-9.4.x86_64.oci.tar"); err != nil {
+		t.Error(err)
+	}
+}
