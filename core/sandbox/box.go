@@ -29,9 +29,10 @@ type Box struct {
 	// itself; the folders above it need not be.
 	ReadOnly []string
 	Writable []string
-	// Caps are the capabilities kept inside the namespace (CAP_CHOWN for
-	// a plugin that installs an image with dnf). Builds keep none. They
-	// are the namespace's, over files of its own id range only.
+	// Caps are the capabilities kept inside the namespace: none unless
+	// asked (CAP_SYS_CHROOT for rpm --root in a build, a few file ones for
+	// a plugin that installs an image with dnf). They are the namespace's,
+	// over files of its own id range only.
 	Caps []string
 
 	limits Limits
