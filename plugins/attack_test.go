@@ -29,7 +29,9 @@ import (
 // plugin's remote server would be.
 type outsider struct{}
 
-func (outsider) Info() sdk.Info { return sdk.Info{Version: "6.6.6", Description: "served from outside the sandbox"} }
+func (outsider) Info() sdk.Info {
+	return sdk.Info{Version: "6.6.6", Description: "served from outside the sandbox"}
+}
 func (outsider) Configure(context.Context, sdk.ConfigureRequest) sdk.Diagnostics {
 	return nil
 }
