@@ -1,0 +1,60 @@
+package main_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAttackSIGReleasePackageByName: a SIG whose spec has a subpackage
+// named <distro>-release-<sig> (the core-built release package's name,
+// at Epoch 1) ships /etc/yum.repos.d/<distro>-sig-<sig>.repo of its own
+// writing, redefining pebble-baseos with gpgcheck=0: the release
+// exemption of no-package-manager-paths goes by the RPM's name, not by
+// the job that built it. It must fail the SIG; it is published, signed
+// with the SIG's key, where dnf upgrades the real release package to it.
+func TestAttackSIGReleasePackageByName(t *testing.T) {
+	d := newDistro(t)
+	d.only([]string{"banner"}, nil)
+	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
+	d.keyInit()
+	bin := filepath.Join(d.dir, "bin")
+	buildSIG(t, bin, "sigrelease", "./cmd/quarry/testdata/sigrelease")
+	raw, _ := os.ReadFile(d.config())
+	d.writeConfig(string(raw) + "sigs:\n  - name: sigrelease\n")
+	d.mustRun("plugin", "lock")
+	d.mustRun("key", "init", "--bits", "2048", "--sig", "sigrelease")
+	stdout, stderr, code := d.run("build")
+	t.Logf("exit %d\n%s\n%s", code, stdout, stderr)
+	cur := filepath.Join(d.out(), "current")
+	rpms, _ := filepath.Glob(filepath.Join(cur, "sig", "sigrelease", "*", "*", "Packages", "*", "*-release-sigrelease-*.rpm"))
+	for _, r := range rpms {
+		out, _ := exec.Command("rpm", "-qp", "--nosignature", "-l", "--qf", "%{NAME} %{EPOCH}:%{VERSION}-%{RELEASE}\n", r).CombinedOutput()
+		t.Errorf("the SIG's own %s is published in its repository:\n%s", filepath.Base(r), out)
+	}
+	if !strings.Contains(stderr, "sig sigrelease:") {
+		t.Errorf("sig sigrelease did not fail")
+	}
+	// A machine that opted in: both the SIG release repository and the
+	// SIG's. dnf takes the higher epoch, and the SIG's .repo file.
+	repos, _ := filepath.Glob(filepath.Join(cur, "sig", "*", "*", "x86_64", "repodata"))
+	var conf strings.Builder
+	for i, r := range repos {
+		conf.WriteString(fmt.Sprintf("[t%d]\nname=t%d\nbaseurl=file://%s\ngpgcheck=0\n\n", i, i, filepath.Dir(r)))
+	}
+	root := filepath.Join(t.TempDir(), "root")
+	reposd := filepath.Join(root, "..", "repos.d")
+	os.MkdirAll(reposd, 0o755)
+	os.WriteFile(filepath.Join(reposd, "t.repo"), []byte(conf.String()), 0o644)
+	out, err := exec.Command("dnf", "-y", "--installroot", root, "--releasever", "9", "--setopt=reposdir="+reposd,
+		"--setopt=cachedir="+filepath.Join(root, "..", "cache"), "install", "pebble-release-sigrelease").CombinedOutput()
+	if err != nil {
+		t.Fatalf("dnf: %v\n%s", err, out)
+	}
+	if data, _ := os.ReadFile(filepath.Join(root, "etc", "yum.repos.d", "pebble-sig-sigrelease.repo")); strings.Contains(string(data), "mirror.invalid") {
+		t.Errorf("dnf installed the SIG's pebble-release-sigrelease; the machine's repository file is now the SIG's:\n%s", data)
+	}
+}
