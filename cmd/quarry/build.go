@@ -149,9 +149,6 @@ func runBuild(c *cli.Context) error {
 	if coreFailed > 0 || len(early) > 0 || len(refused) > 0 {
 		return cli.Exit(fmt.Sprintf("quarry: %d core jobs failed or were skipped, %d core packages cannot build, %d core RPMs refused; nothing published", coreFailed, len(early), len(refused)), 1)
 	}
-	for _, name := range slices.Sorted(maps.Keys(pl.SIGErrors)) {
-		fmt.Fprintln(os.Stderr, "quarry:", pl.SIGErrors[name])
-	}
 	if c.Bool("check-reproducible") {
 		if err := checkReproducible(c, e, p, res); err != nil {
 			return err
@@ -160,6 +157,10 @@ func runBuild(c *cli.Context) error {
 	if c.Bool("no-publish") {
 		if err := e.commitLock(); err != nil {
 			return err
+		}
+		// (A publish prints the SIGs' failures with what it kept of them.)
+		for _, name := range slices.Sorted(maps.Keys(pl.SIGErrors)) {
+			fmt.Fprintln(os.Stderr, "quarry:", pl.SIGErrors[name])
 		}
 		if len(pl.SIGErrors) > 0 {
 			return cli.Exit(fmt.Sprintf("quarry: %d SIGs failed", len(pl.SIGErrors)), 1)

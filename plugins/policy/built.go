@@ -29,6 +29,16 @@ type Built struct {
 	// alone ships under the package manager's paths.
 	Release      string
 	ReleasePaths []string
+	// Distro is the distribution's name: <distro>-release and every
+	// <distro>-release-* are the core's names (ReleaseName).
+	Distro string
+}
+
+// isRelease says whether r is the core-built release package itself: its
+// name, and the job that built it. A SIG's spec can choose the name of
+// what it builds; it cannot choose which job built it.
+func (b Built) isRelease(r *readback.RPM) bool {
+	return b.Release != "" && r.Name == b.Release && r.Package == b.Release
 }
 
 // KernelProvides are what every kernel package provides, so an alternate
@@ -52,6 +62,9 @@ func (g *Gate) Built(rpms []*readback.RPM, b Built) Violations {
 		}
 	}
 	var vs Violations
+	if b.Distro == "" {
+		b.Distro = g.Distro
+	}
 	for _, r := range rpms {
 		add := func(rule, format string, args ...any) {
 			vs = append(vs, Violation{g.SIG, "rpm " + r.File, rule, fmt.Sprintf(format, args...)})

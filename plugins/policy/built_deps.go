@@ -11,6 +11,8 @@ import (
 func builtName(r *readback.RPM, b Built, add report) {
 	if core, ok := b.Core.Names[readback.Fold(r.Name)]; ok {
 		add(RuleCoreName, "its name %s is core package %s's", r.Name, core)
+	} else if ReleaseName(b.Distro, r.Name) && !b.isRelease(r) {
+		add(RuleCoreName, "its name %s is reserved: %s-release and %s-release-* are the core's release packages", r.Name, b.Distro, b.Distro)
 	}
 }
 
@@ -20,6 +22,9 @@ func builtName(r *readback.RPM, b Built, add report) {
 func coreCapability(name string, b Built, links map[string]string) (what, pkg string, ok bool) {
 	if pkg, ok := b.Core.Names[readback.Fold(name)]; ok {
 		return "the name of core package", pkg, true
+	}
+	if ReleaseName(b.Distro, name) {
+		return "the name of a core release package", name, true
 	}
 	if pkg, ok := b.Core.Provides[name]; ok {
 		return "which core package", pkg + " provides", true
@@ -38,8 +43,8 @@ func coreCapability(name string, b Built, links map[string]string) (what, pkg st
 func builtProvides(r *readback.RPM, b Built, links map[string]string, add report) {
 	flavour := b.Flavours[r.Package]
 	for _, d := range r.Provides {
-		if readback.Fold(d.Name) == readback.Fold(r.Name) {
-			continue // its own name: no-core-name's
+		if readback.Fold(d.Name) == readback.Fold(r.Name) || b.isRelease(r) {
+			continue // its own name: no-core-name's; the release package's own
 		}
 		if flavour != "" && KernelProvides[d.Name] {
 			continue
@@ -54,7 +59,10 @@ func builtProvides(r *readback.RPM, b Built, links map[string]string, add report
 // (rpm matches Obsoletes against names).
 func builtObsoletes(r *readback.RPM, b Built, add report) {
 	for _, d := range r.Obsoletes {
-		if pkg, ok := b.Core.Names[readback.Fold(d.Name)]; ok {
+		if pkg, ok := b.Core.Names[readback.Fold(d.Name)]; ok || ReleaseName(b.Distro, d.Name) {
+			if !ok {
+				pkg = d.Name
+			}
 			add(RuleObsoletes, "Obsoletes: %s, the name of core package %s: a SIG never replaces the core", d, pkg)
 		}
 	}

@@ -34,7 +34,7 @@ func builtCoreFiles(r *readback.RPM, b Built, links map[string]string, add repor
 func builtManagerPaths(r *readback.RPM, b Built, links map[string]string, add report) {
 	for _, f := range r.Files {
 		lit, p := path.Clean(f.Path), readback.Canonical(f.Path, links)
-		if r.Name == b.Release && lit == p && slices.Contains(b.ReleasePaths, lit) {
+		if b.isRelease(r) && lit == p && slices.Contains(b.ReleasePaths, lit) {
 			continue
 		}
 		mp := managerPath(lit)

@@ -96,6 +96,9 @@ func (g *Gate) coreName(n string) (string, bool) {
 	}
 	c, ok := g.folded[strings.ToLower(n)]
 	if !ok {
+		if ReleaseName(g.Distro, n) {
+			return fmt.Sprintf("%s is reserved: %s-release and %s-release-* are the core's release packages", n, g.Distro, g.Distro), true
+		}
 		return "", false
 	}
 	if c != n {
@@ -108,6 +111,15 @@ var (
 	idPattern      = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 	packagePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
 )
+
+// ReleaseName says whether name (in any case) is <distro>-release or
+// <distro>-release-*: the core's release package and the SIG release
+// packages it builds, which carry the .repo files and keys every machine
+// trusts. No SIG package takes, provides or obsoletes one.
+func ReleaseName(distro, name string) bool {
+	n, r := strings.ToLower(name), strings.ToLower(distro)+"-release"
+	return distro != "" && (n == r || strings.HasPrefix(n, r+"-"))
+}
 
 // RepoID is the published id of a SIG repository.
 func (g *Gate) RepoID(id string) string { return g.Distro + "-sig-" + g.SIG + "-" + id }
