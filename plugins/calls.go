@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/sdk"
 )
 
@@ -23,6 +24,11 @@ func (p *Plugin) Configure(ctx context.Context, req sdk.ConfigureRequest) (sdk.D
 	ctx, cancel := p.call(ctx)
 	defer cancel()
 	d, err := p.c.Configure(ctx, req)
+	// Diagnostics are printed to the operator: the plugin's text, made
+	// safe for a terminal.
+	for i := range d {
+		d[i].Path, d[i].Summary, d[i].Detail = safetext.Terminal(d[i].Path), safetext.Terminal(d[i].Summary), safetext.Terminal(d[i].Detail)
+	}
 	return d, p.wrap("Configure", ctx, err)
 }
 

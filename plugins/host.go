@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	goplugin "github.com/hashicorp/go-plugin/runner"
 
+	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/sdk"
 )
@@ -107,7 +107,11 @@ func (h *Host) callTimeout() time.Duration {
 // InstallerCaps are what a plugin building an image keeps in its user
 // namespace: dnf installs a root whose files belong to several users.
 // They reach only files of the plugin's own id range; never CAP_SYS_ADMIN.
-var InstallerCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_SETFCAP", "CAP_SETUID", "CAP_SETGID", "CAP_SYS_CHROOT"}
+//
+// Not CAP_SETUID or CAP_SETGID: the process limit is counted per uid, and
+// a process that could become any of the namespace's 65536 ids could run
+// that many times as many processes.
+var InstallerCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_SETFCAP", "CAP_SYS_CHROOT"}
 
 // DefaultLimits bound a plugin: it returns data, it does not build.
 var DefaultLimits = sandbox.Limits{Procs: 256, Disk: 2 << 30, Setting: "plugins.limits"}
@@ -161,15 +165,16 @@ func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string
 	if err != nil {
 		return fail(err)
 	}
-	// go-plugin's unix socket goes in a short folder of its own: socket
-	// paths are limited to 108 bytes.
-	sockets, err := os.MkdirTemp("", "qsig-")
+	box, err := sandbox.Open(h.limits())
 	if err != nil {
 		return fail(err)
 	}
-	box, err := sandbox.Open(h.limits())
+	// go-plugin's unix socket goes in the box's socket folder: short
+	// (socket paths are limited to 108 bytes) and a few KiB in size, so
+	// that being writable by the plugin is no way around its disk limit.
+	sockets, err := box.SocketDir()
 	if err != nil {
-		os.RemoveAll(sockets)
+		box.Close()
 		return fail(err)
 	}
 	if len(readOnly) > 0 {
@@ -233,6 +238,8 @@ func checkInfo(sig string, api int, info sdk.PluginInfo) error {
 		return fmt.Errorf("the plugin says it is SIG %q, not %q", info.SIG, sig)
 	case !ValidVersion(info.Version):
 		return fmt.Errorf("plugin version %q is not semver (1.2.3)", info.Version)
+	case safetext.LineProblem(info.Description, 200) != "":
+		return fmt.Errorf("its description %s", safetext.LineProblem(info.Description, 200))
 	case !slices.Contains(info.APIVersions, uint32(api)):
 		return fmt.Errorf("the plugin lists API versions %v, without the %d it negotiated", info.APIVersions, api)
 	}
@@ -323,7 +330,6 @@ func (p *Plugin) Close() {
 		p.pc.Kill()
 	}
 	p.box.Close()
-	os.RemoveAll(p.sockets)
 }
 
 // Exited reports whether the plugin process has ended.

@@ -2,20 +2,41 @@ package plugins
 
 import (
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/quarrylinux/quarry/core/safetext"
 )
 
-// relevel is a plugin's logger on the host: named after the SIG, and never
+// relevel is a plugin's logger on the host: named after the SIG, never
 // louder than warn, so that a plugin cannot make its log lines look like
-// the core's errors; its failures reach the user as errors from the host.
+// the core's errors (its failures reach the user as errors from the
+// host), and with its text made safe for a terminal.
 type relevel struct{ hclog.Logger }
 
 func (r relevel) Log(level hclog.Level, msg string, args ...any) {
 	if level > hclog.Warn {
 		level = hclog.Warn
 	}
+	msg, args = safe(msg, args)
 	r.Logger.Log(level, msg, args...)
 }
-func (r relevel) Error(msg string, args ...any) { r.Logger.Warn(msg, args...) }
+func (r relevel) Trace(msg string, args ...any) { r.Log(hclog.Trace, msg, args...) }
+func (r relevel) Debug(msg string, args ...any) { r.Log(hclog.Debug, msg, args...) }
+func (r relevel) Info(msg string, args ...any)  { r.Log(hclog.Info, msg, args...) }
+func (r relevel) Warn(msg string, args ...any)  { r.Log(hclog.Warn, msg, args...) }
+func (r relevel) Error(msg string, args ...any) { r.Log(hclog.Warn, msg, args...) }
+
+// safe escapes the control characters of a plugin's log message and of
+// its string values.
+func safe(msg string, args []any) (string, []any) {
+	out := make([]any, len(args))
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			a = safetext.Terminal(s)
+		}
+		out[i] = a
+	}
+	return safetext.Terminal(msg), out
+}
 
 // Named keeps the SIG's name: go-plugin would add the binary's.
 func (r relevel) Named(string) hclog.Logger      { return r }

@@ -5,13 +5,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/core/sandbox"
+	"golang.org/x/sys/unix"
 )
 
 // watch is what the host learns about a plugin process beyond its
@@ -26,6 +30,7 @@ type watch struct {
 	tail      []string
 	maxStderr int64
 	kill      func()
+	badAddr   string    // a handshake address the host refused
 	tee       io.Writer // a copy of the raw stderr, when the host asks
 }
 
@@ -45,7 +50,7 @@ func (w *watch) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.tee != nil {
-		w.tee.Write(b)
+		io.WriteString(w.tee, safetext.Terminal(string(b)))
 	}
 	w.stderrN += int64(len(b))
 	if w.maxStderr > 0 && w.stderrN > w.maxStderr && !w.flooded {
@@ -69,11 +74,24 @@ func (w *watch) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// handshakeRefused records a handshake naming an address the host does
+// not dial.
+func (w *watch) handshakeRefused(network, addr, why string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.badAddr = fmt.Sprintf("the handshake names %s address %q (%s); a plugin is reached only through the unix socket in its own folder", network, addr, why)
+	if w.kill != nil {
+		go w.kill()
+	}
+}
+
 // problem says what the plugin did wrong, if anything.
 func (w *watch) problem() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
+	case w.badAddr != "":
+		return w.badAddr
 	case len(w.stdout) > 0:
 		return fmt.Sprintf("the plugin wrote to stdout (%q), which carries only the handshake; plugins log to stderr", bytes.TrimSpace(w.stdout))
 	case w.flooded:
@@ -87,7 +105,7 @@ func (w *watch) problem() string {
 func (w *watch) stderrTail() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	tail := strings.Join(w.tail, "\n")
+	tail := safetext.Terminal(strings.Join(w.tail, "\n"))
 	if w.panicked != "" && !strings.Contains(tail, w.panicked) {
 		tail = w.panicked + "\n...\n" + tail
 	}
@@ -96,11 +114,13 @@ func (w *watch) stderrTail() string {
 
 // runner runs a plugin process, sandboxed or not, for go-plugin.
 type runner struct {
-	cmd    *exec.Cmd
-	name   string
-	stdout io.ReadCloser
-	stderr io.ReadCloser
-	watch  *watch
+	sockets string // the only folder whose sockets the host dials
+	box     *sandbox.Box
+	cmd     *exec.Cmd
+	name    string
+	stdout  io.ReadCloser
+	stderr  io.ReadCloser
+	watch   *watch
 }
 
 // newRunner wraps go-plugin's command (the plugin binary with go-plugin's
@@ -115,7 +135,7 @@ func newRunner(cmd *exec.Cmd, socketDir string, box *sandbox.Box, readOnly []str
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{cmd: run, name: cmd.Path, watch: w}
+	r := &runner{cmd: run, name: cmd.Path, watch: w, sockets: socketDir, box: box}
 	if r.stdout, err = run.StdoutPipe(); err != nil {
 		return nil, err
 	}
@@ -163,7 +183,38 @@ func (r *runner) ID() string {
 	}
 	return strconv.Itoa(r.cmd.Process.Pid)
 }
-func (r *runner) PluginToHost(n, a string) (string, string, error) { return n, a, nil }
+
+// PluginToHost is where the host dials what the handshake names: only a
+// unix socket directly in the socket folder go-plugin made for this
+// plugin. Anything else (a TCP address, another socket of the host's)
+// would let the plugin make the host talk to something outside its
+// sandbox, unpinned by sigs.lock.
+//
+// The folder is the plugin's to write in: the socket's name there could be
+// a link to another socket of the host's. The host opens it once, without
+// following a link, checks it is a socket, and dials that file through
+// /proc/self/fd, whatever the name says later.
+func (r *runner) PluginToHost(n, a string) (string, string, error) {
+	refuse := func(why string) (string, string, error) {
+		r.watch.handshakeRefused(n, a, why)
+		return "", "", fmt.Errorf("the handshake names %s address %q: %s; a plugin is reached only through a unix socket in its own folder %s", n, a, why, r.sockets)
+	}
+	if n != "unix" || filepath.Dir(a) != filepath.Clean(r.sockets) || filepath.Base(a) == "." || filepath.Base(a) == ".." {
+		return refuse("not a socket in the plugin's folder")
+	}
+	fd, err := unix.Open(a, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return refuse(err.Error())
+	}
+	f := os.NewFile(uintptr(fd), a)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		f.Close()
+		return refuse("not a socket (a link, or another kind of file)")
+	}
+	r.box.Hold(f)
+	return n, fmt.Sprintf("/proc/self/fd/%d", fd), nil
+}
 func (r *runner) HostToPlugin(n, a string) (string, string, error) { return n, a, nil }
 
 // handshakeLine is how go-plugin's handshake begins: core version, app

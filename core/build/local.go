@@ -153,7 +153,7 @@ func tailOf(path string, n int) string {
 		f.Seek(st.Size()-window, io.SeekStart)
 	}
 	data, _ := io.ReadAll(io.LimitReader(f, window))
-	return plan.Tail(strings.ToValidUTF8(string(data), "?"), n)
+	return plan.Tail(string(data), n)
 }
 
 // prepare writes the job's inputs into its folder, from the store.

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/rpmfile"
+	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/store"
 )
@@ -296,11 +297,12 @@ func WriteEnv(work string, e Env) error {
 	return os.WriteFile(filepath.Join(work, "quarry.rpmrc"), []byte(e.RPMRC), 0o644)
 }
 
-// Tail is the last n lines of a log.
+// Tail is the last n lines of a log, safe to print: a job wrote it, and
+// terminal escapes in it would drive the operator's terminal.
 func Tail(log string, n int) string {
 	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
-	return strings.Join(lines, "\n")
+	return safetext.Terminal(strings.Join(lines, "\n"))
 }

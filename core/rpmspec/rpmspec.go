@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/store"
 )
@@ -48,7 +49,7 @@ func Query(ctx context.Context, limits sandbox.Limits, tree store.Tree, spec, qf
 		if sandbox.IsLimit(err) {
 			return "", fmt.Errorf("rpmspec %s: %w", spec, err)
 		}
-		msg := strings.TrimSpace(strings.ReplaceAll(log.String(), sandbox.Dir+"/"+spec, spec))
+		msg := safetext.Terminal(strings.TrimSpace(strings.ReplaceAll(log.String(), sandbox.Dir+"/"+spec, spec)))
 		return "", fmt.Errorf("rpmspec cannot read %s: %s", spec, msg)
 	}
 	out, err := box.ReadFile(".query", maxOutput)

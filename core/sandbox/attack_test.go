@@ -48,7 +48,6 @@ func TestAttackProcessLimitAcrossUIDs(t *testing.T) {
 	var out bytes.Buffer
 	err := b.Run(context.Background(), &out, "sh", "-c", `
 for u in $(seq 1 10); do for i in $(seq 20); do setpriv --reuid=$u sleep 30 2>/dev/null & done; done
-sleep 2
 echo running $(ls /proc | grep -c '^[0-9]')
 kill -9 -1 2>/dev/null; true`)
 	n := 0

@@ -39,6 +39,7 @@ type Box struct {
 	slot   *slot
 	sealed bool
 	binds  []string // host sources, mounted at bind points in the slot
+	held   []io.Closer
 }
 
 // Open makes a new sandbox: a fresh tmpfs of the disk limit's size, owned
@@ -65,8 +66,25 @@ func Open(l Limits) (*Box, error) {
 		s.release()
 		return nil, fmt.Errorf("sandbox folder: mount tmpfs: %w", err)
 	}
+	// /tmp and /dev/shm inside are folders of this tmpfs, so that the
+	// disk limit bounds everything a sandbox can write.
+	for _, d := range scratchDirs {
+		p := filepath.Join(b.Dir(), d)
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			b.Close()
+			return nil, err
+		}
+		if err := os.Chmod(p, 0o777|os.ModeSticky); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
 	return b, nil
 }
+
+// scratchDirs are the folders of the box's tmpfs bound at /tmp and
+// /dev/shm.
+var scratchDirs = []string{".sandbox/tmp", ".sandbox/shm"}
 
 // Dir is the sandbox's folder on the host. The host writes inputs there
 // before the first Run; after it, only ReadFile and Find read it.
@@ -78,12 +96,37 @@ func (b *Box) UID() int { return b.slot.base }
 // Limits are the box's limits, defaults filled in.
 func (b *Box) Limits() Limits { return b.limits }
 
+// SocketDir is a small tmpfs of the box's (a few KiB), for the unix
+// sockets a sandboxed process listens on: bound writable into the box by
+// the caller, it is no way around the disk limit.
+func (b *Box) SocketDir() (string, error) {
+	dir := filepath.Join(b.slot.dir, "sock")
+	if _, err := os.Stat(dir); err == nil {
+		return dir, nil
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", err
+	}
+	if err := unix.Mount("quarry-sandbox-sock", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755"); err != nil {
+		return "", fmt.Errorf("sandbox socket folder: mount tmpfs: %w", err)
+	}
+	return dir, nil
+}
+
+// Hold keeps c open until the box closes (a descriptor the host uses to
+// reach the sandboxed process).
+func (b *Box) Hold(c io.Closer) { b.held = append(b.held, c) }
+
 // Close unmounts the folder and the binds (their content goes with them)
 // and frees the slot.
 func (b *Box) Close() error {
 	if b.slot == nil {
 		return nil
 	}
+	for _, c := range b.held {
+		c.Close()
+	}
+	b.held = nil
 	err := Sweep(b.slot.dir)
 	b.slot.release()
 	b.slot = nil
@@ -110,14 +153,23 @@ func (b *Box) seal() error {
 func (b *Box) bind(p string, readOnly bool) (string, error) {
 	for i, have := range b.binds {
 		if have == p {
-			return filepath.Join(b.slot.dir, fmt.Sprintf("bind-%d", i)), nil
+			return filepath.Join(b.slot.dir, "binds", fmt.Sprintf("%d", i)), nil
 		}
 	}
 	st, err := os.Stat(p)
 	if err != nil {
 		return "", fmt.Errorf("sandbox: %w", err)
 	}
-	point := filepath.Join(b.slot.dir, fmt.Sprintf("bind-%d", len(b.binds)))
+	// The bind points sit in a folder only the box's ids (and root) can
+	// enter: the slot's path is open to anyone, what is bound is not.
+	binds := filepath.Join(b.slot.dir, "binds")
+	if err := os.MkdirAll(binds, 0o700); err != nil {
+		return "", fmt.Errorf("sandbox: %w", err)
+	}
+	if err := os.Lchown(binds, b.slot.base, b.slot.base); err != nil {
+		return "", fmt.Errorf("sandbox: %w", err)
+	}
+	point := filepath.Join(binds, fmt.Sprintf("%d", len(b.binds)))
 	if st.IsDir() {
 		err = os.Mkdir(point, 0o755)
 	} else {
@@ -201,8 +253,9 @@ func (b *Box) command(argv []string, work string, src map[string]string) []strin
 		"--symlink", "usr/lib64", "/lib64",
 		"--proc", "/proc",
 		"--dev", "/dev",
-		"--tmpfs", "/tmp",
 		"--bind", work, Dir,
+		"--bind", work+"/"+scratchDirs[0], "/tmp",
+		"--bind", work+"/"+scratchDirs[1], "/dev/shm",
 	)
 	for _, p := range b.ReadOnly {
 		args = append(args, "--ro-bind", from(p), p)
@@ -214,6 +267,7 @@ func (b *Box) command(argv []string, work string, src map[string]string) []strin
 		// Everything but /build, /tmp and Writable is read-only: a job that
 		// writes elsewhere fails rather than writing somewhere invisible.
 		"--remount-ro", "/",
+		"--remount-ro", "/dev",
 		// The user namespace is the one Cmd made, with the box's ids; the
 		// others are bwrap's.
 		"--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -187,5 +188,26 @@ func TestSweepUnmountsLeftovers(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("the slot folder is still there: %v", err)
+	}
+}
+
+// What a box binds is the box's to read: another user of the host cannot
+// walk into the slot's bind points, however open the slot's path is.
+func TestBindsAreTheBoxsAlone(t *testing.T) {
+	private := t.TempDir() // 0700, root's
+	os.WriteFile(filepath.Join(private, "blob"), []byte("store content"), 0o644)
+	b := open(t, Limits{})
+	b.ReadOnly = []string{private}
+	if out, err := run(t, b, "cat "+private+"/blob"); err != nil || !strings.Contains(out, "store content") {
+		t.Fatalf("the box cannot read its bind: %v %s", err, out)
+	}
+	points, _ := filepath.Glob(filepath.Join(b.slot.dir, "binds", "*"))
+	if len(points) != 1 {
+		t.Fatalf("bind points %v", points)
+	}
+	ls := exec.Command("cat", filepath.Join(points[0], "blob"))
+	ls.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if out, err := ls.CombinedOutput(); err == nil {
+		t.Errorf("nobody read the box's bind point %s: %s", points[0], out)
 	}
 }
