@@ -26,6 +26,8 @@ type Intake struct {
 	Limits  policy.Limits
 	// Core answers plugins' read-only questions; nil serves none.
 	Core sdk.Core
+	// GitSources are, by SIG, where its git sources may come from.
+	GitSources map[string][]string
 }
 
 // SIG is one SIG's intake.
@@ -60,7 +62,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 		return nil, &ConfigError{SIG: name, Diags: diags}
 	}
 	s.Diags = diags
-	gate := &policy.Gate{SIG: name, Distro: in.Distro.Name, Core: in.Gate, Limits: in.Limits}
+	gate := &policy.Gate{SIG: name, Distro: in.Distro.Name, Core: in.Gate, Limits: in.Limits, GitSources: in.GitSources[name]}
 	var violations policy.Violations
 	if p.Info.Has(sdk.CapRepos) {
 		if s.Repos, err = p.Repos(ctx); err != nil {

@@ -42,7 +42,10 @@ func (e *env) intakeSIGs(c *cli.Context, l *plan.Loader, core []*plan.Package) (
 	}
 	view := newCoreView(e, core)
 	in := &plugins.Intake{Host: h, Store: e.store, Sources: srcs, Core: view, Gate: policy.Core{Names: view.names}, Limits: policy.DefaultLimits,
-		Distro: e.sdkDistribution()}
+		Distro: e.sdkDistribution(), GitSources: map[string][]string{}}
+	for _, g := range e.cfg.SIGs {
+		in.GitSources[g.Name] = g.GitSources
+	}
 	taken := map[string]string{} // package → SIG
 	var out []*plugins.SIG
 	for _, g := range e.cfg.SIGs {

@@ -155,7 +155,12 @@ type Release struct {
 type SIG struct {
 	Name   string    `yaml:"name"`
 	Config yaml.Node `yaml:"config"`
-	Line   int       `yaml:"-"`
+	// GitSources are the git repositories (a URL, or a prefix ending in
+	// /) the SIG's packages may name as their sources: the host fetches
+	// them, so none are allowed unless listed. https://, or file:// for a
+	// folder on this machine.
+	GitSources []string `yaml:"git_sources"`
+	Line       int      `yaml:"-"`
 }
 
 // UnmarshalYAML keeps the line, for errors about the SIG.
@@ -165,7 +170,7 @@ func (s *SIG) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.MappingNode {
 		var unknown []string
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if k := n.Content[i]; k.Value != "name" && k.Value != "config" {
+			if k := n.Content[i]; k.Value != "name" && k.Value != "config" && k.Value != "git_sources" {
 				unknown = append(unknown, fmt.Sprintf("line %d: unknown key %q in sig (a SIG's settings go under config:)", k.Line, k.Value))
 			}
 		}

@@ -245,3 +245,24 @@ var reservedMacros = strings.Fields(`
 	name version release epoch summary license url arch os buildarch
 	alpha arm arm32 arm64 ix86 loongarch64 mips mips32 mips64 mipseb mipsel
 	power64 riscv riscv32 riscv64 riscv128 sparc`)
+
+// gitSourceProblem says why a SIG git source is not one the host may
+// fetch: https:// without credentials, query or "..", or file:// (a
+// folder of this machine the operator vouches for); never ssh (the
+// host's keys) or a bare path.
+func gitSourceProblem(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("is not a URL: %v", err)
+	case u.Scheme != "https" && u.Scheme != "file":
+		return "must be an https:// URL (or file:// for a folder on this machine): the host fetches it, with nothing of its own credentials"
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Contains(s, ".."):
+		return "must not carry credentials, a query, a fragment or .."
+	case u.Scheme == "https" && u.Host == "":
+		return "needs a host"
+	case strings.ContainsAny(s, " \t\n\\"):
+		return "must not contain spaces or backslashes"
+	}
+	return ""
+}

@@ -66,6 +66,9 @@ func (c *Config) validateRest(p *problems, pkgs packageSet) {
 		if _, err := g.ConfigJSON(); err != nil {
 			p.at(fmt.Sprintf("sigs[%d].config", i), "sig %s: %v", g.Name, err)
 		}
+		for j, src := range g.GitSources {
+			p.check(fmt.Sprintf("sigs[%d].git_sources[%d]", i, j), src, gitSourceProblem(src))
+		}
 	}
 
 	for i, d := range c.Plugins.Dirs {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/sdk"
 )
 
@@ -80,6 +81,9 @@ type Gate struct {
 	Distro string
 	Core   Core
 	Limits Limits
+	// GitSources are the URLs (or prefixes ending in /) the SIG's git
+	// sources may name: sigs[].git_sources.
+	GitSources []string
 
 	folded map[string]string // Core.Names, lower-cased
 }
@@ -136,6 +140,17 @@ func (g *Gate) Repos(repos []sdk.Repo, arches []string) Violations {
 		if seen[r.ID] {
 			vs = append(vs, Violation{g.SIG, item, RuleDuplicate, "listed twice"})
 		}
+		// The name is a line of the SIG's .repo file (name=), which the
+		// core signs into <distro>-release-<sig>: a newline in it would
+		// start lines of the SIG's choosing.
+		for _, f := range [][2]string{{"name", r.Name}, {"description", r.Description}} {
+			if p := safetext.LineProblem(f[1], 200); p != "" {
+				vs = append(vs, Violation{g.SIG, item, RuleName, fmt.Sprintf("its %s %s", f[0], p)})
+			}
+		}
+		if strings.ContainsAny(r.Name, "$%") {
+			vs = append(vs, Violation{g.SIG, item, RuleName, "its name contains $ or %, which dnf and rpm expand"})
+		}
 		seen[r.ID] = true
 		for _, a := range r.Arches {
 			if !slices.Contains(arches, a) {
@@ -182,6 +197,9 @@ func (g *Gate) Packages(pkgs []sdk.Package, repos []sdk.Repo) Violations {
 			if !names[a] {
 				add(item, RuleName, "builds after %s, which the SIG does not ship", a)
 			}
+		}
+		if p.Git != nil {
+			g.gitSource(item, p.Git, add)
 		}
 		if (p.Git == nil) == (len(p.Files) == 0) {
 			add(item, RulePath, "give either files or a git source")

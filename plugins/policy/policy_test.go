@@ -97,3 +97,54 @@ func TestInstallerNames(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The host fetches a SIG's git sources with its own network and files:
+// only from what the config lists for the SIG, at a full commit.
+func TestGitSources(t *testing.T) {
+	commit := strings.Repeat("a", 40)
+	g := &Gate{SIG: "hpc", Distro: "pebble", Limits: DefaultLimits, GitSources: []string{"https://git.example/sig-hpc/", "file:///srv/hpc.git"}}
+	repos := []sdk.Repo{{ID: "extras"}}
+	pkg := func(url, rev, dir string) []sdk.Package {
+		return []sdk.Package{{Name: "mpi", Repo: "extras", Spec: "mpi.spec", Git: &sdk.GitSource{URL: url, Commit: rev, Dir: dir}}}
+	}
+	for _, ok := range [][2]string{{"https://git.example/sig-hpc/mpi.git", commit}, {"file:///srv/hpc.git", strings.Repeat("0", 64)}} {
+		if vs := g.Packages(pkg(ok[0], ok[1], "pkgs/mpi"), repos); len(vs) > 0 {
+			t.Errorf("%s: %v", ok[0], vs)
+		}
+	}
+	for _, bad := range []struct{ url, rev, dir, want string }{
+		{"/etc", commit, "", "only https://"},
+		{"ssh://git.example/sig-hpc/mpi.git", commit, "", "only https://"},
+		{"https://git.example/sig-hpcx/mpi.git", commit, "", "not in sigs[hpc].git_sources"},
+		{"https://user:pw@git.example/sig-hpc/mpi.git", commit, "", "without credentials"},
+		{"https://git.example/sig-hpc/../other.git", commit, "", "without credentials, query or .."},
+		{"file:///srv/hpc.git/../../etc", commit, "", "without credentials, query or .."},
+		{"https://git.example/sig-hpc/mpi.git", "HEAD", "", `commit "HEAD" must be a full commit id`},
+		{"https://git.example/sig-hpc/mpi.git", "main", "", `commit "main" must be a full commit id`},
+		{"https://git.example/sig-hpc/mpi.git", commit, "../x", `folder "../x"`},
+	} {
+		vs := g.Packages(pkg(bad.url, bad.rev, bad.dir), repos)
+		if !strings.Contains(vs.Error(), "git-sources") || !strings.Contains(vs.Error(), bad.want) {
+			t.Errorf("%s %s: %v\nwant %q", bad.url, bad.rev, vs, bad.want)
+		}
+	}
+	none := &Gate{SIG: "kernel", Limits: DefaultLimits}
+	if vs := none.Packages(pkg("https://git.example/sig-hpc/mpi.git", commit, ""), repos); !strings.Contains(vs.Error(), "none are listed") {
+		t.Errorf("no sources listed: %v", vs)
+	}
+}
+
+// A SIG repository's name is a line of the .repo file the core signs:
+// it cannot carry lines of its own, or dnf's variables.
+func TestRepoNamesAreOneLine(t *testing.T) {
+	g := &Gate{SIG: "hpc", Distro: "pebble"}
+	vs := g.Repos([]sdk.Repo{
+		{ID: "extras", Name: "Extras\n[pebble-baseos]\nbaseurl=https://evil.example/\ngpgcheck=0"},
+		{ID: "tools", Name: "Tools $releasever"},
+		{ID: "ok", Name: "HPC stacks", Description: "MPI and schedulers"},
+	}, []string{"x86_64"})
+	if len(vs) != 2 || !strings.Contains(vs[0].Error(), "repo extras: valid-names: its name contains the control character U+000A") ||
+		!strings.Contains(vs[1].Error(), "repo tools: valid-names: its name contains $ or %") {
+		t.Errorf("%v", vs)
+	}
+}
