@@ -1,8 +1,6 @@
 package sign
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,8 +20,8 @@ const (
 	sigTagReservedSpace = 1008
 )
 
-// UnsignedError is an RPM that carries no header signature.
-var UnsignedError = errors.New("has no header signature")
+// UnsignedError is an RPM that carries no signature.
+var UnsignedError = rpmfile.ErrUnsigned
 
 // RPM signs a package's header, the way rpmsign --addsign does for rpm 4.16
 // and later (a v4 signature over the immutable header, which carries the
@@ -51,29 +49,12 @@ func (k *Key) RPM(name string, data []byte) ([]byte, error) {
 	return rpmfile.Assemble(lead, sig, rest), nil
 }
 
-// VerifyRPM checks what rpmkeys --checksig checks: the header and payload
-// digests, and the header signature against keyring.
+// VerifyRPM checks what rpmkeys --checksig checks: the structure, every
+// digest, and every signature of the package against keyring
+// (rpmfile.VerifySignatures).
 func VerifyRPM(keyring openpgp.KeyRing, name string, data []byte) error {
-	f, err := rpmfile.Read(name, data)
-	if err != nil {
-		return err
-	}
-	_, sig, _, err := rpmfile.Parts(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	start, end := f.HeaderRange()
-	e := sig.Get(sigTagRSA)
-	if e == nil {
-		e = sig.Get(sigTagDSA)
-	}
-	if e == nil {
-		return fmt.Errorf("%s: %w", name, UnsignedError)
-	}
-	if _, err := openpgp.CheckDetachedSignature(keyring, bytes.NewReader(data[start:end]), bytes.NewReader(e.Data), nil); err != nil {
-		return fmt.Errorf("%s: header signature: %v", name, err)
-	}
-	return nil
+	_, err := rpmfile.VerifySignatures(keyring, name, data)
+	return err
 }
 
 // RPMKeysCheck runs the real rpmkeys --checksig on files, trusting only
