@@ -2,9 +2,12 @@ package compose
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,18 +55,32 @@ func ParseRepomd(data []byte) (*Repomd, error) {
 // decompresses to its open size and open checksum. It returns one line per
 // problem.
 func CheckRepodata(dir string) []string {
-	data, err := os.ReadFile(filepath.Join(dir, "repodata", "repomd.xml"))
+	return checkRepodata(os.DirFS(dir), dir)
+}
+
+// checkRepodata checks the repodata of fsys, naming files as under dir.
+// repomd.xml is not trusted yet (its signature is checked after): a
+// location that leaves the repository is a problem, not a file read, and
+// decompression is streamed into the checksum and stops past the open size.
+func checkRepodata(fsys fs.FS, dir string) []string {
+	md := filepath.Join(dir, "repodata", "repomd.xml")
+	data, err := fs.ReadFile(fsys, "repodata/repomd.xml")
 	if err != nil {
-		return []string{err.Error()}
+		return []string{md + ": " + err.Error()}
 	}
-	md, err := ParseRepomd(data)
+	repomd, err := ParseRepomd(data)
 	if err != nil {
-		return []string{filepath.Join(dir, "repodata", "repomd.xml") + ": " + err.Error()}
+		return []string{md + ": " + err.Error()}
 	}
 	var problems []string
-	for _, r := range md.Data {
-		path := filepath.Join(dir, filepath.FromSlash(r.Location.Href))
-		f, err := os.ReadFile(path)
+	for _, r := range repomd.Data {
+		href, err := store.CleanPath(r.Location.Href)
+		if err != nil || !fs.ValidPath(href) {
+			problems = append(problems, fmt.Sprintf("%s: %s record: location %q is not inside the repository", md, r.Type, r.Location.Href))
+			continue
+		}
+		path := filepath.Join(dir, filepath.FromSlash(href))
+		f, err := fs.ReadFile(fsys, href)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s record: %v", r.Type, err))
 			continue
@@ -75,36 +92,43 @@ func CheckRepodata(dir string) []string {
 		if r.OpenChecksum.Value == "" {
 			continue
 		}
-		open, err := decompress(path, f)
+		sum, size, err := openDigest(href, f, r.OpenSize)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", path, err))
 			continue
 		}
-		if store.Digest(open) != r.OpenChecksum.Value || int64(len(open)) != r.OpenSize {
+		if sum != r.OpenChecksum.Value || size != r.OpenSize {
 			problems = append(problems, fmt.Sprintf("%s: decompressed content does not match its open checksum or size", path))
 		}
 	}
 	return problems
 }
 
-func decompress(path string, data []byte) ([]byte, error) {
+// openDigest is the sha256 and size of data decompressed, reading at most
+// one byte more than want: enough to tell a wrong open size.
+func openDigest(path string, data []byte, want int64) (string, int64, error) {
 	var r io.Reader
 	switch {
 	case strings.HasSuffix(path, ".gz"):
 		z, err := gzip.NewReader(bytes.NewReader(data))
 		if err != nil {
-			return nil, err
+			return "", 0, err
 		}
 		r = z
 	case strings.HasSuffix(path, ".zst"):
-		z, err := zstd.NewReader(bytes.NewReader(data))
+		z, err := zstd.NewReader(bytes.NewReader(data), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(128<<20))
 		if err != nil {
-			return nil, err
+			return "", 0, err
 		}
 		defer z.Close()
 		r = z
 	default:
-		return data, nil
+		r = bytes.NewReader(data)
 	}
-	return io.ReadAll(r)
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(r, max(want, 0)+1))
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
