@@ -65,7 +65,7 @@ func TestUnpackStopsAtDeclaredSize(t *testing.T) {
 	}
 }
 
-func testEntity(t *testing.T) *openpgp.Entity {
+func testEntity(t testing.TB) *openpgp.Entity {
 	t.Helper()
 	e, err := openpgp.NewEntity("V3 Test", "", "v3@quarry.example", &packet.Config{RSABits: 2048, DefaultHash: crypto.SHA256, Time: func() time.Time { return time.Unix(1700000000, 0) }})
 	if err != nil {
@@ -76,7 +76,7 @@ func testEntity(t *testing.T) *openpgp.Entity {
 
 // v3Signature makes a version 3 RSA/SHA256 signature packet over data,
 // as Red Hat's signing server does.
-func v3Signature(t *testing.T, e *openpgp.Entity, data []byte) []byte {
+func v3Signature(t testing.TB, e *openpgp.Entity, data []byte) []byte {
 	t.Helper()
 	created := uint32(1700000100)
 	h := crypto.SHA256.New()
@@ -107,7 +107,7 @@ func bitLen(b byte) int {
 }
 
 // withSignature puts sig into tag of the package's signature header.
-func withSignature(t *testing.T, data []byte, tag int, sig []byte) []byte {
+func withSignature(t testing.TB, data []byte, tag int, sig []byte) []byte {
 	t.Helper()
 	lead, h, rest, err := rpmfile.Parts(data)
 	if err != nil {
