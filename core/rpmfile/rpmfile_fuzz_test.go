@@ -14,6 +14,13 @@ import (
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
+// limitUnpacked makes the fuzzed payloads small, for the test's duration.
+func limitUnpacked(f *testing.F) {
+	old := rpmfile.MaxUnpacked
+	rpmfile.MaxUnpacked = 16 << 20
+	f.Cleanup(func() { rpmfile.MaxUnpacked = old })
+}
+
 // seedRPMs adds real packages made by rpmbuild, and a synthetic one.
 func seedRPMs(f *testing.F) [][]byte {
 	f.Helper()
@@ -50,7 +57,7 @@ func FuzzRead(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(withSignature(f, seeds[0], 1002, v4.Bytes()))
-	rpmfile.MaxUnpacked = 16 << 20
+	limitUnpacked(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkRead(t, data)
 		checkRead(t, fixtures.Redigest(data))
@@ -178,7 +185,7 @@ func FuzzUnpack(f *testing.F) {
 			}
 		}
 	}
-	rpmfile.MaxUnpacked = 16 << 20
+	limitUnpacked(f)
 	f.Fuzz(func(t *testing.T, kind uint8, size int64, payload []byte) {
 		if size > 2*rpmfile.MaxUnpacked {
 			size = size % (2 * rpmfile.MaxUnpacked)

@@ -29,7 +29,9 @@ func FuzzReadSRPM(f *testing.F) {
 		data, _ := os.ReadFile(files[0])
 		f.Add(data)
 	}
+	old := rpmfile.MaxUnpacked
 	rpmfile.MaxUnpacked = 16 << 20
+	f.Cleanup(func() { rpmfile.MaxUnpacked = old })
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkSRPM(t, data)
 		checkSRPM(t, fixtures.Redigest(data))
