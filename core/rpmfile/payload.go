@@ -128,11 +128,17 @@ func unpack(spec payloadSpec, payload []byte) (map[string]*store.File, error) {
 		if hdr.Size > counted.left {
 			return nil, fmt.Errorf("%s: %d bytes, more than the payload's size allows", p, hdr.Size)
 		}
-		data := make([]byte, hdr.Size) // bounded by what is left of limit
-		if _, err := io.ReadFull(cr, data); err != nil {
-			return nil, fmt.Errorf("%s is truncated: %w", p, err)
+		// The buffer grows with the bytes that arrive: the size in the
+		// cpio header is only a claim (the declared payload size bounds
+		// it, but that sits in the unsigned signature header).
+		b := bytes.NewBuffer(make([]byte, 0, min(hdr.Size, 1<<20)))
+		if _, err := b.ReadFrom(io.LimitReader(cr, hdr.Size)); err != nil {
+			return nil, err
 		}
-		out[p] = &store.File{Data: data, Exec: hdr.Mode&0o111 != 0}
+		if int64(b.Len()) != hdr.Size {
+			return nil, fmt.Errorf("%s is truncated", p)
+		}
+		out[p] = &store.File{Data: b.Bytes(), Exec: hdr.Mode&0o111 != 0}
 	}
 	// The rest of the stream is the trailer's padding: count it too.
 	if _, err := io.Copy(io.Discard, in); err != nil {
