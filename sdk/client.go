@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
-	"strings"
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -110,75 +108,6 @@ func (c *Client) Repos(ctx context.Context) ([]Repo, error) {
 	return out, nil
 }
 
-// assembler puts streamed packages back together.
-type assembler struct {
-	max   int64
-	total int64
-	pkgs  []*Package
-	by    map[string]*Package
-	open  map[string]int // package/path → index of the file being received
-}
-
-func newAssembler(max int64) *assembler {
-	return &assembler{max: max, by: map[string]*Package{}, open: map[string]int{}}
-}
-
-func (a *assembler) header(w *sigv1.Package) (*Package, error) {
-	if w == nil || w.Name == "" {
-		return nil, fmt.Errorf("%w: a package without a name", ErrGarbage)
-	}
-	if _, dup := a.by[w.Name]; dup {
-		return nil, fmt.Errorf("%w: package %s sent twice", ErrGarbage, w.Name)
-	}
-	p := packageFromHeader(w)
-	a.pkgs = append(a.pkgs, &p)
-	a.by[p.Name] = &p
-	return &p, nil
-}
-
-func (a *assembler) chunk(c *sigv1.FileChunk) error {
-	if c == nil {
-		return fmt.Errorf("%w: an empty stream message", ErrGarbage)
-	}
-	p := a.by[c.Package]
-	if p == nil {
-		return fmt.Errorf("%w: file %q of package %q, which was not announced", ErrGarbage, c.Path, c.Package)
-	}
-	a.total += int64(len(c.Data))
-	if a.total > a.max {
-		return fmt.Errorf("%w: more than %d bytes of sources", ErrGarbage, a.max)
-	}
-	key := c.Package + "\x00" + c.Path
-	i, ok := a.open[key]
-	if !ok {
-		f := File{Path: c.Path, Mode: fileMode(c.Mode)}
-		// The announced size, if it is believable, saves regrowing.
-		if c.Size > 0 && c.Size <= a.max-a.total+int64(len(c.Data)) {
-			f.Data = make([]byte, 0, c.Size)
-		}
-		p.Files = append(p.Files, f)
-		i = len(p.Files) - 1
-		a.open[key] = i
-	}
-	p.Files[i].Data = append(p.Files[i].Data, c.Data...)
-	if c.Eof {
-		delete(a.open, key)
-	}
-	return nil
-}
-
-func (a *assembler) finish() ([]Package, error) {
-	for key := range a.open {
-		pkg, file, _ := strings.Cut(key, "\x00")
-		return nil, fmt.Errorf("%w: file %s of package %s ended without its last chunk", ErrGarbage, file, pkg)
-	}
-	out := make([]Package, len(a.pkgs))
-	for i, p := range a.pkgs {
-		out[i] = *p
-	}
-	return out, nil
-}
-
 // Packages receives the SIG's source packages.
 func (c *Client) Packages(ctx context.Context) ([]Package, error) {
 	stream, err := c.c.Packages(ctx, &sigv1.PackagesRequest{})
@@ -186,17 +115,7 @@ func (c *Client) Packages(ctx context.Context) ([]Package, error) {
 		return nil, wireErr("Packages", err)
 	}
 	a := newAssembler(c.max())
-	err = receive("Packages", stream, func(msg *sigv1.PackagesResponse) error {
-		switch item := msg.Item.(type) {
-		case *sigv1.PackagesResponse_Package:
-			_, err := a.header(item.Package)
-			return err
-		case *sigv1.PackagesResponse_File:
-			return a.chunk(item.File)
-		}
-		return fmt.Errorf("%w: an empty stream message", ErrGarbage)
-	})
-	if err != nil {
+	if err := receive("Packages", stream, a.packagesMsg); err != nil {
 		return nil, err
 	}
 	pkgs, err := a.finish()
@@ -212,31 +131,13 @@ func (c *Client) Kernels(ctx context.Context) ([]Kernel, error) {
 	if err != nil {
 		return nil, wireErr("Kernels", err)
 	}
-	a := newAssembler(c.max())
-	var kernels []Kernel
-	err = receive("Kernels", stream, func(msg *sigv1.KernelsResponse) error {
-		switch item := msg.Item.(type) {
-		case *sigv1.KernelsResponse_Kernel:
-			if item.Kernel == nil {
-				return fmt.Errorf("%w: an empty kernel", ErrGarbage)
-			}
-			kernels = append(kernels, Kernel{Flavour: item.Kernel.Flavour, Configs: item.Kernel.Configs})
-			_, err := a.header(item.Kernel.Package)
-			return err
-		case *sigv1.KernelsResponse_File:
-			return a.chunk(item.File)
-		}
-		return fmt.Errorf("%w: an empty stream message", ErrGarbage)
-	})
-	if err != nil {
+	k := &kernelAssembler{assembler: newAssembler(c.max())}
+	if err := receive("Kernels", stream, k.msg); err != nil {
 		return nil, err
 	}
-	pkgs, err := a.finish()
+	kernels, err := k.finish()
 	if err != nil {
 		return nil, fmt.Errorf("Kernels: %w", err)
-	}
-	for i := range kernels {
-		kernels[i].Package = pkgs[i]
 	}
 	return kernels, nil
 }
@@ -261,34 +162,15 @@ func (c *Client) BuildInstaller(ctx context.Context, req BuildRequest, w io.Writ
 	if err != nil {
 		return Artifact{}, wireErr("BuildInstaller", err)
 	}
-	var art *Artifact
-	var total int64
-	err = receive("BuildInstaller", stream, func(msg *sigv1.BuildInstallerResponse) error {
-		switch item := msg.Item.(type) {
-		case *sigv1.BuildInstallerResponse_Artifact:
-			if art != nil || item.Artifact == nil || item.Artifact.Name == "" || path.Base(item.Artifact.Name) != item.Artifact.Name {
-				return fmt.Errorf("%w: a second or unnamed artifact", ErrGarbage)
-			}
-			art = &Artifact{Name: item.Artifact.Name, MediaType: item.Artifact.MediaType, Packages: item.Artifact.Packages}
-		case *sigv1.BuildInstallerResponse_Chunk:
-			if art == nil || item.Chunk == nil {
-				return fmt.Errorf("%w: bytes before the artifact", ErrGarbage)
-			}
-			if total += int64(len(item.Chunk.Data)); total > c.max() {
-				return fmt.Errorf("%w: more than %d bytes", ErrGarbage, c.max())
-			}
-			_, err := w.Write(item.Chunk.Data)
-			return err
-		}
-		return nil
-	})
-	if err != nil {
+	a := &artifactAssembler{max: c.max(), w: w}
+	if err := receive("BuildInstaller", stream, a.msg); err != nil {
 		return Artifact{}, err
 	}
-	if art == nil {
-		return Artifact{}, fmt.Errorf("BuildInstaller: %w: no artifact", ErrGarbage)
+	art, err := a.finish()
+	if err != nil {
+		return Artifact{}, fmt.Errorf("BuildInstaller: %w", err)
 	}
-	return *art, nil
+	return art, nil
 }
 
 // receive reads a stream to its end, handing each message to each. A

@@ -14,11 +14,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
 // richRepo builds the rich fixture packages into a fresh folder.
-func richRepo(t *testing.T) string {
+func richRepo(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	rpms, err := fixtures.BuildSpec(t.TempDir(), "richpkg", fixtures.RichSpec)
@@ -289,4 +292,25 @@ func TestCheckRepodataStaysInside(t *testing.T) {
 			t.Errorf("href %s: %q\nwant %q", href, problems, want)
 		}
 	}
+}
+
+// decompress reads a whole repodata document, for comparisons.
+func decompress(path string, data []byte) ([]byte, error) {
+	var r io.Reader = bytes.NewReader(data)
+	switch {
+	case strings.HasSuffix(path, ".gz"):
+		z, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		r = z
+	case strings.HasSuffix(path, ".zst"):
+		z, err := zstd.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		defer z.Close()
+		r = z
+	}
+	return io.ReadAll(r)
 }

@@ -53,14 +53,26 @@ const indexMagic = "quarry-repo-index-v2\n"
 // LoadIndex reads a saved index; a missing or unreadable one is empty (it
 // is a cache: the worst case is reading every package again).
 func LoadIndex(path string) *Index {
-	idx := &Index{Entries: map[string]*Entry{}}
 	data, err := os.ReadFile(path)
-	if err != nil || !bytes.HasPrefix(data, []byte(indexMagic)) {
+	if err != nil {
+		return &Index{Entries: map[string]*Entry{}}
+	}
+	return parseIndex(data)
+}
+
+// minEntry is the fewest bytes an entry takes: eleven fields of at least
+// one byte each. The count at the start is believed only that far.
+const minEntry = 11
+
+// parseIndex decodes a saved index; anything torn or foreign is empty.
+func parseIndex(data []byte) *Index {
+	idx := &Index{Entries: map[string]*Entry{}}
+	if !bytes.HasPrefix(data, []byte(indexMagic)) {
 		return idx
 	}
 	r := &reader{b: data[len(indexMagic):]}
 	n := r.int()
-	entries := make(map[string]*Entry, max(0, min(n, 1<<20)))
+	entries := make(map[string]*Entry, max(0, min(n, int64(len(r.b)/minEntry))))
 	for i := int64(0); i < n && r.err == nil; i++ {
 		e := &Entry{Href: r.str(), PkgID: r.str(), Size: r.int(), MTime: r.int(), FileTime: r.int(),
 			Name: r.str(), Arch: r.str(), NEVRA: r.str(), Primary: r.str(), Filelists: r.str(), Other: r.str()}

@@ -78,44 +78,23 @@ func (h *Raw) Delete(tag int) {
 
 // ParseRaw decodes the header at the start of b and returns it with its
 // length in bytes (without the padding a signature header is followed by).
+// The header's structure is checked as Read checks it.
 func ParseRaw(b []byte) (*Raw, int, error) {
-	if len(b) < 16 || !bytes.Equal(b[:8], headerMagic) {
-		return nil, 0, errors.New("no header magic")
+	v, err := verifyHeader(b, 0, maxTags, maxData)
+	if err != nil {
+		return nil, 0, err
 	}
-	il := int(binary.BigEndian.Uint32(b[8:12]))
-	dl := int(binary.BigEndian.Uint32(b[12:16]))
-	if il > 1<<16 || dl > 1<<28 || len(b) < 16+il*16+dl {
-		return nil, 0, fmt.Errorf("header of %d entries and %d bytes does not fit", il, dl)
+	h := &Raw{Region: v.Region, Entries: make([]Entry, len(v.Entries))}
+	for i, e := range v.Entries {
+		h.Entries[i] = Entry{Tag: e.Tag, Type: e.Type, Count: e.Count, Data: append([]byte(nil), e.Data...)}
 	}
-	index, data := b[16:16+il*16], b[16+il*16:16+il*16+dl]
-	h := &Raw{}
-	for i := 0; i < il; i++ {
-		ix := index[i*16:]
-		tag := int(binary.BigEndian.Uint32(ix[0:4]))
-		typ := int(binary.BigEndian.Uint32(ix[4:8]))
-		off := int(int32(binary.BigEndian.Uint32(ix[8:12])))
-		count := int(binary.BigEndian.Uint32(ix[12:16]))
-		if i == 0 && (tag == RegionSignatures || tag == RegionImmutable) {
-			h.Region = tag // the trailer is rebuilt on encoding
-			continue
-		}
-		if off < 0 || off > dl {
-			return nil, 0, fmt.Errorf("tag %d: offset %d out of range", tag, off)
-		}
-		n, err := valueLen(typ, count, data[off:])
-		if err != nil {
-			return nil, 0, fmt.Errorf("tag %d: %w", tag, err)
-		}
-		h.Entries = append(h.Entries, Entry{Tag: tag, Type: typ, Count: count, Data: append([]byte(nil), data[off:off+n]...)})
-	}
-	return h, 16 + il*16 + dl, nil
+	return h, v.Size, nil
 }
 
+// valueLen is the length of count values of typ at the start of b.
 func valueLen(typ, count int, b []byte) (int, error) {
 	size := 0
 	switch typ {
-	case TypeNull:
-		return 0, nil
 	case TypeChar, TypeInt8, TypeBin:
 		size = count
 	case TypeInt16:
@@ -244,9 +223,6 @@ func Int16(tag int, vs ...uint16) Entry {
 func Bin(tag int, b []byte) Entry {
 	return Entry{Tag: tag, Type: TypeBin, Count: len(b), Data: append([]byte(nil), b...)}
 }
-
-// leadSize is the fixed size of the obsolete lead every RPM starts with.
-const leadSize = 96
 
 // Parts splits an RPM file into its lead, its signature header (decoded)
 // and the rest: the main header and the payload, which a signature covers.

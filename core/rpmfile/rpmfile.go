@@ -1,62 +1,128 @@
 // Package rpmfile reads RPM files (binary or source) without any rpm tool:
-// it checks their size and digests and unpacks their cpio payload.
+// it checks their structure, sizes, digests and the form of their
+// signatures, and unpacks their cpio payload. Every byte is untrusted: the
+// headers are parsed here, never by a library that sizes its buffers from
+// them.
 package rpmfile
 
 import (
 	"bytes"
-	"compress/bzip2"
-	"compress/gzip"
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 
-	"github.com/cavaliergopher/cpio"
 	"github.com/cavaliergopher/rpm"
-	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
 
 	"github.com/quarrylinux/quarry/core/store"
-)
-
-// Signature and header tags used to check digests.
-const (
-	sigTagSize          = 1000
-	sigTagMD5           = 1004
-	sigTagSHA1          = 269
-	sigTagSHA256        = 273
-	tagPayloadDigest    = 5092
-	tagPayloadDigestAlg = 5093
-	// TagSourcePackage is set in the header of a source RPM.
-	TagSourcePackage = 1106
 )
 
 // File is a read and checked RPM.
 type File struct {
 	*rpm.Package
-	payload []byte
+	payload    []byte
+	spec       payloadSpec
+	signatures []*Signature
 }
 
-// Read parses data as an RPM and checks its size and digests; name is the
-// file's name, for messages.
+// Read parses data as an RPM and checks its structure, size and digests;
+// name is the file's name, for messages.
 func Read(name string, data []byte) (*File, error) {
-	pkg, err := rpm.Read(bytes.NewReader(data))
+	f, err := read(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable RPM: %v", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	start, end := pkg.HeaderRange()
-	if end > len(data) {
-		return nil, fmt.Errorf("%s: truncated inside its header", name)
+	return f, nil
+}
+
+func read(data []byte) (*File, error) {
+	lead, err := readLead(data)
+	if err != nil {
+		return nil, err
 	}
-	header, payload := data[start:end], data[end:]
-	if err := checkDigests(pkg, header, payload); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+	sig, err := verifyHeader(data[leadSize:], RegionSignatures, maxSigTags, maxSigData)
+	if err != nil {
+		return nil, fmt.Errorf("signature header: %w", err)
 	}
-	return &File{Package: pkg, payload: payload}, nil
+	sigLen := sig.Size + (8-sig.Size%8)%8
+	start := leadSize + sigLen
+	if start > len(data) {
+		return nil, errors.New("truncated after the signature header")
+	}
+	hdr, err := verifyHeader(data[start:], RegionImmutable, maxTags, maxData)
+	if err != nil {
+		return nil, fmt.Errorf("header: %w", err)
+	}
+	end := start + hdr.Size
+	sigs, err := checkSigTags(sig)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDigests(sig, hdr, data[start:end], data[end:]); err != nil {
+		return nil, err
+	}
+	if err := checkMain(hdr); err != nil {
+		return nil, err
+	}
+	spec, err := payloadOf(sig, hdr)
+	if err != nil {
+		return nil, err
+	}
+	pkg := &rpm.Package{Lead: *lead, Signature: libHeader(sig, sigLen), Header: libHeader(hdr, hdr.Size)}
+	return &File{Package: pkg, payload: data[end:], spec: spec, signatures: sigs}, nil
+}
+
+// leadSize is the fixed size of the obsolete lead every RPM starts with.
+const leadSize = 96
+
+// readLead checks the lead as rpm does: its magic, a major version of 3
+// or 4 and header-style signatures.
+func readLead(data []byte) (*rpm.Lead, error) {
+	if len(data) < leadSize || !bytes.Equal(data[:4], []byte{0xed, 0xab, 0xee, 0xdb}) {
+		return nil, errors.New("not an RPM: no lead")
+	}
+	if data[4] < 3 || data[4] > 4 {
+		return nil, fmt.Errorf("RPM format version %d is not supported", data[4])
+	}
+	if st := binary.BigEndian.Uint16(data[78:]); st != 5 {
+		return nil, fmt.Errorf("signature type %d in the lead: not a header signature", st)
+	}
+	return &rpm.Lead{
+		VersionMajor: int(data[4]), VersionMinor: int(data[5]), Type: int(binary.BigEndian.Uint16(data[6:])),
+		Architecture: int(binary.BigEndian.Uint16(data[8:])), Name: string(data[10:76]),
+		OperatingSystem: int(binary.BigEndian.Uint16(data[76:])), SignatureType: 5,
+	}, nil
+}
+
+// libHeader is a verified header in the rpm library's form (its getters
+// are what the rest of Quarry reads); size is its length with padding.
+func libHeader(h *verified, size int) rpm.Header {
+	tags := make(map[int]*rpm.Tag, len(h.Entries)+1)
+	if h.Region != 0 {
+		tags[h.Region] = &rpm.Tag{ID: h.Region, Type: rpm.TagTypeBinary, Value: []byte(nil)}
+	}
+	for _, e := range h.Entries {
+		t := &rpm.Tag{ID: e.Tag, Type: rpm.TagType(e.Type)}
+		switch e.Type {
+		case TypeChar, TypeInt8, TypeBin:
+			t.Value = append([]byte(nil), e.Data...)
+		case TypeInt16, TypeInt32, TypeInt64:
+			w := map[int]int{TypeInt16: 2, TypeInt32: 4, TypeInt64: 8}[e.Type]
+			v := make([]int64, e.Count) // Count values of w bytes are in Data
+			for i := range v {
+				v[i] = int64(bigEndian(e.Data[i*w : (i+1)*w]))
+			}
+			t.Value = v
+		default:
+			v := make([]string, 0, e.Count)
+			for b := e.Data; len(b) > 0; {
+				i := bytes.IndexByte(b, 0)
+				v, b = append(v, string(b[:i])), b[i+1:]
+			}
+			t.Value = v
+		}
+		tags[e.Tag] = t
+	}
+	return rpm.Header{Version: 1, Tags: tags, Size: size}
 }
 
 // IsSource tells a source RPM from a binary one.
@@ -64,112 +130,16 @@ func (f *File) IsSource() bool {
 	return f.Header.GetTag(TagSourcePackage) != nil || f.Lead.Type == 1
 }
 
-// Files unpacks the payload's regular files by path (no leading "./" or "/").
+// Signatures are the OpenPGP signatures of the signature header, parsed
+// but not verified (see VerifySignatures).
+func (f *File) Signatures() []*Signature { return f.signatures }
+
+// Files unpacks the payload's regular files by path (no leading "./" or
+// "/"), checking its size and unpacked digest when the headers give them.
 func (f *File) Files() (map[string]*store.File, error) {
-	files, err := unpack(f.PayloadCompression(), f.payload)
+	files, err := unpack(f.spec, f.payload)
 	if err != nil {
 		return nil, fmt.Errorf("payload: %v", err)
 	}
 	return files, nil
-}
-
-func checkDigests(pkg *rpm.Package, header, payload []byte) error {
-	sig := pkg.Signature
-	if t := sig.GetTag(sigTagSize); t != nil {
-		if want := t.Int64(); want != int64(len(header)+len(payload)) {
-			return fmt.Errorf("truncated or padded: header and payload are %d bytes, the signature says %d", len(header)+len(payload), want)
-		}
-	}
-	checked := false
-	if t := sig.GetTag(sigTagSHA256); t != nil {
-		sum := sha256.Sum256(header)
-		if got := hex.EncodeToString(sum[:]); got != strings.TrimSpace(t.String()) {
-			return fmt.Errorf("header SHA256 digest mismatch: the file is corrupt")
-		}
-		checked = true
-	}
-	if t := sig.GetTag(sigTagSHA1); t != nil {
-		sum := sha1.Sum(header)
-		if got := hex.EncodeToString(sum[:]); got != strings.TrimSpace(t.String()) {
-			return fmt.Errorf("header SHA1 digest mismatch: the file is corrupt")
-		}
-		checked = true
-	}
-	if t := pkg.Header.GetTag(tagPayloadDigest); t != nil {
-		alg := int64(8) // SHA256
-		if a := pkg.Header.GetTag(tagPayloadDigestAlg); a != nil {
-			alg = a.Int64()
-		}
-		if alg != 8 {
-			return fmt.Errorf("payload digest algorithm %d is not supported", alg)
-		}
-		sum := sha256.Sum256(payload)
-		want := t.StringSlice()
-		if len(want) == 0 || hex.EncodeToString(sum[:]) != want[0] {
-			return fmt.Errorf("payload SHA256 digest mismatch: the file is corrupt or truncated")
-		}
-		checked = true
-	} else if t := sig.GetTag(sigTagMD5); t != nil {
-		sum := md5.Sum(append(append([]byte{}, header...), payload...))
-		if !bytes.Equal(sum[:], t.Bytes()) {
-			return fmt.Errorf("MD5 digest mismatch: the file is corrupt or truncated")
-		}
-		checked = true
-	}
-	if !checked {
-		return fmt.Errorf("carries no digest to check")
-	}
-	return nil
-}
-
-func unpack(compression string, payload []byte) (map[string]*store.File, error) {
-	var r io.Reader = bytes.NewReader(payload)
-	var err error
-	switch compression {
-	case "gzip", "":
-		r, err = gzip.NewReader(r)
-	case "bzip2":
-		r = bzip2.NewReader(r)
-	case "xz", "lzma":
-		r, err = xz.NewReader(r)
-	case "zstd":
-		var d *zstd.Decoder
-		d, err = zstd.NewReader(r)
-		if err == nil {
-			defer d.Close()
-			r = d
-		}
-	default:
-		return nil, fmt.Errorf("compression %q is not supported", compression)
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]*store.File{}
-	cr := cpio.NewReader(r)
-	for {
-		hdr, err := cr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !hdr.Mode.IsRegular() {
-			continue
-		}
-		p, err := store.CleanPath(strings.TrimLeft(strings.TrimPrefix(hdr.Name, "."), "/"))
-		if err != nil {
-			return nil, err
-		}
-		data, err := io.ReadAll(cr)
-		if err != nil {
-			return nil, err
-		}
-		if int64(len(data)) != hdr.Size {
-			return nil, fmt.Errorf("%s is truncated", p)
-		}
-		out[p] = &store.File{Data: data, Exec: hdr.Mode&0o111 != 0}
-	}
-	return out, nil
 }

@@ -24,8 +24,8 @@ const (
 	sigTagReservedSpace = 1008
 )
 
-// UnsignedError is an RPM that carries no header signature.
-var UnsignedError = errors.New("has no header signature")
+// UnsignedError is an RPM that carries no signature.
+var UnsignedError = rpmfile.ErrUnsigned
 
 // RPM signs a package's header, the way rpmsign --addsign does for rpm 4.16
 // and later (a v4 signature over the immutable header, which carries the
@@ -53,37 +53,29 @@ func (k *Key) RPM(name string, data []byte) ([]byte, error) {
 	return rpmfile.Assemble(lead, sig, rest), nil
 }
 
-// VerifyRPM checks what rpmkeys --checksig checks: the header and payload
-// digests, and the header signature against keyring.
+// VerifyRPM checks what rpmkeys --checksig checks: the structure, every
+// digest, and every signature of the package against keyring
+// (rpmfile.VerifySignatures).
 func VerifyRPM(keyring openpgp.KeyRing, name string, data []byte) error {
 	_, err := RPMSigner(keyring, name, data)
 	return err
 }
 
-// RPMSigner is VerifyRPM that also returns the key that signed. A header
-// signed by a key not in keyring is an *UntrustedError.
+// RPMSigner is VerifyRPM that also returns the key that signed. A package
+// signed by a key not in keyring is an *UntrustedError naming that key.
 func RPMSigner(keyring openpgp.KeyRing, name string, data []byte) (*openpgp.Entity, error) {
-	f, err := rpmfile.Read(name, data)
-	if err != nil {
-		return nil, err
+	vs, err := rpmfile.VerifySignatures(keyring, name, data)
+	if err == nil {
+		return vs[0].Signer, nil
 	}
-	_, sig, _, err := rpmfile.Parts(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	if f, ferr := rpmfile.Read(name, data); ferr == nil {
+		for _, sig := range f.Signatures() {
+			if sig.KeyID != 0 && len(keyring.KeysById(sig.KeyID)) == 0 {
+				return nil, fmt.Errorf("%s: header signature: %w", name, &UntrustedError{KeyID: sig.KeyID})
+			}
+		}
 	}
-	start, end := f.HeaderRange()
-	e := sig.Get(sigTagRSA)
-	if e == nil {
-		e = sig.Get(sigTagDSA)
-	}
-	if e == nil {
-		return nil, fmt.Errorf("%s: %w", name, UnsignedError)
-	}
-	signer, err := Signer(keyring, data[start:end], e.Data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: header signature: %w", name, err)
-	}
-	return signer, nil
+	return nil, err
 }
 
 // RPMKeysCheck runs the real rpmkeys --checksig on files, trusting only

@@ -284,7 +284,7 @@ func TestReadSRPMPayloadCompressions(t *testing.T) {
 	}
 }
 
-func buildSRPM(t *testing.T, name, out string, defines ...string) {
+func buildSRPM(t testing.TB, name, out string, defines ...string) {
 	t.Helper()
 	p, err := fixtures.LoadPackage(filepath.Join(exampleDir(), "packages", name))
 	if err != nil {
