@@ -67,6 +67,10 @@ type Upstream struct {
 	DistGit   *DistGit   `yaml:"dist_git"`
 	Lookaside *Lookaside `yaml:"lookaside"`
 	SRPMs     string     `yaml:"srpms"`
+	// Keys are files of armored public keys upstream signs its SRPMs
+	// with. When set, every SRPM must carry a signature by one of them
+	// that verifies (as dnf's gpgcheck), or it is not imported.
+	Keys []string `yaml:"keys"`
 }
 
 // DistGit locates the per-package git repositories.

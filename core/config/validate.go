@@ -142,6 +142,12 @@ func (c *Config) validateUpstream(p *problems) {
 			p.at("upstream.lookaside", "is read only with dist_git: SRPMs carry their sources")
 		}
 	}
+	for i, k := range u.Keys {
+		p.check(fmt.Sprintf("upstream.keys[%d]", i), k, locationProblem(k, dirLoc, nil, nil))
+	}
+	if len(u.Keys) > 0 && u.SRPMs == "" {
+		p.at("upstream.keys", "checks SRPM signatures: it goes with upstream.srpms")
+	}
 }
 
 func (c *Config) validatePatches(p *problems) {

@@ -224,3 +224,9 @@ func TestLimits(t *testing.T) {
 		{name: "plugin time", add: "plugins:\n  limits:\n    time: 5m\n", want: "quarry.yaml:32: plugins.limits.time: a plugin's time is plugins.start_timeout"},
 	})
 }
+
+func TestUpstreamKeysGoWithSRPMs(t *testing.T) {
+	runBad(t, []badCase{
+		{name: "keys with dist-git", from: "upstream:\n", to: "upstream:\n  keys: [upstream.asc]\n", want: "upstream.keys: checks SRPM signatures: it goes with upstream.srpms"},
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"math/big"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
@@ -58,17 +59,25 @@ func VerifySignatures(keyring openpgp.KeyRing, name string, data []byte) ([]Veri
 	return out, nil
 }
 
+// errNoKey is a signature by a key the keyring does not hold, in rpm's
+// word for it.
+var errNoKey = errors.New("signed by a key that is not trusted (NOKEY)")
+
 // verify checks the signature over signed with the keys of keyring.
 func (s *Signature) verify(keyring openpgp.KeyRing, signed []byte) (*openpgp.Entity, error) {
 	if s.Hash == crypto.SHA1 {
 		return nil, errors.New("SHA-1 signatures are not accepted")
 	}
 	if s.Version == 4 {
-		return openpgp.CheckDetachedSignature(keyring, bytes.NewReader(signed), bytes.NewReader(s.raw), nil)
+		e, err := openpgp.CheckDetachedSignature(keyring, bytes.NewReader(signed), bytes.NewReader(s.raw), nil)
+		if errors.Is(err, pgperrors.ErrUnknownIssuer) {
+			return nil, errNoKey
+		}
+		return e, err
 	}
 	keys := keyring.KeysById(s.KeyID)
 	if len(keys) == 0 {
-		return nil, errors.New("signed by a key that is not trusted (NOKEY)")
+		return nil, errNoKey
 	}
 	// A version 3 signature hashes the data, then its type and time.
 	h := s.Hash.New()

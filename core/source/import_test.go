@@ -9,9 +9,11 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/sign"
 	"github.com/quarrylinux/quarry/core/source"
 	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/testing/fixtures"
@@ -317,4 +319,56 @@ func mustRead(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// With upstream.keys, an SRPM is imported only with a signature by one of
+// them: unsigned, or signed by another key, it is refused by name.
+func TestSRPMsSignedByUpstream(t *testing.T) {
+	dir := t.TempDir()
+	srpms := filepath.Join(dir, "srpms")
+	buildSRPM(t, "libgreet", srpms)
+	files, _ := filepath.Glob(filepath.Join(srpms, "libgreet-*.src.rpm"))
+	if len(files) != 1 {
+		t.Fatalf("SRPMs %v", files)
+	}
+	path := files[0]
+	plain, _ := os.ReadFile(path)
+	upstream, _ := sign.Generate("Upstream <release@upstream.example>", 2048, time.Unix(1700000000, 0))
+	other, _ := sign.Generate("Someone <x@elsewhere.example>", 2048, time.Unix(1700000000, 0))
+	pub, _ := upstream.PublicArmored()
+	os.WriteFile(filepath.Join(dir, "upstream.asc"), pub, 0o644)
+	cfgText := strings.Replace(mustRead(t, filepath.Join(exampleDir(), "quarry.yaml")),
+		"upstream:\n  dist_git:\n    url: upstream/rpms/{name}.git\n    branch: c9\n    # Take the newest imports/c9/<nvr> tag, as CentOS publishes RHEL's.\n    tags: true\n  lookaside:\n    url: upstream/lookaside/{name}/{filename}/{hashtype}/{hash}/{filename}\n",
+		"upstream:\n  srpms: srpms\n  keys: [upstream.asc]\n", 1)
+	os.WriteFile(filepath.Join(dir, "quarry.yaml"), []byte(cfgText), 0o644)
+	cfg, err := config.Load(filepath.Join(dir, "quarry.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := store.Open(filepath.Join(dir, "state", "store"))
+	im := &source.Importer{Config: cfg, Store: st, StateDir: filepath.Join(dir, "state")}
+	for _, tc := range []struct {
+		name string
+		by   *sign.Key
+		want string
+	}{
+		{"unsigned", nil, "has no signature"},
+		{"another key", other, "NOKEY"},
+		{"upstream's key", upstream, ""},
+	} {
+		data := plain
+		if tc.by != nil {
+			if data, err = tc.by.RPM(filepath.Base(path), plain); err != nil {
+				t.Fatal(err)
+			}
+		}
+		os.WriteFile(path, data, 0o644)
+		_, err := im.Import(context.Background(), lock.New(), []source.Request{{Name: "libgreet"}})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), filepath.Base(path))):
+			t.Errorf("%s: %v, want an error naming the SRPM and %q", tc.name, err, tc.want)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -8,7 +9,9 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/rpmfile"
 	"github.com/quarrylinux/quarry/core/store"
 )
 
@@ -48,6 +51,9 @@ func (im *Importer) importSRPM(ctx context.Context, old *lock.Package, req Reque
 		e := *old
 		e.Upstream = up
 		return &e, e.Upstream != old.Upstream, nil
+	}
+	if err := im.checkSignature(file, data); err != nil {
+		return nil, false, err
 	}
 	s, err := ReadSRPM(file, data)
 	if err != nil {
@@ -94,4 +100,31 @@ func newestSRPM(name string, files []string) string {
 		return best + ".src.rpm"
 	}
 	return ""
+}
+
+// checkSignature checks an SRPM against upstream.keys, when they are set:
+// a signature by one of them must verify, over the header and (directly
+// or through the header's payload digest) the payload.
+func (im *Importer) checkSignature(file string, data []byte) error {
+	keys := im.Config.Upstream.Keys
+	if len(keys) == 0 {
+		return nil
+	}
+	var ring openpgp.EntityList
+	for _, k := range keys {
+		path := im.Config.Resolve(k)
+		armored, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("upstream.keys: %w", err)
+		}
+		ks, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(armored))
+		if err != nil {
+			return fmt.Errorf("upstream.keys: %s: not an armored public key: %v", path, err)
+		}
+		ring = append(ring, ks...)
+	}
+	if _, err := rpmfile.VerifySignatures(ring, "SRPM "+file, data); err != nil {
+		return fmt.Errorf("%w (upstream.keys names the keys upstream signs with)", err)
+	}
+	return nil
 }
