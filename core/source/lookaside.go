@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"time"
 )
 
 // Hash is a source file's expected digest.
@@ -54,19 +56,50 @@ func (h Hash) Verify(data []byte) error {
 }
 
 // Fetcher downloads lookaside objects over HTTP(S) or from file:// URLs
-// and local paths.
+// and local paths. Upstream is not trusted to be sane: a download is
+// bounded in size and time.
 type Fetcher struct {
 	Client *http.Client
+	// MaxBytes bounds one object (default MaxFetch).
+	MaxBytes int64
+}
+
+// MaxFetch is the largest source object fetched by default: above the
+// largest source archives EL ships.
+const MaxFetch = 4 << 30
+
+// defaultClient gives up on a server that does not answer, and on a
+// download that takes longer than any real one would.
+var defaultClient = &http.Client{
+	Timeout: time.Hour,
+	Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   30 * time.Second,
+		ResponseHeaderTimeout: 2 * time.Minute,
+		MaxIdleConnsPerHost:   8,
+	},
 }
 
 // Fetch reads url.
 func (f *Fetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
+	limit := f.MaxBytes
+	if limit <= 0 {
+		limit = MaxFetch
+	}
 	if p, ok := localPath(url); ok {
-		data, err := os.ReadFile(p)
-		if os.IsNotExist(err) {
+		st, err := os.Stat(p)
+		switch {
+		case os.IsNotExist(err):
 			return nil, fmt.Errorf("%s does not exist", url)
+		case err != nil:
+			return nil, err
+		case !st.Mode().IsRegular():
+			return nil, fmt.Errorf("%s is not a regular file", url)
+		case st.Size() > limit:
+			return nil, fmt.Errorf("%s: %d bytes, over the limit of %d", url, st.Size(), limit)
 		}
-		return data, err
+		return os.ReadFile(p)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -74,7 +107,7 @@ func (f *Fetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 	}
 	client := f.Client
 	if client == nil {
-		client = http.DefaultClient
+		client = defaultClient
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -84,7 +117,17 @@ func (f *Fetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%s: %s", url, resp.Status)
 	}
-	return io.ReadAll(resp.Body)
+	if resp.ContentLength > limit {
+		return nil, fmt.Errorf("%s: %d bytes, over the limit of %d", url, resp.ContentLength, limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", url, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: more than the limit of %d bytes", url, limit)
+	}
+	return data, nil
 }
 
 // expand fills a URL template's placeholders.
