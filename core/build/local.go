@@ -123,14 +123,16 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	return rec, nil
 }
 
-// keep copies a failed job's folder into Work, links as links.
+// keep copies a failed job's folder into Work for inspection: links as
+// links, owned by whoever runs Quarry, without the job's modes (no setuid
+// file of the job's lands on the host).
 func (l *Local) keep(box *sandbox.Box, job *Job) {
 	if !l.Keep {
 		return
 	}
 	dst := filepath.Join(l.Work, strings.ReplaceAll(job.ID, "/", "@"))
 	os.RemoveAll(dst)
-	exec.Command("cp", "-a", "--no-dereference", box.Dir(), dst).Run()
+	exec.Command("cp", "-R", "--no-dereference", "--preserve=timestamps", box.Dir(), dst).Run()
 }
 
 func readAll(f *os.File) ([]byte, error) {

@@ -17,7 +17,7 @@ type Reader struct {
 	Cache string
 }
 
-const cacheVersion = "quarry-readback-v1"
+const cacheVersion = "quarry-readback-v2" // v2: Supplements, Enhances
 
 // Job reads every output of a finished job.
 func (rd *Reader) Job(rec *build.Record) ([]*RPM, error) {

@@ -6,13 +6,13 @@
 package readback
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 
 	"github.com/cavaliergopher/rpm"
 
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/rpmfile"
 )
 
 // RPM is what one built RPM's header says, as the gate reads it.
@@ -32,7 +32,11 @@ type RPM struct {
 	Provides  []plan.Dep `json:"provides,omitempty"`
 	Obsoletes []plan.Dep `json:"obsoletes,omitempty"`
 	Conflicts []plan.Dep `json:"conflicts,omitempty"`
-	Files     []File     `json:"files,omitempty"`
+	// Supplements and Enhances are reverse weak dependencies: dnf pulls
+	// the package in when what they name is installed.
+	Supplements []plan.Dep `json:"supplements,omitempty"`
+	Enhances    []plan.Dep `json:"enhances,omitempty"`
+	Files       []File     `json:"files,omitempty"`
 	// Triggers are the package names of %trigger scriptlets; FileTriggers
 	// the path prefixes of %filetrigger and %transfiletrigger ones.
 	Triggers     []string `json:"triggers,omitempty"`
@@ -68,30 +72,36 @@ func (r *RPM) FileName() string {
 
 // Header tags the gate reads (rpmtag.h).
 const (
-	tagName         = 1000
-	tagVersion      = 1001
-	tagRelease      = 1002
-	tagEpoch        = 1003
-	tagOldFileNames = 1027
-	tagFileModes    = 1030
-	tagFileLinkTos  = 1036
-	tagFileFlags    = 1037
-	tagArch         = 1022
-	tagProvideName  = 1047
-	tagConflictFlag = 1053
-	tagConflictName = 1054
-	tagConflictVer  = 1055
-	tagTriggerName  = 1066
-	tagObsoleteName = 1090
-	tagProvideFlags = 1112
-	tagProvideVer   = 1113
-	tagObsoleteFlag = 1114
-	tagObsoleteVer  = 1115
-	tagDirIndexes   = 1116
-	tagBaseNames    = 1117
-	tagDirNames     = 1118
-	tagFileTrigger  = 5069
-	tagTransTrigger = 5079
+	tagName           = 1000
+	tagVersion        = 1001
+	tagRelease        = 1002
+	tagEpoch          = 1003
+	tagOldFileNames   = 1027
+	tagFileModes      = 1030
+	tagFileLinkTos    = 1036
+	tagFileFlags      = 1037
+	tagArch           = 1022
+	tagProvideName    = 1047
+	tagConflictFlag   = 1053
+	tagConflictName   = 1054
+	tagConflictVer    = 1055
+	tagTriggerName    = 1066
+	tagObsoleteName   = 1090
+	tagProvideFlags   = 1112
+	tagProvideVer     = 1113
+	tagObsoleteFlag   = 1114
+	tagObsoleteVer    = 1115
+	tagDirIndexes     = 1116
+	tagBaseNames      = 1117
+	tagDirNames       = 1118
+	tagSupplementName = 5052
+	tagSupplementVer  = 5053
+	tagSupplementFlag = 5054
+	tagEnhanceName    = 5055
+	tagEnhanceVer     = 5056
+	tagEnhanceFlag    = 5057
+	tagFileTrigger    = 5069
+	tagTransTrigger   = 5079
 
 	fileFlagGhost = 1 << 6
 )
@@ -100,9 +110,11 @@ const (
 // arrays disagree in length is refused rather than half read: rpmbuild
 // never writes one, so it was crafted.
 func Read(file, digest string, data []byte) (*RPM, error) {
-	pkg, err := rpm.Read(bytes.NewReader(data))
+	// rpmfile verifies the header the way rpm does before the rpm
+	// library reads a byte of it: what a job built is not trusted.
+	pkg, err := rpmfile.Read("rpm "+file, data)
 	if err != nil {
-		return nil, fmt.Errorf("rpm %s: not a readable RPM: %v", file, err)
+		return nil, err
 	}
 	h := &pkg.Header
 	r := &RPM{File: file, SHA256: digest, Name: h.GetTag(tagName).String(), Version: h.GetTag(tagVersion).String(),
@@ -126,6 +138,12 @@ func Read(file, digest string, data []byte) (*RPM, error) {
 	}
 	if r.Conflicts, ok = deps(h, tagConflictName, tagConflictFlag, tagConflictVer); !ok {
 		return nil, bad("Conflicts arrays differ in length")
+	}
+	if r.Supplements, ok = deps(h, tagSupplementName, tagSupplementFlag, tagSupplementVer); !ok {
+		return nil, bad("Supplements arrays differ in length")
+	}
+	if r.Enhances, ok = deps(h, tagEnhanceName, tagEnhanceFlag, tagEnhanceVer); !ok {
+		return nil, bad("Enhances arrays differ in length")
 	}
 	if r.Files, err = files(h); err != nil {
 		return nil, bad(err.Error())

@@ -12,6 +12,7 @@ import (
 const (
 	RuleUndeclared   = readback.RuleUndeclared // the RPM is one the spec declared
 	RuleConflicts    = "no-core-conflicts"     // a SIG package never refuses to coexist with the core
+	RuleWeakReverse  = "no-core-supplements"   // nor gets itself pulled in by a core package
 	RuleCoreFiles    = "no-core-files"         // nor owns a file a core package owns
 	RuleManagerPaths = "no-package-manager-paths"
 	RuleTriggers     = "no-core-triggers" // nor runs scriptlets when core packages or paths change
@@ -73,6 +74,7 @@ func (g *Gate) Built(rpms []*readback.RPM, b Built) Violations {
 		builtProvides(r, b, links, add)
 		builtObsoletes(r, b, add)
 		builtConflicts(r, b, links, add)
+		builtWeakReverse(r, b, links, add)
 		builtCoreFiles(r, b, links, add)
 		builtManagerPaths(r, b, links, add)
 		builtTriggers(r, b, links, add)

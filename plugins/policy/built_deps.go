@@ -3,6 +3,7 @@ package policy
 import (
 	"strings"
 
+	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/readback"
 )
 
@@ -76,4 +77,44 @@ func builtConflicts(r *readback.RPM, b Built, links map[string]string, add repor
 			add(RuleConflicts, "Conflicts: %s, %s %s: a SIG never pushes the core out", d, what, pkg)
 		}
 	}
+}
+
+// builtWeakReverse: a SIG package never has dnf pull it in because a core
+// package is installed (Supplements, Enhances): on a machine that opted
+// in, it would arrive with the core's packages unasked. A rich
+// dependency names the core if any of its names does.
+func builtWeakReverse(r *readback.RPM, b Built, links map[string]string, add report) {
+	for _, kind := range []struct {
+		tag  string
+		deps []plan.Dep
+	}{{"Supplements", r.Supplements}, {"Enhances", r.Enhances}} {
+		for _, d := range kind.deps {
+			for _, name := range depNames(d.Name) {
+				if what, pkg, ok := coreCapability(name, b, links); ok {
+					add(RuleWeakReverse, "%s: %s, %s %s: a SIG package is installed when asked for, not with the core's", kind.tag, d, what, pkg)
+					break
+				}
+			}
+		}
+	}
+}
+
+// depNames are the names in a dependency, rich ones included: "(a and (b
+// or c >= 2))" names a, b and c.
+func depNames(dep string) []string {
+	if !strings.HasPrefix(dep, "(") {
+		return []string{dep}
+	}
+	var out []string
+	for _, f := range strings.FieldsFunc(dep, func(r rune) bool { return r == '(' || r == ')' || r == ' ' }) {
+		switch f {
+		case "and", "or", "if", "else", "with", "without", "unless", "<", "<=", "=", ">", ">=":
+			continue
+		}
+		if f[0] >= '0' && f[0] <= '9' {
+			continue // a version
+		}
+		out = append(out, f)
+	}
+	return out
 }

@@ -64,6 +64,11 @@ func TestBuiltRulesBite(t *testing.T) {
 			"no-core-provides: Provides: /usr/bin/greet, a path core package greet owns"},
 		{"file path through /bin", sigRPM("tools", func(r *readback.RPM) { r.Provides = append(r.Provides, plan.Dep{Name: "/bin/greet"}) }),
 			"no-core-provides: Provides: /bin/greet, a path core package greet owns"},
+		{"supplements", sigRPM("tools", func(r *readback.RPM) { r.Supplements = append(r.Supplements, plan.Dep{Name: "banner"}) }),
+			"no-core-supplements: Supplements: banner, the name of core package banner"},
+		{"rich enhances", sigRPM("tools", func(r *readback.RPM) {
+			r.Enhances = append(r.Enhances, plan.Dep{Name: "(sig-thing and (pebble-release >= 9 or nothing))"})
+		}), "no-core-supplements: Enhances: (sig-thing and (pebble-release >= 9 or nothing)), the name of core package pebble-release"},
 		{"config()", sigRPM("tools", func(r *readback.RPM) { r.Provides = append(r.Provides, plan.Dep{Name: "config(pebble-release)"}) }),
 			"no-core-provides: Provides: config(pebble-release), which core package pebble-release provides"},
 		{"core name in another case", sigRPM("tools", func(r *readback.RPM) { r.Provides = append(r.Provides, plan.Dep{Name: "GREET", Op: "=", EVR: "9"}) }),
