@@ -162,7 +162,8 @@ func decodeError(file string, err error, pos *positions) error {
 	}
 	var b strings.Builder
 	for i, m := range msgs {
-		m = strings.TrimPrefix(m, "yaml: ")
+		// yaml quotes a value as it is, newlines too: one error, one line.
+		m = strings.ReplaceAll(strings.TrimPrefix(m, "yaml: "), "\n", `\n`)
 		if i > 0 {
 			b.WriteString("\n")
 		}
