@@ -58,6 +58,9 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	if err := os.MkdirAll(l.Work, 0o755); err != nil {
 		return nil, err
 	}
+	// The record's time includes the sandbox's setup and teardown: the
+	// overhead a job pays beyond rpmbuild.
+	rec := &Record{Key: job.Key(), Job: *job, Start: time.Now().UTC()}
 	box, err := sandbox.Open(l.Limits)
 	if err != nil {
 		return nil, &Error{Job: job.ID, Msg: "sandbox: " + err.Error(), Err: err}
@@ -66,7 +69,6 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	// rpm --root chroots into the sysroot to install the BuildRequires:
 	// the namespace's chroot, into the job's own folder.
 	box.Caps = []string{"CAP_SYS_CHROOT"}
-	rec := &Record{Key: job.Key(), Job: *job, Start: time.Now().UTC()}
 	if err := l.prepare(box.Dir(), job); err != nil {
 		return nil, &Error{Job: job.ID, Msg: "prepare: " + err.Error()}
 	}
@@ -119,6 +121,7 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 		l.keep(box, job)
 		return nil, err
 	}
+	box.Close() // its unmount is part of the job's time
 	rec.End = time.Now().UTC()
 	return rec, nil
 }

@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/quarrylinux/quarry/core/build"
+	"github.com/quarrylinux/quarry/core/compose"
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/lock"
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/sign"
 	"github.com/quarrylinux/quarry/core/source"
 	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/testing/fixtures"
@@ -126,7 +128,7 @@ func exampleBuild(b *testing.B) (*plan.Plan, map[string]plan.Env, map[string]err
 	for _, r := range importAll(b, im, lk, cfg.Packages()) {
 		lk.Packages[r.Name] = r.Entry
 	}
-	l := &plan.Loader{Config: cfg, Lock: lk, Store: st, StateDir: state}
+	l := &plan.Loader{Config: cfg, Lock: lk, Store: st, StateDir: state, Extra: releaseExtra(b, cfg)}
 	pkgs, problems, err := l.Load(context.Background())
 	if err != nil || len(problems) > 0 {
 		b.Fatalf("load: %v %v", err, problems)
@@ -134,6 +136,28 @@ func exampleBuild(b *testing.B) (*plan.Plan, map[string]plan.Env, map[string]err
 	envs, envErrs := l.Envs()
 	p := plan.Make(plan.Input{Arches: cfg.ArchNames(), Packages: pkgs, Host: plan.DetectHost()})
 	return p, envs, envErrs, st, state
+}
+
+// releaseExtra is what the core adds to the release package's sources:
+// its .repo file and public key, as quarry build writes them.
+func releaseExtra(b *testing.B, cfg *config.Config) map[string]map[string][]byte {
+	if cfg.Release.Package == "" {
+		return nil
+	}
+	k, err := sign.Generate("Bench <bench@quarry.example>", 2048, time.Unix(1700000000, 0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub, _ := k.PublicArmored()
+	d := cfg.Distribution
+	var defs []compose.RepoDef
+	for _, r := range cfg.Repositories {
+		defs = append(defs, compose.RepoDef{Name: r.Name, Optional: r.Optional})
+	}
+	return map[string]map[string][]byte{cfg.Release.Package: {
+		d.Name + ".repo":        compose.RepoFile(d.Name, d.PrettyName, "file:///srv/"+d.Name, "RPM-GPG-KEY-"+d.Name, defs),
+		"RPM-GPG-KEY-" + d.Name: pub,
+	}}
 }
 
 func runBuild(b *testing.B, p *plan.Plan, envs map[string]plan.Env, envErrs map[string]error, st *store.Store, cacheDir string, workers int) (time.Duration, *build.Result) {
