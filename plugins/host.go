@@ -314,11 +314,11 @@ func (p *Plugin) explain(call string, ctx context.Context, err error) error {
 // if one shows: a full scratch folder, or forks refused (EAGAIN).
 func (p *Plugin) limitHit() string {
 	l := p.box.Limits()
-	if p.box.Full() {
+	tail := p.watch.stderrTail()
+	if p.box.Full(tail) {
 		return fmt.Sprintf(" (its scratch folder is full: raise %s.disk, %s, in quarry.yaml if it really needs more)", l.Setting, sandbox.Size(l.Disk))
 	}
-	tail := strings.ToLower(p.watch.stderrTail())
-	if strings.Contains(tail, "resource temporarily unavailable") || strings.Contains(tail, "pthread_create failed") {
+	if sandbox.ForkFailed(tail) {
 		return fmt.Sprintf(" (it hit its process limit: raise %s.processes, %d, in quarry.yaml if it really needs more)", l.Setting, l.Procs)
 	}
 	return ""

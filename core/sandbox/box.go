@@ -35,11 +35,12 @@ type Box struct {
 	// over files of its own id range only.
 	Caps []string
 
-	limits Limits
-	slot   *slot
-	sealed bool
-	binds  []string // host sources, mounted at bind points in the slot
-	held   []io.Closer
+	limits  Limits
+	slot    *slot
+	sealed  bool
+	binds   []string // host sources, mounted at bind points in the slot
+	held    []io.Closer
+	sockets bool // SocketDir is mounted
 }
 
 // Open makes a new sandbox: a fresh tmpfs of the disk limit's size, owned
@@ -101,15 +102,16 @@ func (b *Box) Limits() Limits { return b.limits }
 // the caller, it is no way around the disk limit.
 func (b *Box) SocketDir() (string, error) {
 	dir := filepath.Join(b.slot.dir, "sock")
-	if _, err := os.Stat(dir); err == nil {
+	if b.sockets {
 		return dir, nil
 	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	if err := unix.Mount("quarry-sandbox-sock", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755"); err != nil {
 		return "", fmt.Errorf("sandbox socket folder: mount tmpfs: %w", err)
 	}
+	b.sockets = true
 	return dir, nil
 }
 
@@ -139,13 +141,14 @@ func (b *Box) seal() error {
 	if b.sealed {
 		return nil
 	}
-	b.sealed = true
-	return filepath.WalkDir(b.Dir(), func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(b.Dir(), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		return os.Lchown(p, b.slot.base, b.slot.base)
 	})
+	b.sealed = err == nil
+	return err
 }
 
 // bind mounts a host path at a bind point in the slot, which bwrap (as
@@ -178,15 +181,20 @@ func (b *Box) bind(p string, readOnly bool) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sandbox: %w", err)
 	}
-	b.binds = append(b.binds, p)
 	if err := unix.Mount(p, point, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		os.Remove(point)
 		return "", fmt.Errorf("sandbox: bind %s: %w", p, err)
 	}
 	if readOnly {
 		if err := unix.Mount("", point, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+			unix.Unmount(point, unix.MNT_DETACH)
+			os.Remove(point)
 			return "", fmt.Errorf("sandbox: bind %s read-only: %w", p, err)
 		}
 	}
+	// Known only once it is mounted as asked: a retry must not reuse a
+	// point that failed.
+	b.binds = append(b.binds, p)
 	return point, nil
 }
 
@@ -218,12 +226,16 @@ func (b *Box) Cmd(argv ...string) (*exec.Cmd, error) {
 		// range: it owns nothing on the host, and host root's files are
 		// "other" to it. Setting the credentials is what moves it off
 		// host uid 0: a new namespace alone keeps the creator's uid.
-		Cloneflags:  syscall.CLONE_NEWUSER,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: b.slot.base, Size: IDs}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: b.slot.base, Size: IDs}},
-		Credential:  &syscall.Credential{Uid: 0, Gid: 0},
-		Pdeathsig:   syscall.SIGKILL,
-		Setpgid:     true,
+		// Groups: none. Without setgroups(0) the process would keep the
+		// host's supplementary groups (root's 0 among them), and read
+		// what they may.
+		Cloneflags:                 syscall.CLONE_NEWUSER,
+		UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: b.slot.base, Size: IDs}},
+		GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: b.slot.base, Size: IDs}},
+		GidMappingsEnableSetgroups: true,
+		Credential:                 &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}},
+		Pdeathsig:                  syscall.SIGKILL,
+		Setpgid:                    true,
 	}
 	return cmd, nil
 }
@@ -312,9 +324,10 @@ func (b *Box) Run(ctx context.Context, out io.Writer, argv ...string) error {
 	go func() {
 		select {
 		case <-tctx.Done():
-			// The whole process group: bwrap, and through its pid
-			// namespace everything the job started.
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			// bwrap itself: with --die-with-parent and its pid
+			// namespace, everything the job started dies with it. (The
+			// Process, not the pid: it cannot hit a reused pid.)
+			cmd.Process.Kill()
 		case <-done:
 		}
 	}()
@@ -329,26 +342,55 @@ func (b *Box) Run(ctx context.Context, out io.Writer, argv ...string) error {
 		return &LimitError{Limit: "time", Value: b.limits.Time.String(), Setting: b.limits.Setting}
 	case err == nil:
 		return nil
-	case b.diskFull():
+	case b.Full(string(logw.tail)):
 		return &LimitError{Limit: "disk", Value: Size(b.limits.Disk), Setting: b.limits.Setting}
-	case logw.forkFailed():
+	case ForkFailed(string(logw.tail)):
 		return &LimitError{Limit: "processes", Value: strconv.Itoa(b.limits.Procs), Setting: b.limits.Setting}
 	}
 	return fmt.Errorf("%s: %w", argv[0], err)
 }
 
-// Full says whether the folder's tmpfs is (nearly) full: the disk limit,
-// when a command failed.
-func (b *Box) Full() bool { return b.slot != nil && b.diskFull() }
+// Full says whether a failed command ran into the disk limit, given the
+// end of its output: the folder's tmpfs is full, or it said ENOSPC while
+// the tmpfs is most of the way there (a tool that removes its partial
+// output after ENOSPC leaves room behind).
+func (b *Box) Full(tail string) bool {
+	return b.slot != nil && (b.diskFull() || DiskFull(tail) && b.nearlyFull())
+}
 
-// diskFull says whether the folder's tmpfs is (nearly) full.
+// diskFull says whether the folder's tmpfs is full.
 func (b *Box) diskFull() bool {
+	free, files, ok := b.free()
+	return ok && (free < 1<<20 || files == 0)
+}
+
+// nearlyFull says whether less than a tenth of the tmpfs is free.
+func (b *Box) nearlyFull() bool {
+	free, _, ok := b.free()
+	return ok && free < b.limits.Disk/10
+}
+
+func (b *Box) free() (bytes int64, files uint64, ok bool) {
 	var st unix.Statfs_t
 	if unix.Statfs(b.Dir(), &st) != nil {
-		return false
+		return 0, 0, false
 	}
-	free := int64(st.Bavail) * int64(st.Bsize)
-	return free < 1<<20 || st.Ffree == 0
+	return int64(st.Bavail) * int64(st.Bsize), st.Ffree, true
+}
+
+// DiskFull says whether output tells of a full file system (ENOSPC).
+func DiskFull(tail string) bool { return strings.Contains(tail, "No space left on device") }
+
+// ForkFailed says whether output tells of refused forks or threads
+// (EAGAIN from the process limit): shells, make, Go, Python, glibc.
+func ForkFailed(tail string) bool {
+	t := strings.ToLower(tail)
+	for _, m := range []string{"cannot fork", "fork: retry", "resource temporarily unavailable", "pthread_create failed"} {
+		if strings.Contains(t, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // capped passes output on up to max bytes, then stops the run. It keeps
@@ -387,19 +429,6 @@ func (c *capped) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
-}
-
-// forkFailed reads the tail for the messages a failed fork or clone
-// leaves (EAGAIN from the process limit): shells, make, Go, Python.
-func (c *capped) forkFailed() bool {
-	t := string(c.tail)
-	for _, m := range []string{"Cannot fork", "fork: retry", "fork: Resource temporarily unavailable",
-		"vfork: Resource temporarily unavailable", "Resource temporarily unavailable", "pthread_create failed"} {
-		if strings.Contains(t, m) {
-			return true
-		}
-	}
-	return false
 }
 
 // Size writes a byte count as the config does: 8GiB, 64MiB, 512KiB.

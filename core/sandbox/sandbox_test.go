@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -209,5 +210,35 @@ func TestBindsAreTheBoxsAlone(t *testing.T) {
 	ls.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	if out, err := ls.CombinedOutput(); err == nil {
 		t.Errorf("nobody read the box's bind point %s: %s", points[0], out)
+	}
+}
+
+// A sandbox drops the host's supplementary groups: run from a process in
+// group root (as sudo leaves one), it still cannot read what only that
+// group may.
+func TestNoSupplementaryGroups(t *testing.T) {
+	orig, err := syscall.Getgroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Setgroups([]int{0, 42}); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Setgroups(orig)
+	secret := filepath.Join("/etc", "quarry-test-group-"+strconv.Itoa(os.Getpid()))
+	if err := os.WriteFile(secret, []byte("group root only"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(secret)
+	b := open(t, Limits{})
+	out, err := run(t, b, "grep Groups /proc/self/status; cat "+secret+" 2>&1 || true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "group root only") {
+		t.Errorf("the sandbox read a 0640 root:root file through the host's groups:\n%s", out)
+	}
+	if !regexp.MustCompile(`(?m)^Groups:\s*$`).MatchString(out) {
+		t.Errorf("the sandbox kept supplementary groups:\n%s", out)
 	}
 }
