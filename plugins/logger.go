@@ -1,6 +1,8 @@
 package plugins
 
 import (
+	"fmt"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/quarrylinux/quarry/core/safetext"
@@ -26,12 +28,17 @@ func (r relevel) Warn(msg string, args ...any)  { r.Log(hclog.Warn, msg, args...
 func (r relevel) Error(msg string, args ...any) { r.Log(hclog.Warn, msg, args...) }
 
 // safe escapes the control characters of a plugin's log message and of
-// its string values.
+// every value: strings, and anything else (go-plugin passes a plugin's
+// lists and maps on as they came) as the text it prints as.
 func safe(msg string, args []any) (string, []any) {
 	out := make([]any, len(args))
 	for i, a := range args {
-		if s, ok := a.(string); ok {
-			a = safetext.Terminal(s)
+		switch v := a.(type) {
+		case string:
+			a = safetext.Terminal(v)
+		case bool, int, int64, float64, nil:
+		default:
+			a = safetext.Terminal(fmt.Sprint(v))
 		}
 		out[i] = a
 	}

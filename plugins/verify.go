@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -34,11 +35,12 @@ func (h *Host) verified(sig, path, want string) (string, error) {
 			return bin, nil
 		}
 	}
-	data, unmap, err := mapFile(path)
+	// A private copy, hashed and then written: what runs is exactly what
+	// was hashed, whatever happens to the file at path meanwhile.
+	data, err := readBinary(path)
 	if err != nil {
 		return "", err
 	}
-	defer unmap()
 	sum := sha256.Sum256(data)
 	if got := hex.EncodeToString(sum[:]); got != want {
 		return "", fmt.Errorf("%s: %w (it is %s, the lock says %s); if the change is yours, run quarry plugin lock", path, ErrHashMismatch, got, want)
@@ -70,24 +72,24 @@ func identity(st os.FileInfo) string {
 	return fmt.Sprintf("%d %d %d %d.%d %d.%d", sys.Dev, sys.Ino, sys.Size, sys.Mtim.Sec, sys.Mtim.Nsec, sys.Ctim.Sec, sys.Ctim.Nsec)
 }
 
-// mapFile maps a file read-only: hashing a binary costs no copy and no
-// garbage.
-func mapFile(path string) ([]byte, func(), error) {
+// readBinary reads a plugin binary into memory of the host's own (not a
+// shared mapping, which a writer could change after the hash, or
+// truncate under the reader).
+func readBinary(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if st.Size() == 0 {
-		return nil, func() {}, nil
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
-	if err != nil {
-		return nil, nil, fmt.Errorf("map %s: %w", path, err)
-	}
-	return data, func() { syscall.Munmap(data) }, nil
+	return io.ReadAll(io.LimitReader(f, maxBinary+1))
 }
+
+// maxBinary bounds a plugin binary: far above any real one.
+const maxBinary = 1 << 30

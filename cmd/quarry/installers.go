@@ -89,6 +89,16 @@ func (e *env) sigInstallers(c *cli.Context, root string, s *plugins.SIG, arts []
 	}
 	var images []publish.Image
 	var build []sdk.Installer
+	// Every file of images/<sig>/ once: a second one of a name would
+	// replace the first, whose digest the manifest already lists.
+	written := map[string]string{}
+	claim := func(name, installer string) error {
+		if other, ok := written[name]; ok {
+			return fmt.Errorf("sig %s: installer %s: images/%s/%s is installer %s's already", s.Name, installer, s.Name, name, other)
+		}
+		written[name] = installer
+		return nil
+	}
 	for _, in := range s.Installers {
 		if in.Build {
 			build = append(build, in)
@@ -97,6 +107,9 @@ func (e *env) sigInstallers(c *cli.Context, root string, s *plugins.SIG, arts []
 		name := in.Name + ".ks"
 		if in.Kind != sdk.Kickstart {
 			name = in.Name
+		}
+		if err := claim(name, in.Name); err != nil {
+			return nil, err
 		}
 		if err := store.WriteFile(filepath.Join(dir, name), in.Content, 0o644); err != nil {
 			return nil, err
@@ -131,6 +144,10 @@ func (e *env) sigInstallers(c *cli.Context, root string, s *plugins.SIG, arts []
 			return nil, err
 		}
 		if err := (&policy.Gate{SIG: s.Name}).Artifact(in.Name, art.Name); err != nil {
+			os.Remove(tmp.Name())
+			return nil, err
+		}
+		if err := claim(art.Name, in.Name); err != nil {
 			os.Remove(tmp.Name())
 			return nil, err
 		}

@@ -102,11 +102,11 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		l.keep(box, job)
 		msg := "rpmbuild failed"
 		if sandbox.IsLimit(runErr) {
 			msg = runErr.Error()
 		}
+		msg += l.keep(box, job, logFile.Name())
 		return nil, &Error{Job: job.ID, Msg: msg, Tail: tailOf(logFile.Name(), 25), Err: runErr}
 	}
 	rec.RPMBuild = between(box, "rpmbuild", "end")
@@ -118,7 +118,9 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 		return nil, err
 	}
 	if rec.Outputs, err = l.collect(box, job); err != nil {
-		l.keep(box, job)
+		if e, ok := err.(*Error); ok {
+			e.Msg += l.keep(box, job, logFile.Name())
+		}
 		return nil, err
 	}
 	box.Close() // its unmount is part of the job's time
@@ -126,16 +128,23 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	return rec, nil
 }
 
-// keep copies a failed job's folder into Work for inspection: links as
-// links, owned by whoever runs Quarry, without the job's modes (no setuid
-// file of the job's lands on the host).
-func (l *Local) keep(box *sandbox.Box, job *Job) {
+// keep copies a failed job's folder and its log into Work for
+// inspection (links as links, owned by whoever runs Quarry, without the
+// job's modes: no setuid file of the job's lands on the host), and says
+// where, for the job's error.
+func (l *Local) keep(box *sandbox.Box, job *Job, log string) string {
 	if !l.Keep {
-		return
+		return ""
 	}
 	dst := filepath.Join(l.Work, strings.ReplaceAll(job.ID, "/", "@"))
 	os.RemoveAll(dst)
-	exec.Command("cp", "-R", "--no-dereference", "--preserve=timestamps", box.Dir(), dst).Run()
+	if out, err := exec.Command("cp", "-R", "--no-dereference", "--preserve=timestamps", box.Dir(), dst).CombinedOutput(); err != nil {
+		return fmt.Sprintf(" (its folder could not be kept: %v: %s)", err, strings.TrimSpace(string(out)))
+	}
+	if data, err := os.ReadFile(log); err == nil {
+		os.WriteFile(filepath.Join(dst, "build.log"), data, 0o644)
+	}
+	return " (its folder and build.log are kept in " + dst + ")"
 }
 
 func readAll(f *os.File) ([]byte, error) {

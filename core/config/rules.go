@@ -257,8 +257,8 @@ func gitSourceProblem(s string) string {
 		return fmt.Sprintf("is not a URL: %v", err)
 	case u.Scheme != "https" && u.Scheme != "file":
 		return "must be an https:// URL (or file:// for a folder on this machine): the host fetches it, with nothing of its own credentials"
-	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Contains(s, ".."):
-		return "must not carry credentials, a query, a fragment or .."
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Contains(s, "..") || strings.Contains(s, "%"):
+		return "must not carry credentials, a query, a fragment, percent-encoding or .."
 	case u.Scheme == "https" && u.Host == "":
 		return "needs a host"
 	case strings.ContainsAny(s, " \t\n\\"):

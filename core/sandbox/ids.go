@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,13 +11,15 @@ import (
 
 // Every sandbox runs as its own range of host ids, mapped to 0..IDs-1 in
 // its user namespace. The ranges sit far above the ids distributions hand
-// out (and above the usual /etc/subuid ranges), so they own no file on the
-// host; a separate range per sandbox keeps one job's process limit (the
-// kernel counts processes per uid) and files apart from another's.
+// out, above the usual /etc/subuid ranges and systemd-nspawn's
+// --private-users=pick range (up to 0x6FFF0000), and below systemd's
+// reserved 0x7FFE0000: they own no file on the host. A separate range per
+// sandbox keeps one job's process limit (the kernel counts processes per
+// uid) and files apart from another's.
 const (
-	IDBase  = 1_500_000_000
+	IDBase  = 0x70000000
 	IDs     = 65536
-	idSlots = 4096
+	idSlots = 4000
 )
 
 // A slot is one id range and one folder, /run/quarry-sandbox/<n>, where
@@ -38,9 +41,20 @@ var slotRoots = []string{"/run/quarry-sandbox", filepath.Join(os.TempDir(), "qua
 func slotRoot() (string, error) {
 	var err error
 	for _, d := range slotRoots {
-		if err = os.MkdirAll(d, 0o755); err == nil {
-			return d, os.Chmod(d, 0o755)
+		if err = os.MkdirAll(d, 0o755); err != nil {
+			continue
 		}
+		// Root mounts in there: it must be root's, not a link, and
+		// writable by no one else (anyone may make /tmp/quarry-sandbox).
+		var st syscall.Stat_t
+		if err = syscall.Lstat(d, &st); err != nil {
+			continue
+		}
+		if st.Mode&syscall.S_IFMT != syscall.S_IFDIR || st.Uid != 0 {
+			err = fmt.Errorf("%s is not a folder of root's", d)
+			continue
+		}
+		return d, os.Chmod(d, 0o755)
 	}
 	return "", fmt.Errorf("sandbox slots: %w", err)
 }
@@ -74,14 +88,19 @@ func takeSlot() (*slot, error) {
 	if err != nil {
 		return nil, err
 	}
+	var first error
 	for n := 0; n < idSlots; n++ {
 		s, err := lockSlot(root, n)
 		if err != nil {
-			return nil, err
+			first = cmp.Or(first, err) // one slot that cannot be swept does not stop the others
+			continue
 		}
 		if s != nil {
 			return s, nil
 		}
+	}
+	if first != nil {
+		return nil, first
 	}
 	return nil, fmt.Errorf("sandbox slots: all %d are in use", idSlots)
 }
@@ -99,11 +118,7 @@ func SweepSlots() error {
 		if _, err := fmt.Sscanf(filepath.Base(l), "%d.lock", &n); err != nil {
 			continue
 		}
-		s, err := lockSlot(root, n)
-		if err != nil {
-			return err
-		}
-		if s != nil {
+		if s, err := lockSlot(root, n); err == nil && s != nil {
 			s.release()
 		}
 	}

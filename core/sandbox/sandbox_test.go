@@ -242,3 +242,18 @@ func TestNoSupplementaryGroups(t *testing.T) {
 		t.Errorf("the sandbox kept supplementary groups:\n%s", out)
 	}
 }
+
+// A sparse file costs a job nothing and the host its size in memory: it
+// is refused.
+func TestReadBackRefusesSparseFiles(t *testing.T) {
+	b := open(t, Limits{})
+	if out, err := run(t, b, "truncate -s 4G holes.rpm; printf x > small"); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	if _, err := b.ReadFile("holes.rpm", 8<<30); !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "sparse") {
+		t.Errorf("a 4 GiB sparse file: %v", err)
+	}
+	if data, err := b.ReadFile("small", 10); err != nil || string(data) != "x" {
+		t.Errorf("small: %q %v", data, err)
+	}
+}

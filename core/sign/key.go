@@ -10,6 +10,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,8 +184,33 @@ func (k *Key) SavePrivate(path string) error {
 }
 
 // Keyring reads armored public keys for verification.
+//
+// Every armored block of the file is read: distributions' RPM-GPG-KEY-*
+// files often hold several keys, one block each.
 func Keyring(armored []byte) (openpgp.EntityList, error) {
-	return openpgp.ReadArmoredKeyRing(bytes.NewReader(armored))
+	var ring openpgp.EntityList
+	r := bytes.NewReader(armored)
+	for {
+		block, err := armor.Decode(r)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if len(ring) > 0 {
+				break // text after the last block
+			}
+			return nil, err
+		}
+		keys, err := openpgp.ReadKeyRing(block.Body)
+		if err != nil {
+			return nil, err
+		}
+		ring = append(ring, keys...)
+	}
+	if len(ring) == 0 {
+		return nil, errors.New("no armored public key")
+	}
+	return ring, nil
 }
 
 // Public is the key's public half as a keyring, for checking what it signed.

@@ -14,6 +14,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/quarrylinux/quarry/core/rpmfile"
+	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/core/sandbox"
 )
 
@@ -101,7 +102,7 @@ func RPMKeysCheck(publicKey []byte, files []string) ([]string, error) {
 	err = box.Run(context.Background(), &log, "sh", "-c", script)
 	var ee *exec.ExitError
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() != 100) {
-		return nil, fmt.Errorf("rpmkeys: %v: %s", err, log.String())
+		return nil, fmt.Errorf("rpmkeys: %v: %s", err, safetext.Terminal(log.String()))
 	}
 	out := log.String()
 	var bad []string

@@ -329,9 +329,9 @@ func (im *Importer) nvr(ctx context.Context, t store.Tree) (string, error) {
 
 // evr evaluates a spec's [epoch:]version-release, dist tag aside, in a
 // sandbox.
-func (im *Importer) evr(spec []byte) (string, error) {
+func (im *Importer) evr(ctx context.Context, spec []byte) (string, error) {
 	t := store.Tree{"SPECS/x.spec": {Data: spec}}
-	return rpmspec.Query(context.Background(), im.Limits, t, "SPECS/x.spec", "%|epoch?{%{epoch}:}|%{version}-%{release}", "dist %{nil}")
+	return rpmspec.Query(ctx, im.Limits, t, "SPECS/x.spec", "%|epoch?{%{epoch}:}|%{version}-%{release}", "dist %{nil}")
 }
 
 // specOf is the tree's spec.

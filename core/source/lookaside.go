@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -88,10 +89,17 @@ func (f *Fetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 		limit = MaxFetch
 	}
 	if p, ok := localPath(url); ok {
-		st, err := os.Stat(p)
-		switch {
-		case os.IsNotExist(err):
+		// Opened once (without blocking on a FIFO), then judged by what
+		// was opened: the name may be swapped meanwhile.
+		f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if os.IsNotExist(err) {
 			return nil, fmt.Errorf("%s does not exist", url)
+		} else if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		switch {
 		case err != nil:
 			return nil, err
 		case !st.Mode().IsRegular():
@@ -99,7 +107,11 @@ func (f *Fetcher) Fetch(ctx context.Context, url string) ([]byte, error) {
 		case st.Size() > limit:
 			return nil, fmt.Errorf("%s: %d bytes, over the limit of %d", url, st.Size(), limit)
 		}
-		return os.ReadFile(p)
+		data, err := io.ReadAll(io.LimitReader(f, limit+1))
+		if err == nil && int64(len(data)) > limit {
+			err = fmt.Errorf("%s: more than the limit of %d bytes", url, limit)
+		}
+		return data, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

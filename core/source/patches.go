@@ -84,7 +84,8 @@ func (im *Importer) debrandTree(ctx context.Context, name string, upstream store
 }
 
 func (im *Importer) debrandContext(ctx context.Context, name string, tree store.Tree, patches fs.FS, date time.Time) *debrand.Context {
-	c := &debrand.Context{Package: name, Tree: tree, Patches: patches, Date: date, EVR: im.evr}
+	evr := func(spec []byte) (string, error) { return im.evr(ctx, spec) }
+	c := &debrand.Context{Package: name, Tree: tree, Patches: patches, Date: date, EVR: evr}
 	if tmpl := im.Config.Patches.Lookaside; tmpl != "" {
 		c.Lookaside = func(hash string) ([]byte, error) {
 			h, err := newHash(hashType(hash), hash)

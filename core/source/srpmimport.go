@@ -1,7 +1,6 @@
 package source
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/quarrylinux/quarry/core/lock"
 	"github.com/quarrylinux/quarry/core/rpmfile"
+	"github.com/quarrylinux/quarry/core/sign"
 	"github.com/quarrylinux/quarry/core/store"
 )
 
@@ -40,6 +40,11 @@ func (im *Importer) importSRPM(ctx context.Context, old *lock.Package, req Reque
 	if err != nil {
 		return nil, false, err
 	}
+	// Checked on every import, not only the first: upstream.keys may
+	// have been set since this SRPM was pinned.
+	if err := im.checkSignature(file, data); err != nil {
+		return nil, false, err
+	}
 	digest := store.Digest(data)
 	ps, err := im.resolvePatches(ctx, req.Name)
 	if err != nil {
@@ -51,9 +56,6 @@ func (im *Importer) importSRPM(ctx context.Context, old *lock.Package, req Reque
 		e := *old
 		e.Upstream = up
 		return &e, e.Upstream != old.Upstream, nil
-	}
-	if err := im.checkSignature(file, data); err != nil {
-		return nil, false, err
 	}
 	s, err := ReadSRPM(file, data)
 	if err != nil {
@@ -117,7 +119,7 @@ func (im *Importer) checkSignature(file string, data []byte) error {
 		if err != nil {
 			return fmt.Errorf("upstream.keys: %w", err)
 		}
-		ks, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(armored))
+		ks, err := sign.Keyring(armored)
 		if err != nil {
 			return fmt.Errorf("upstream.keys: %s: not an armored public key: %v", path, err)
 		}

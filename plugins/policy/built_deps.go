@@ -73,8 +73,11 @@ func builtObsoletes(r *readback.RPM, b Built, add report) {
 // matches Conflicts against names, Provides and files).
 func builtConflicts(r *readback.RPM, b Built, links map[string]string, add report) {
 	for _, d := range r.Conflicts {
-		if what, pkg, ok := coreCapability(d.Name, b, links); ok {
-			add(RuleConflicts, "Conflicts: %s, %s %s: a SIG never pushes the core out", d, what, pkg)
+		for _, name := range depNames(d.Name) { // rich ones too
+			if what, pkg, ok := coreCapability(name, b, links); ok {
+				add(RuleConflicts, "Conflicts: %s, %s %s: a SIG never pushes the core out", d, what, pkg)
+				break
+			}
 		}
 	}
 }
@@ -106,13 +109,19 @@ func depNames(dep string) []string {
 		return []string{dep}
 	}
 	var out []string
+	afterOp := false
 	for _, f := range strings.FieldsFunc(dep, func(r rune) bool { return r == '(' || r == ')' || r == ' ' }) {
 		switch f {
-		case "and", "or", "if", "else", "with", "without", "unless", "<", "<=", "=", ">", ">=":
+		case "and", "or", "if", "else", "with", "without", "unless":
+			afterOp = false
+			continue
+		case "<", "<=", "=", ">", ">=":
+			afterOp = true
 			continue
 		}
-		if f[0] >= '0' && f[0] <= '9' {
-			continue // a version
+		if afterOp {
+			afterOp = false
+			continue // the version a comparison names (389-ds-base is a name)
 		}
 		out = append(out, f)
 	}

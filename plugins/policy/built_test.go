@@ -30,6 +30,7 @@ func exampleCore() *readback.Index {
 			Files: []readback.File{file("/etc/yum.repos.d/pebble.repo"), file("/etc/pki/rpm-gpg/RPM-GPG-KEY-pebble"), link("/etc/os-release", "../usr/lib/os-release")}},
 		{Name: "kernel-core", Provides: provides("kernel-core", "installonlypkg(kernel)", "kernel-uname-r"), Files: []readback.File{file("/boot/vmlinuz-5.14.0-427.pbl9.x86_64")}},
 		{Name: "kernel", Provides: provides("kernel")},
+		{Name: "389-ds-base", Provides: provides("389-ds-base")},
 	}, "summit-release")
 }
 
@@ -64,6 +65,11 @@ func TestBuiltRulesBite(t *testing.T) {
 			"no-core-provides: Provides: /usr/bin/greet, a path core package greet owns"},
 		{"file path through /bin", sigRPM("tools", func(r *readback.RPM) { r.Provides = append(r.Provides, plan.Dep{Name: "/bin/greet"}) }),
 			"no-core-provides: Provides: /bin/greet, a path core package greet owns"},
+		{"rich conflicts", sigRPM("tools", func(r *readback.RPM) { r.Conflicts = append(r.Conflicts, plan.Dep{Name: "(banner or sig-x)"}) }),
+			"no-core-conflicts: Conflicts: (banner or sig-x), the name of core package banner"},
+		{"supplements of a digit-leading name", sigRPM("tools", func(r *readback.RPM) {
+			r.Supplements = append(r.Supplements, plan.Dep{Name: "(389-ds-base and sig-x >= 2)"})
+		}), "no-core-supplements: Supplements: (389-ds-base and sig-x >= 2), the name of core package 389-ds-base"},
 		{"supplements", sigRPM("tools", func(r *readback.RPM) { r.Supplements = append(r.Supplements, plan.Dep{Name: "banner"}) }),
 			"no-core-supplements: Supplements: banner, the name of core package banner"},
 		{"rich enhances", sigRPM("tools", func(r *readback.RPM) {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"net/url"
+	"path"
 	"regexp"
 	"strings"
 
@@ -31,9 +32,11 @@ func GitAllowed(u string, allowed []string) bool {
 func (g *Gate) gitSource(item string, src *sdk.GitSource, add func(item, rule, format string, args ...any)) {
 	u, err := url.Parse(src.URL)
 	switch {
+	// No percent-encoding: git's transports decode the path, so the
+	// string compared with the allowed prefixes must be the path used.
 	case err != nil || (u.Scheme != "https" && u.Scheme != "file") || u.User != nil || u.RawQuery != "" || u.Fragment != "" ||
-		strings.Contains(src.URL, "..") || strings.ContainsAny(src.URL, "\\\x00\n"):
-		add(item, RuleGit, "git source %q: only https:// (or a file:// folder the config lists), without credentials, query or ..", src.URL)
+		strings.Contains(src.URL, "..") || strings.ContainsAny(src.URL, "%\\\x00\n") || path.Clean(u.Path) != strings.TrimSuffix(u.Path, "/") && u.Path != "":
+		add(item, RuleGit, "git source %q: only https:// (or a file:// folder the config lists), without credentials, query, percent-encoding or ..", src.URL)
 	case !GitAllowed(src.URL, g.GitSources):
 		listed := "none are listed"
 		if len(g.GitSources) > 0 {

@@ -307,8 +307,11 @@ func (g *Gate) Binaries(source string, bins []plan.Binary, flavour string) Viola
 			}
 		}
 		for _, d := range b.Conflicts {
-			if _, core := g.coreName(d.Name); core {
-				add(item, RuleConflicts, "Conflicts: %s, a core package: a SIG never pushes the core out", d)
+			for _, name := range depNames(d.Name) { // rich ones too
+				if _, core := g.coreName(name); core {
+					add(item, RuleConflicts, "Conflicts: %s, a core package: a SIG never pushes the core out", d)
+					break
+				}
 			}
 		}
 	}
