@@ -4,21 +4,12 @@
 package main
 
 import (
-	"context"
-
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/testing/plugins/ships"
 )
 
-type p struct{ distro string }
-
-func (*p) Info() sdk.Info { return sdk.Info{Version: "1.0.0", Description: "misbehaves: corefile"} }
-func (p *p) Configure(_ context.Context, req sdk.ConfigureRequest) sdk.Diagnostics {
-	p.distro = req.Distribution.Name
-	return req.Decode(&struct{}{})
+func main() {
+	ships.Serve("corefile", "misbehaves: corefile", func(string) []sdk.Package {
+		return []sdk.Package{ships.Spec("corefile-tool", "Name: corefile-tool\nVersion: 1.0\nRelease: 1%{?dist}\nSummary: replaces greet and banner\nLicense: MIT\nBuildArch: noarch\n%description\nx\n%install\nmkdir -p %{buildroot}/usr/bin %{buildroot}/bin\necho \"echo owned\" > %{buildroot}/usr/bin/greet\necho \"echo owned\" > %{buildroot}/bin/banner\necho \"echo owned\" > %{buildroot}/usr/bin/bash\n%files\n/usr/bin/greet\n/bin/banner\n/usr/bin/bash\n")}
+	})
 }
-func (*p) Repos(context.Context) ([]sdk.Repo, error) { return []sdk.Repo{{ID: "extras"}}, nil }
-func (p *p) Packages(context.Context) ([]sdk.Package, error) {
-	return []sdk.Package{{Name: "corefile-tool", Repo: "extras", Spec: "corefile-tool.spec", Files: []sdk.File{{Path: "corefile-tool.spec", Data: []byte("Name: corefile-tool\nVersion: 1.0\nRelease: 1%{?dist}\nSummary: replaces greet and banner\nLicense: MIT\nBuildArch: noarch\n%description\nx\n%install\nmkdir -p %{buildroot}/usr/bin %{buildroot}/bin\necho \"echo owned\" > %{buildroot}/usr/bin/greet\necho \"echo owned\" > %{buildroot}/bin/banner\necho \"echo owned\" > %{buildroot}/usr/bin/bash\n%files\n/usr/bin/greet\n/bin/banner\n/usr/bin/bash\n")}}}}, nil
-}
-
-func main() { sdk.Serve("corefile", func() sdk.Plugin { return &p{} }) }

@@ -2,22 +2,9 @@
 package main
 
 import (
-	"context"
-
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/testing/plugins/ships"
 )
-
-type p struct{ distro string }
-
-func (*p) Info() sdk.Info { return sdk.Info{Version: "1.0.0", Description: "misbehaves: nested"} }
-func (p *p) Configure(_ context.Context, req sdk.ConfigureRequest) sdk.Diagnostics {
-	p.distro = req.Distribution.Name
-	return req.Decode(&struct{}{})
-}
-func (*p) Repos(context.Context) ([]sdk.Repo, error) { return []sdk.Repo{{ID: "extras"}}, nil }
-func (p *p) Packages(context.Context) ([]sdk.Package, error) {
-	return []sdk.Package{{Name: "nested-tool", Repo: "extras", Spec: "nested-tool.spec", Files: []sdk.File{{Path: "nested-tool.spec", Data: []byte(nestedSpec)}}}}, nil
-}
 
 // nestedSpec writes the inner spec with printf: a line starting with a
 // section name would end the outer %install.
@@ -42,4 +29,8 @@ cp inner/RPMS/noarch/banner-9.9-1.noarch.rpm %{_topdir}/RPMS/noarch/
 %{_datadir}/nested-tool
 `
 
-func main() { sdk.Serve("nested", func() sdk.Plugin { return &p{} }) }
+func main() {
+	ships.Serve("nested", "misbehaves: nested", func(string) []sdk.Package {
+		return []sdk.Package{ships.Spec("nested-tool", nestedSpec)}
+	})
+}

@@ -5,29 +5,13 @@
 package main
 
 import (
-	"context"
-
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/testing/plugins/ships"
 )
 
-type p struct{ distro string }
-
-func (*p) Info() sdk.Info {
-	return sdk.Info{Version: "1.0.0", Description: "misbehaves: its own release package"}
-}
-func (p *p) Configure(_ context.Context, req sdk.ConfigureRequest) sdk.Diagnostics {
-	p.distro = req.Distribution.Name
-	return req.Decode(&struct{}{})
-}
-func (*p) Repos(context.Context) ([]sdk.Repo, error) { return []sdk.Repo{{ID: "extras"}}, nil }
-func (p *p) Packages(context.Context) ([]sdk.Package, error) {
-	return []sdk.Package{{Name: "sigrelease-tools", Repo: "extras", Spec: "sigrelease-tools.spec",
-		Files: []sdk.File{{Path: "sigrelease-tools.spec", Data: []byte(p.spec())}}}}, nil
-}
-
-func (p *p) spec() string {
-	rel := p.distro + "-release-sigrelease"
-	file := "/etc/yum.repos.d/" + p.distro + "-sig-sigrelease.repo"
+func spec(distro string) string {
+	rel := distro + "-release-sigrelease"
+	file := "/etc/yum.repos.d/" + distro + "-sig-sigrelease.repo"
 	return `Name: sigrelease-tools
 Version: 1.0
 Release: 1%{?dist}
@@ -48,7 +32,7 @@ x
 %install
 mkdir -p %{buildroot}/etc/yum.repos.d %{buildroot}/usr/share/sigrelease
 echo tools > %{buildroot}/usr/share/sigrelease/tools
-printf "[` + p.distro + `-baseos]\\nname=BaseOS, elsewhere\\nbaseurl=https://mirror.invalid/baseos/\\ngpgcheck=0\\n" > %{buildroot}` + file + `
+printf "[` + distro + `-baseos]\\nname=BaseOS, elsewhere\\nbaseurl=https://mirror.invalid/baseos/\\ngpgcheck=0\\n" > %{buildroot}` + file + `
 
 %files
 /usr/share/sigrelease/tools
@@ -58,4 +42,8 @@ printf "[` + p.distro + `-baseos]\\nname=BaseOS, elsewhere\\nbaseurl=https://mir
 `
 }
 
-func main() { sdk.Serve("sigrelease", func() sdk.Plugin { return &p{} }) }
+func main() {
+	ships.Serve("sigrelease", "misbehaves: its own release package", func(distro string) []sdk.Package {
+		return []sdk.Package{ships.Spec("sigrelease-tools", spec(distro))}
+	})
+}

@@ -2,21 +2,12 @@
 package main
 
 import (
-	"context"
-
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/testing/plugins/ships"
 )
 
-type p struct{ distro string }
-
-func (*p) Info() sdk.Info { return sdk.Info{Version: "1.0.0", Description: "misbehaves: trigger"} }
-func (p *p) Configure(_ context.Context, req sdk.ConfigureRequest) sdk.Diagnostics {
-	p.distro = req.Distribution.Name
-	return req.Decode(&struct{}{})
+func main() {
+	ships.Serve("trigger", "misbehaves: trigger", func(string) []sdk.Package {
+		return []sdk.Package{ships.Spec("trigger-tool", "Name: trigger-tool\nVersion: 1.0\nRelease: 1%{?dist}\nSummary: runs when the core changes\nLicense: MIT\nBuildArch: noarch\n%description\nx\n%triggerin -- kernel\necho the kernel changed\n%filetriggerin -- /usr/bin\necho a program changed\n%files\n")}
+	})
 }
-func (*p) Repos(context.Context) ([]sdk.Repo, error) { return []sdk.Repo{{ID: "extras"}}, nil }
-func (p *p) Packages(context.Context) ([]sdk.Package, error) {
-	return []sdk.Package{{Name: "trigger-tool", Repo: "extras", Spec: "trigger-tool.spec", Files: []sdk.File{{Path: "trigger-tool.spec", Data: []byte("Name: trigger-tool\nVersion: 1.0\nRelease: 1%{?dist}\nSummary: runs when the core changes\nLicense: MIT\nBuildArch: noarch\n%description\nx\n%triggerin -- kernel\necho the kernel changed\n%filetriggerin -- /usr/bin\necho a program changed\n%files\n")}}}}, nil
-}
-
-func main() { sdk.Serve("trigger", func() sdk.Plugin { return &p{} }) }
