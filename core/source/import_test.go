@@ -208,21 +208,15 @@ func TestBadUpstreams(t *testing.T) {
 	}
 }
 
-func TestImportFromSRPMs(t *testing.T) {
-	dir := t.TempDir()
-	srpms := filepath.Join(dir, "srpms")
-	// Real SRPMs, built by rpmbuild from the example's packages.
-	for _, name := range []string{"libgreet", "summit-release"} {
-		buildSRPM(t, name, srpms)
-	}
+// srpmImporter imports from dir/srpms with the example's config, its
+// upstream section replaced by upstream (written in dir).
+func srpmImporter(t *testing.T, dir, upstream string) *source.Importer {
+	t.Helper()
 	cfgText := strings.Replace(mustRead(t, filepath.Join(exampleDir(), "quarry.yaml")),
 		"upstream:\n  dist_git:\n    url: upstream/rpms/{name}.git\n    branch: c9\n    # Take the newest imports/c9/<nvr> tag, as CentOS publishes RHEL's.\n    tags: true\n  lookaside:\n    url: upstream/lookaside/{name}/{filename}/{hashtype}/{hash}/{filename}\n",
-		"upstream:\n  srpms: srpms\n", 1)
-	if !strings.Contains(cfgText, "srpms: srpms") {
+		upstream, 1)
+	if !strings.Contains(cfgText, upstream) {
 		t.Fatal("could not rewrite the config for SRPMs")
-	}
-	if err := generated.CopyTo(filepath.Join(dir, "upstream")); err != nil {
-		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "quarry.yaml"), []byte(cfgText), 0o644)
 	cfg, err := config.Load(filepath.Join(dir, "quarry.yaml"))
@@ -230,7 +224,20 @@ func TestImportFromSRPMs(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ := store.Open(filepath.Join(dir, "state", "store"))
-	im := &source.Importer{Config: cfg, Store: st, StateDir: filepath.Join(dir, "state")}
+	return &source.Importer{Config: cfg, Store: st, StateDir: filepath.Join(dir, "state")}
+}
+
+func TestImportFromSRPMs(t *testing.T) {
+	dir := t.TempDir()
+	srpms := filepath.Join(dir, "srpms")
+	// Real SRPMs, built by rpmbuild from the example's packages.
+	for _, name := range []string{"libgreet", "summit-release"} {
+		buildSRPM(t, name, srpms)
+	}
+	if err := generated.CopyTo(filepath.Join(dir, "upstream")); err != nil {
+		t.Fatal(err)
+	}
+	im := srpmImporter(t, dir, "upstream:\n  srpms: srpms\n")
 	res, err := im.Import(context.Background(), lock.New(), []source.Request{{Name: "libgreet"}, {Name: "summit-release"}})
 	if err != nil {
 		t.Fatal(err)
@@ -238,7 +245,7 @@ func TestImportFromSRPMs(t *testing.T) {
 	if e := res[1].Entry; e.NVR != "pebble-release-9.4-1.pbl9" || e.Upstream.Kind != "srpm" || len(e.Upstream.SHA256) != 64 {
 		t.Errorf("summit-release from SRPM: %+v", e)
 	}
-	tree, _ := st.GetTree(res[0].Entry.Tree)
+	tree, _ := im.Store.GetTree(res[0].Entry.Tree)
 	if f := tree["SOURCES/libgreet-1.2.tar.gz"]; f == nil || !f.Lookaside || tree["SPECS/libgreet.spec"] == nil {
 		t.Errorf("libgreet SRPM unpacked as %v", tree.Paths())
 	}
@@ -337,16 +344,8 @@ func TestSRPMsSignedByUpstream(t *testing.T) {
 	other, _ := sign.Generate("Someone <x@elsewhere.example>", 2048, time.Unix(1700000000, 0))
 	pub, _ := upstream.PublicArmored()
 	os.WriteFile(filepath.Join(dir, "upstream.asc"), pub, 0o644)
-	cfgText := strings.Replace(mustRead(t, filepath.Join(exampleDir(), "quarry.yaml")),
-		"upstream:\n  dist_git:\n    url: upstream/rpms/{name}.git\n    branch: c9\n    # Take the newest imports/c9/<nvr> tag, as CentOS publishes RHEL's.\n    tags: true\n  lookaside:\n    url: upstream/lookaside/{name}/{filename}/{hashtype}/{hash}/{filename}\n",
-		"upstream:\n  srpms: srpms\n  keys: [upstream.asc]\n", 1)
-	os.WriteFile(filepath.Join(dir, "quarry.yaml"), []byte(cfgText), 0o644)
-	cfg, err := config.Load(filepath.Join(dir, "quarry.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := store.Open(filepath.Join(dir, "state", "store"))
-	im := &source.Importer{Config: cfg, Store: st, StateDir: filepath.Join(dir, "state")}
+	im := srpmImporter(t, dir, "upstream:\n  srpms: srpms\n  keys: [upstream.asc]\n")
+	var err error
 	for _, tc := range []struct {
 		name string
 		by   *sign.Key
