@@ -14,6 +14,7 @@ import (
 
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/rpmfile"
+	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/store"
 )
@@ -167,7 +168,7 @@ func tailOf(path string, n int) string {
 		f.Seek(st.Size()-window, io.SeekStart)
 	}
 	data, _ := io.ReadAll(io.LimitReader(f, window))
-	return plan.Tail(string(data), n)
+	return safetext.Tail(string(data), n)
 }
 
 // prepare writes the job's inputs into its folder, from the store.

@@ -147,9 +147,9 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 	var log bytes.Buffer
 	if err := box.Run(ctx, &log, "sh", "-c", script); err != nil {
 		if sandbox.IsLimit(err) {
-			return nil, fmt.Errorf("%s: make SRPM: %v\n%s", specPath, err, Tail(log.String(), 20))
+			return nil, fmt.Errorf("%s: make SRPM: %v\n%s", specPath, err, safetext.Tail(log.String(), 20))
 		}
-		return nil, fmt.Errorf("make SRPM: %v\n%s", err, Tail(log.String(), 20))
+		return nil, fmt.Errorf("make SRPM: %v\n%s", err, safetext.Tail(log.String(), 20))
 	}
 	// What the sandbox wrote is read back only as regular files inside it.
 	srpms, err := box.Find("top/SRPMS", 1, ".src.rpm")
@@ -295,14 +295,4 @@ func WriteEnv(work string, e Env) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(work, "quarry.rpmrc"), []byte(e.RPMRC), 0o644)
-}
-
-// Tail is the last n lines of a log, safe to print: a job wrote it, and
-// terminal escapes in it would drive the operator's terminal.
-func Tail(log string, n int) string {
-	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return safetext.Terminal(strings.Join(lines, "\n"))
 }

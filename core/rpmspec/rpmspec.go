@@ -49,8 +49,7 @@ func Query(ctx context.Context, limits sandbox.Limits, tree store.Tree, spec, qf
 		if sandbox.IsLimit(err) {
 			return "", fmt.Errorf("rpmspec %s: %w", spec, err)
 		}
-		lines := strings.Split(strings.TrimSpace(strings.ReplaceAll(log.String(), sandbox.Dir+"/"+spec, spec)), "\n")
-		msg := safetext.Terminal(strings.Join(lines[max(0, len(lines)-20):], "\n"))
+		msg := safetext.Tail(strings.TrimSpace(strings.ReplaceAll(log.String(), sandbox.Dir+"/"+spec, spec)), 20)
 		return "", fmt.Errorf("rpmspec cannot read %s: %s", spec, msg)
 	}
 	out, err := box.ReadFile(".query", maxOutput)

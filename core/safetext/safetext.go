@@ -50,6 +50,15 @@ func clean(s string) bool {
 	return true
 }
 
+// Tail is the last n lines of a log, made safe to print (Terminal).
+func Tail(log string, n int) string {
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return Terminal(strings.Join(lines, "\n"))
+}
+
 // LineProblem says why s cannot be one line of a file (a .repo file's
 // name=, a header, a one-line description): a control or format character
 // (a newline among them) or invalid UTF-8, or more than max bytes. "" when

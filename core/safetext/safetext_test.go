@@ -35,3 +35,12 @@ func TestLineProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestTail(t *testing.T) {
+	if got := Tail("a\nb\nc\n\x1b[2Kd\n", 2); got != "c\n\\x1b[2Kd" {
+		t.Errorf("Tail = %q", got)
+	}
+	if got := Tail("only", 5); got != "only" {
+		t.Errorf("Tail = %q", got)
+	}
+}

@@ -129,8 +129,7 @@ func (b *Box) Close() error {
 		c.Close()
 	}
 	b.held = nil
-	err := Sweep(b.slot.dir)
-	b.slot.release()
+	err := b.slot.release()
 	b.slot = nil
 	return err
 }

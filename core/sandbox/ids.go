@@ -159,10 +159,13 @@ func Leftovers() ([]string, error) {
 	return out, nil
 }
 
-func (s *slot) release() {
-	if s != nil && s.lock != nil {
-		Sweep(s.dir)
-		s.lock.Close()
-		s.lock = nil
+// release sweeps the slot's folder and lets the slot go.
+func (s *slot) release() error {
+	if s == nil || s.lock == nil {
+		return nil
 	}
+	err := Sweep(s.dir)
+	s.lock.Close()
+	s.lock = nil
+	return err
 }
