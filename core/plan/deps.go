@@ -30,7 +30,9 @@ func (d Dep) String() string {
 	return d.Name + " " + d.Op + " " + d.EVR
 }
 
-func depFromRPM(name string, flags int, evr string) Dep {
+// DepFromRPM is a dependency as an rpm header stores it: a name, its sense
+// flags and a version (kept only with a comparison).
+func DepFromRPM(name string, flags int, evr string) Dep {
 	d := Dep{Name: name}
 	if evr == "" {
 		return d

@@ -205,7 +205,7 @@ func readSRPM(file string, data []byte) (*Source, error) {
 		if strings.HasPrefix(d.Name(), "rpmlib(") {
 			continue
 		}
-		src.BuildRequires = append(src.BuildRequires, depFromRPM(d.Name(), d.Flags(), evrOf(d.Epoch(), d.Version(), d.Release())))
+		src.BuildRequires = append(src.BuildRequires, DepFromRPM(d.Name(), d.Flags(), evrOf(d.Epoch(), d.Version(), d.Release())))
 	}
 	if t := f.Header.GetTag(tagExclusiveArch); t != nil {
 		src.ExclusiveArch = t.StringSlice()
@@ -241,7 +241,7 @@ func parseBinaries(out string) ([]Binary, error) {
 		case (f[0] == "prov" || f[0] == "req" || f[0] == "obs" || f[0] == "conf") && len(f) == 4 && len(bins) > 0:
 			var flags int
 			fmt.Sscan(f[2], &flags)
-			d := depFromRPM(f[1], flags, f[3])
+			d := DepFromRPM(f[1], flags, f[3])
 			b := &bins[len(bins)-1]
 			switch f[0] {
 			case "prov":

@@ -166,23 +166,7 @@ func deps(h *rpm.Header, nameTag, flagTag, verTag int) ([]plan.Dep, bool) {
 	}
 	out := make([]plan.Dep, len(names))
 	for i, n := range names {
-		out[i] = plan.Dep{Name: n}
-		if vers[i] == "" {
-			continue
-		}
-		out[i].EVR = vers[i]
-		switch flags[i] & (rpm.DepFlagLesser | rpm.DepFlagGreater | rpm.DepFlagEqual) {
-		case rpm.DepFlagLesser:
-			out[i].Op = "<"
-		case rpm.DepFlagLesserOrEqual:
-			out[i].Op = "<="
-		case rpm.DepFlagEqual:
-			out[i].Op = "="
-		case rpm.DepFlagGreaterOrEqual:
-			out[i].Op = ">="
-		case rpm.DepFlagGreater:
-			out[i].Op = ">"
-		}
+		out[i] = plan.DepFromRPM(n, int(flags[i]), vers[i])
 	}
 	return out, true
 }
