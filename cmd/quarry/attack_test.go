@@ -19,35 +19,7 @@ import (
 
 // hostileSpec is a noarch package whose spec header is text.
 func hostileSpec(name, header, build string) fixtures.Package {
-	if !strings.Contains(header, "Summary:") {
-		header = "Summary: A hostile package\n" + header
-	}
-	spec := fmt.Sprintf(`Name: %s
-Version: 1
-Release: 1%%{?dist}
-License: MIT
-BuildArch: noarch
-%s
-
-%%description
-Hostile.
-
-%%build
-%s
-
-%%files
-`, name, header, build)
-	return fixtures.Package{Name: name, Layout: fixtures.CentOS, Spec: []byte(spec), NVR: name + "-1-1.el9"}
-}
-
-func (d *distro) publish(pkgs ...fixtures.Package) {
-	d.t.Helper()
-	up := &fixtures.Upstream{Dir: filepath.Join(d.dir, "upstream"), Branch: "c9"}
-	for _, p := range pkgs {
-		if _, err := up.Publish(p); err != nil {
-			d.t.Fatal(err)
-		}
-	}
+	return misbehaving(name, "BuildArch: noarch\n"+header, build)
 }
 
 // noSandboxLeft checks that every sandbox a run used was taken down

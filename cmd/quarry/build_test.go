@@ -18,12 +18,19 @@ import (
 )
 
 // badSpec is a package that fails in %build doing what build must not allow.
-func badSpec(name, build string) fixtures.Package {
+func badSpec(name, build string) fixtures.Package { return misbehaving(name, "", build) }
+
+// misbehaving is a package whose %build is build, with more header lines
+// (a Summary of its own among them, or the default one).
+func misbehaving(name, header, build string) fixtures.Package {
+	if !strings.Contains(header, "Summary:") {
+		header = "Summary: A package that misbehaves\n" + header
+	}
 	spec := fmt.Sprintf(`Name: %s
 Version: 1
 Release: 1%%{?dist}
-Summary: A package that misbehaves
 License: MIT
+%s
 
 %%description
 Misbehaves in %%build.
@@ -32,7 +39,7 @@ Misbehaves in %%build.
 %s
 
 %%files
-`, name, build)
+`, name, header, build)
 	return fixtures.Package{Name: name, Layout: fixtures.CentOS, Spec: []byte(spec), NVR: name + "-1-1.el9"}
 }
 
@@ -75,18 +82,13 @@ func TestBuildExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	up := &fixtures.Upstream{Dir: filepath.Join(d.dir, "upstream"), Branch: "c9"}
 	port := ln.Addr().(*net.TCPAddr).Port
-	for _, p := range []fixtures.Package{
+	d.publish(
 		badSpec("broken", "echo 'intentional failure' >&2; exit 3"),
 		badSpec("netcheck", fmt.Sprintf("bash -c 'exec 3<>/dev/tcp/127.0.0.1/%d'", port)),
 		badSpec("escape", "echo pwned > /etc/quarry-escape"),
 		badSpec("keythief", "cat "+filepath.Join(d.state, "keys", "core.key")),
-	} {
-		if _, err := up.Publish(p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	)
 	d.only([]string{"libgreet", "greet-tools", "greet-motd", "cpu-probe", "legacy-io", "broken", "netcheck", "escape", "keythief"},
 		[]string{"libgreet", "greet-tools", "greet-motd", "cpu-probe", "legacy-io", "broken", "netcheck", "escape", "keythief"})
 	d.mustRun("import")

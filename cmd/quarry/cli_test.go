@@ -139,6 +139,17 @@ func (d *distro) readLock() []byte {
 	return b
 }
 
+// publish commits packages to the distribution's generated upstream.
+func (d *distro) publish(pkgs ...fixtures.Package) {
+	d.t.Helper()
+	up := &fixtures.Upstream{Dir: filepath.Join(d.dir, "upstream"), Branch: "c9"}
+	for _, p := range pkgs {
+		if _, err := up.Publish(p); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+}
+
 // bump publishes a new upstream release of an example package, changed by
 // edit when given.
 func (d *distro) bump(name string, edit ...func(*fixtures.Package)) string {
@@ -155,10 +166,7 @@ func (d *distro) bump(name string, edit ...func(*fixtures.Package)) string {
 	for _, e := range edit {
 		e(p)
 	}
-	up := &fixtures.Upstream{Dir: filepath.Join(d.dir, "upstream"), Branch: "c9"}
-	if _, err := up.Publish(*p); err != nil {
-		d.t.Fatal(err)
-	}
+	d.publish(*p)
 	return p.NVR
 }
 
