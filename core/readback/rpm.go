@@ -76,7 +76,6 @@ const (
 	tagVersion        = 1001
 	tagRelease        = 1002
 	tagEpoch          = 1003
-	tagOldFileNames   = 1027
 	tagFileModes      = 1030
 	tagFileLinkTos    = 1036
 	tagFileFlags      = 1037
@@ -91,9 +90,6 @@ const (
 	tagProvideVer     = 1113
 	tagObsoleteFlag   = 1114
 	tagObsoleteVer    = 1115
-	tagDirIndexes     = 1116
-	tagBaseNames      = 1117
-	tagDirNames       = 1118
 	tagSupplementName = 5052
 	tagSupplementVer  = 5053
 	tagSupplementFlag = 5054
@@ -173,20 +169,9 @@ func deps(h *rpm.Header, nameTag, flagTag, verTag int) ([]plan.Dep, bool) {
 
 // files lists the paths an RPM owns, with their kinds.
 func files(h *rpm.Header) ([]File, error) {
-	paths := h.GetTag(tagOldFileNames).StringSlice()
-	if base := h.GetTag(tagBaseNames).StringSlice(); len(base) > 0 {
-		dirs := h.GetTag(tagDirNames).StringSlice()
-		idx := h.GetTag(tagDirIndexes).Int64Slice()
-		if len(idx) != len(base) {
-			return nil, fmt.Errorf("%d file names but %d directory indexes", len(base), len(idx))
-		}
-		paths = make([]string, len(base))
-		for i, b := range base {
-			if idx[i] < 0 || idx[i] >= int64(len(dirs)) {
-				return nil, fmt.Errorf("file %s: directory index %d out of range", b, idx[i])
-			}
-			paths[i] = dirs[idx[i]] + b
-		}
+	paths, err := rpmfile.FilePaths(h)
+	if err != nil {
+		return nil, err
 	}
 	if len(paths) == 0 {
 		return nil, nil

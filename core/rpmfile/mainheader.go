@@ -24,7 +24,7 @@ var mainTags = map[int]int{
 	tagPayloadDigest: TypeStringArray, tagPayloadDigestAlg: TypeInt32, tagPayloadDigestAlt: TypeStringArray,
 	1059: TypeStringArray, 1061: TypeStringArray, 1089: TypeStringArray, // exclude/exclusive/build arches
 	1080: TypeInt32, 1081: TypeStringArray, 1082: TypeStringArray, // changelog
-	tagBaseNames: TypeStringArray, tagDirNames: TypeStringArray,
+	tagBaseNames: TypeStringArray, tagDirNames: TypeStringArray, TagOldFileNames: TypeStringArray,
 }
 
 // fileArrays are the per-file tags: each has one element per BASENAMES.
@@ -83,6 +83,9 @@ func checkMain(h *verified) error {
 		}
 	}
 	files := count(h, tagBaseNames)
+	if h.get(tagDirNames) == nil && files == 0 {
+		files = count(h, TagOldFileNames) // the old layout: see FilePaths
+	}
 	for tag := range fileArrays {
 		if n := count(h, tag); n != 0 && n != files {
 			return fmt.Errorf("header: %s has %d values for %d files", TagName(tag), n, files)

@@ -130,6 +130,10 @@ func (f *File) IsSource() bool {
 	return f.Header.GetTag(TagSourcePackage) != nil || f.Lead.Type == 1
 }
 
+// Legacy tells a main header without a region: the layout rpm 3 wrote,
+// which rpm retrofits as it reads it.
+func (f *File) Legacy() bool { return f.Header.GetTag(RegionImmutable) == nil }
+
 // Signatures are the OpenPGP signatures of the signature header, parsed
 // but not verified (see VerifySignatures).
 func (f *File) Signatures() []*Signature { return f.signatures }

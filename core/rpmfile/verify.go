@@ -45,8 +45,9 @@ func (h *verified) get(tag int) *span {
 // verifyHeader checks the header at the start of b the way rpm does
 // before it trusts one, and more strictly: every entry's type is known,
 // its count is possible, its value fits, is aligned and overlaps no other;
-// the region, when there is one (always when region is not 0), spans the
-// whole header exactly; and no tag appears twice, so that what Quarry
+// the region, when there is one, spans the whole header exactly (a header
+// without one is the legacy layout of rpm 3, which rpm reads too); region
+// is the region tag the header may have, 0 for either; and no tag appears twice, so that what Quarry
 // checks is what rpm would use. Nothing is allocated in proportion to a
 // length field: every length is checked against the bytes there are.
 func verifyHeader(b []byte, region, tagLimit, dataLimit int) (*verified, error) {
@@ -76,8 +77,6 @@ func verifyHeader(b []byte, region, tagLimit, dataLimit int) (*verified, error) 
 			return nil, err
 		}
 		h.Region, first = tag, 1
-	} else if region != 0 {
-		return nil, fmt.Errorf("first entry is tag %d, not the region tag %d", tag, region)
 	}
 	end := 0
 	for i := first; i < il; i++ {
