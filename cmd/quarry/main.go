@@ -126,12 +126,18 @@ func (e *env) commitLock() error {
 	return nil
 }
 
+// newLogger is the log on stderr the global flags ask for (setup checks
+// --log-level first).
+func newLogger(c *cli.Context) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Name: "quarry", Level: hclog.LevelFromString(c.String("log-level")), Output: os.Stderr, JSONFormat: c.Bool("json")})
+}
+
 func setup(c *cli.Context) (*env, error) {
 	level := hclog.LevelFromString(c.String("log-level"))
 	if level == hclog.NoLevel {
 		return nil, cli.Exit(fmt.Sprintf("--log-level %q: use trace, debug, info, warn or error", c.String("log-level")), 2)
 	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "quarry", Level: level, Output: os.Stderr, JSONFormat: c.Bool("json")})
+	log := newLogger(c)
 	cfg, err := config.Load(c.String("config"))
 	if err != nil {
 		return nil, err

@@ -88,11 +88,12 @@ func FuzzCheckRepodata(f *testing.F) {
 	real := map[string][]byte{}
 	for _, c := range []string{"gz", "zst"} {
 		idx := &Index{Entries: map[string]*Entry{}}
-		inputs, _ := ScanDir(dir)
-		entries, _, err := idx.Update(inputs)
-		if err != nil {
+		inputs, _, _ := ScanDir(dir, false)
+		up := idx.Update(inputs)
+		if err := up.Err(); err != nil {
 			f.Fatal(err)
 		}
+		entries := up.Entries
 		out := filepath.Join(f.TempDir(), c)
 		os.MkdirAll(out, 0o755)
 		if _, err := WriteRepodata(out, entries, Options{Compression: c, Revision: 1700000000}); err != nil {
@@ -166,9 +167,9 @@ func FuzzLoadIndex(f *testing.F) {
 	for _, n := range []string{"a", "b"} {
 		os.WriteFile(filepath.Join(dir, n+".rpm"), fixtures.SyntheticRPM(n, "1.0", "1", 1700000000), 0o644)
 	}
-	inputs, _ := ScanDir(dir)
+	inputs, _, _ := ScanDir(dir, false)
 	idx := &Index{Entries: map[string]*Entry{}}
-	if _, _, err := idx.Update(inputs); err != nil {
+	if err := idx.Update(inputs).Err(); err != nil {
 		f.Fatal(err)
 	}
 	saved := filepath.Join(dir, "saved.index")

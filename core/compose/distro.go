@@ -269,10 +269,14 @@ func (c *Composer) options(dir string) Options {
 func (c *Composer) repo(root, dir string, inputs []Input, pub []byte, opts Options) (bool, error) {
 	idxPath := filepath.Join(c.Cache, "index", filepath.FromSlash(dir)+".index")
 	idx := LoadIndex(idxPath)
-	entries, _, err := idx.Update(inputs)
-	if err != nil {
+	up := idx.Update(inputs)
+	if err := up.Err(); err != nil {
 		return false, err
 	}
+	if err := up.Unique(); err != nil {
+		return false, err
+	}
+	entries := up.Entries
 	if err := idx.Save(idxPath); err != nil {
 		return false, err
 	}

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/quarrylinux/quarry/core/store"
 )
@@ -148,10 +150,48 @@ func (e *DuplicateError) Error() string {
 	return fmt.Sprintf("%s and %s are the same package %s", e.Files[0], e.Files[1], e.NEVRA)
 }
 
+// PackageError is an RPM that could not be indexed: unreadable, corrupt,
+// or with header text no repodata may hold.
+type PackageError struct {
+	Href string
+	Err  error
+}
+
+func (e *PackageError) Error() string { return e.Err.Error() }
+func (e *PackageError) Unwrap() error { return e.Err }
+
+// Updated is what Index.Update found.
+type Updated struct {
+	// Entries are the packages indexed, sorted by href.
+	Entries []*Entry
+	// Read is how many RPMs were read (new or changed).
+	Read int
+	// Bad are the inputs that could not be indexed, by href; they are not
+	// in Entries, and their old entries are dropped.
+	Bad []*PackageError
+}
+
+// Duplicates groups the entries that share a NEVRA, each group sorted by
+// href; packages with a NEVRA of their own are left out.
+func Duplicates(entries []*Entry) [][]*Entry {
+	by := map[string][]*Entry{}
+	for _, e := range entries {
+		by[e.NEVRA] = append(by[e.NEVRA], e)
+	}
+	var out [][]*Entry
+	for _, e := range entries { // entries are sorted: so are the groups
+		if g := by[e.NEVRA]; len(g) > 1 && g[0] == e {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // Update makes the index hold exactly inputs, reading only the RPMs that
-// are new or changed (in parallel), and returns the entries sorted by href
-// and how many were read.
-func (idx *Index) Update(inputs []Input) ([]*Entry, int, error) {
+// are new or changed (in parallel). An input that cannot be read is
+// reported in Bad, not an error: the caller decides whether that fails
+// the whole repository.
+func (idx *Index) Update(inputs []Input) *Updated {
 	next := make(map[string]*Entry, len(inputs))
 	var todo []Input
 	for _, in := range inputs {
@@ -179,26 +219,40 @@ func (idx *Index) Update(inputs []Input) ([]*Entry, int, error) {
 	}
 	close(work)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, 0, err
-	}
-	for _, e := range read {
+	res := &Updated{Read: len(todo)}
+	for i, e := range read {
+		if errs[i] != nil {
+			res.Bad = append(res.Bad, &PackageError{Href: todo[i].Href, Err: errs[i]})
+			continue
+		}
 		next[e.Href] = e
 	}
-	out := make([]*Entry, 0, len(next))
+	sort.Slice(res.Bad, func(i, j int) bool { return res.Bad[i].Href < res.Bad[j].Href })
+	res.Entries = make([]*Entry, 0, len(next))
 	for _, e := range next {
-		out = append(out, e)
+		res.Entries = append(res.Entries, e)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Href < out[j].Href })
-	byNEVRA := make(map[string]string, len(out))
-	for _, e := range out {
-		if other, ok := byNEVRA[e.NEVRA]; ok {
-			return nil, 0, &DuplicateError{NEVRA: e.NEVRA, Files: [2]string{other, e.Href}}
-		}
-		byNEVRA[e.NEVRA] = e.Href
-	}
+	sort.Slice(res.Entries, func(i, j int) bool { return res.Entries[i].Href < res.Entries[j].Href })
 	idx.Entries = next
-	return out, len(todo), nil
+	return res
+}
+
+// Err is every bad input as one error, or nil.
+func (u *Updated) Err() error {
+	errs := make([]error, len(u.Bad))
+	for i, b := range u.Bad {
+		errs[i] = b
+	}
+	return errors.Join(errs...)
+}
+
+// Unique is the first duplicate NEVRA as an error, or nil: a repository
+// Quarry composes holds one file per package.
+func (u *Updated) Unique() error {
+	if d := Duplicates(u.Entries); len(d) > 0 {
+		return &DuplicateError{NEVRA: d[0][0].NEVRA, Files: [2]string{d[0][0].Href, d[0][1].Href}}
+	}
+	return nil
 }
 
 func (e *Entry) matches(in Input) bool {
@@ -227,33 +281,99 @@ func readEntry(in Input) (*Entry, error) {
 	}, nil
 }
 
-// ScanDir lists the RPMs under dir (skipping repodata) as inputs, with
-// hrefs relative to dir.
-func ScanDir(dir string) ([]Input, error) {
-	var out []Input
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if path != dir && (d.Name() == "repodata" || d.Name()[0] == '.') {
-				return filepath.SkipDir
+// ScanDir lists the RPMs under dir (skipping repodata and dot folders) as
+// inputs, with hrefs relative to dir. Symbolic links are followed, to files
+// and to folders, as createrepo_c follows them, unless skipLinks; the href
+// is the link's place in dir, and a folder reached twice (a loop) is read
+// once. A *.rpm that cannot be stat'ed (a dangling link) is a bad input.
+func ScanDir(dir string, skipLinks bool) ([]Input, []*PackageError, error) {
+	s := &scan{root: dir, skipLinks: skipLinks, seen: map[[2]uint64]bool{}}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.visit(st)
+	if err := s.walk(dir); err != nil {
+		return nil, nil, err
+	}
+	return s.inputs, s.bad, nil
+}
+
+type scan struct {
+	root      string
+	skipLinks bool
+	seen      map[[2]uint64]bool // folders by device and inode
+	inputs    []Input
+	bad       []*PackageError
+}
+
+// visit marks a folder seen and says whether it was new.
+func (s *scan) visit(st os.FileInfo) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return true
+	}
+	id := [2]uint64{uint64(sys.Dev), sys.Ino}
+	if s.seen[id] {
+		return false
+	}
+	s.seen[id] = true
+	return true
+}
+
+func (s *scan) walk(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, d := range entries {
+		path := filepath.Join(dir, d.Name())
+		mode := d.Type()
+		var st os.FileInfo
+		if mode&os.ModeSymlink != 0 {
+			if s.skipLinks {
+				continue
 			}
-			return nil
+			if st, err = os.Stat(path); err != nil {
+				if strings.HasSuffix(d.Name(), ".rpm") {
+					s.bad = append(s.bad, &PackageError{Href: s.href(path), Err: fmt.Errorf("%s: %w", path, err)})
+				}
+				continue
+			}
+			mode = st.Mode().Type()
 		}
-		if filepath.Ext(path) != ".rpm" || !d.Type().IsRegular() {
-			return nil
+		switch {
+		case mode.IsDir():
+			if d.Name() == "repodata" || d.Name()[0] == '.' {
+				continue
+			}
+			if st == nil {
+				if st, err = os.Stat(path); err != nil {
+					return err
+				}
+			}
+			if !s.visit(st) {
+				continue
+			}
+			if err := s.walk(path); err != nil {
+				return err
+			}
+		case mode.IsRegular() && strings.HasSuffix(d.Name(), ".rpm"):
+			if st == nil {
+				if st, err = d.Info(); err != nil {
+					return err
+				}
+			}
+			s.inputs = append(s.inputs, Input{Href: s.href(path), Path: path, Size: st.Size(), MTime: st.ModTime().Unix()})
 		}
-		st, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		out = append(out, Input{Href: filepath.ToSlash(rel), Path: path, Size: st.Size(), MTime: st.ModTime().Unix()})
-		return nil
-	})
-	return out, err
+	}
+	return nil
+}
+
+func (s *scan) href(path string) string {
+	rel, err := filepath.Rel(s.root, path)
+	if err != nil {
+		return path
+	}
+	return filepath.ToSlash(rel)
 }

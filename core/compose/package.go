@@ -43,9 +43,6 @@ const (
 	tagChangelogName   = 1081
 	tagChangelogText   = 1082
 	tagSourcePackage   = 1106
-	tagDirIndexes      = 1116
-	tagBaseNames       = 1117
-	tagDirNames        = 1118
 	tagLongSize        = 5009
 	sigTagPayloadSize  = 1007
 	sigTagLongArchSize = 271
@@ -192,10 +189,76 @@ func Read(name string, data []byte, href string, mtime int64) (*Package, error) 
 	if p.Name == "" || p.Version == "" || p.Arch == "" {
 		return nil, fmt.Errorf("%s: header has no name, version or arch", name)
 	}
-	fileSet := p.readFiles(h)
+	fileSet, err := p.readFiles(h)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	p.readDeps(h, fileSet)
+	if f.Legacy() && !f.IsSource() {
+		p.provideSelf()
+	}
 	p.readChangelogs(h)
+	if err := p.checkText(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	return p, nil
+}
+
+// ControlCharError is header text with a control character (below 32,
+// but tab, newline and carriage return) in it. createrepo_c leaves such a
+// package out of the repodata, and so does Quarry: XML 1.0 cannot carry
+// the character, and dropping it would index text the package does not
+// say.
+type ControlCharError struct {
+	Field, Value string
+}
+
+func (e *ControlCharError) Error() string {
+	return fmt.Sprintf("%s %q contains a control character; createrepo_c leaves such packages out too", e.Field, e.Value)
+}
+
+// checkText finds the first control character in what the repodata would
+// say of p, in the fields createrepo_c checks.
+func (p *Package) checkText() error {
+	check := func(field, v string) error {
+		for i := 0; i < len(v); i++ {
+			if c := v[i]; c < 32 && c != '\t' && c != '\n' && c != '\r' {
+				return &ControlCharError{Field: field, Value: v}
+			}
+		}
+		return nil
+	}
+	for _, f := range [][2]string{{"name", p.Name}, {"arch", p.Arch}, {"epoch", p.Epoch}, {"version", p.Version},
+		{"release", p.Release}, {"summary", p.Summary}, {"description", p.Description}, {"url", p.URL},
+		{"license", p.License}, {"vendor", p.Vendor}, {"group", p.Group}, {"buildhost", p.BuildHost},
+		{"sourcerpm", p.SourceRPM}, {"packager", p.Packager}, {"location", p.Href}} {
+		if err := check(f[0], f[1]); err != nil {
+			return err
+		}
+	}
+	for _, k := range depKinds {
+		for _, d := range p.Deps[k.Elem] {
+			for _, v := range []string{d.Name, d.Epoch, d.Ver, d.Rel} {
+				if err := check(k.Elem+" entry", v); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, f := range p.Files {
+		if err := check("file", f.Path); err != nil {
+			return err
+		}
+	}
+	for _, c := range p.Changelogs {
+		if err := check("changelog author", c.Author); err != nil {
+			return err
+		}
+		if err := check("changelog text", c.Text); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func str(h *rpm.Header, tag int) string {
@@ -230,15 +293,18 @@ func num(h *rpm.Header, tag int) int64 {
 	return 0
 }
 
-func (p *Package) readFiles(h *rpm.Header) map[string]bool {
-	base, dirs, idx := strs(h, tagBaseNames), strs(h, tagDirNames), nums(h, tagDirIndexes)
+func (p *Package) readFiles(h *rpm.Header) (map[string]bool, error) {
+	paths, err := rpmfile.FilePaths(h)
+	if err != nil {
+		return nil, err
+	}
 	modes, flags := nums(h, tagFileModes), nums(h, tagFileFlags)
-	set := make(map[string]bool, len(base))
-	for i, b := range base {
-		if i >= len(idx) || int(idx[i]) >= len(dirs) || i >= len(modes) || i >= len(flags) {
+	set := make(map[string]bool, len(paths))
+	for i, path := range paths {
+		if i >= len(modes) || i >= len(flags) {
 			break
 		}
-		f := File{Path: dirs[idx[i]] + b}
+		f := File{Path: path}
 		switch {
 		case modes[i]&0o170000 == 0o040000:
 			f.Type = "dir"
@@ -248,7 +314,7 @@ func (p *Package) readFiles(h *rpm.Header) map[string]bool {
 		set[f.Path] = true
 		p.Files = append(p.Files, f)
 	}
-	return set
+	return set, nil
 }
 
 // readDeps follows createrepo_c: requires drop rpmlib() entries, the
@@ -317,6 +383,18 @@ func (p *Package) readDeps(h *rpm.Header, files map[string]bool) {
 			p.Deps[k.Elem] = list
 		}
 	}
+}
+
+// provideSelf adds "name = epoch:version-release" to the provides of an
+// rpm 3 package, which rpm 3 did not write and rpm (to 4.18, which
+// createrepo_c reads through) adds as it reads the header.
+func (p *Package) provideSelf() {
+	for _, d := range p.Deps["provides"] {
+		if d.Name == p.Name && d.Flags == "EQ" && d.Epoch == p.Epoch && d.Ver == p.Version && d.Rel == p.Release {
+			return
+		}
+	}
+	p.Deps["provides"] = append(p.Deps["provides"], Dep{Name: p.Name, Flags: "EQ", Epoch: p.Epoch, Ver: p.Version, Rel: p.Release})
 }
 
 // compareLibc orders libc.so.6 requirements by the version in their first

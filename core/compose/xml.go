@@ -15,14 +15,22 @@ const (
 	nsRepo      = "http://linux.duke.edu/metadata/repo"
 )
 
-// clean makes a header string fit for XML: text that is not UTF-8 is read
-// as Latin-1 (as createrepo_c does), and characters XML 1.0 forbids are
-// dropped.
+// clean makes a header string fit for XML: characters XML 1.0 forbids are
+// dropped, and text that is not UTF-8 is read as Windows-1252, the
+// superset of Latin-1 that such text nearly always is (HTML reads a
+// Latin-1 label the same way). createrepo_c reads it as Latin-1 but drops
+// the bytes 0x80-0xBF, losing © ° ± ½ « » and the typographic quotes;
+// Quarry keeps them (README: quarry repo index and createrepo_c).
 func clean(s string) string {
 	if !utf8.ValidString(s) {
 		var b strings.Builder
 		for i := 0; i < len(s); i++ {
-			b.WriteRune(rune(s[i]))
+			switch c := s[i]; {
+			case c < 0x80 || c >= 0xA0:
+				b.WriteRune(rune(c))
+			case cp1252[c-0x80] != 0:
+				b.WriteRune(cp1252[c-0x80])
+			}
 		}
 		s = b.String()
 	}
@@ -42,6 +50,13 @@ func clean(s string) string {
 		}
 		return -1
 	}, s)
+}
+
+// cp1252 is what Windows-1252 gives the bytes 0x80-0x9F (0: undefined,
+// dropped); from 0xA0 it is Latin-1.
+var cp1252 = [32]rune{
+	'€', 0, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0, 'Ž', 0,
+	0, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0, 'ž', 'Ÿ',
 }
 
 func xmlChar(r rune) bool {
