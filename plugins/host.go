@@ -294,17 +294,17 @@ func (p *Plugin) call(ctx context.Context) (context.Context, context.CancelFunc)
 // explain turns a failed call into what happened to the plugin.
 func (p *Plugin) explain(call string, ctx context.Context, err error) error {
 	if problem := p.watch.problem(); problem != "" {
-		p.pc.Kill()
+		p.kill()
 		return errors.New(problem)
 	}
 	// gRPC may give up on the deadline a moment before the context's own
 	// timer fires: the clock decides.
 	if dl, ok := ctx.Deadline(); errors.Is(ctx.Err(), context.DeadlineExceeded) || ok && !time.Now().Before(dl) {
-		p.pc.Kill()
+		p.kill()
 		return fmt.Errorf("no answer within %s; the plugin was stopped (raise plugins.call_timeout in quarry.yaml if it really needs longer)", p.host.callTimeout())
 	}
 	if p.pc.Exited() || strings.Contains(err.Error(), "Unavailable") {
-		p.pc.Kill()
+		p.kill()
 		return fmt.Errorf("the plugin died during the call%s%s", p.limitHit(), p.tail())
 	}
 	return fmt.Errorf("%w%s", err, p.limitHit())
@@ -326,10 +326,18 @@ func (p *Plugin) limitHit() string {
 
 // Close stops the plugin and removes its folder.
 func (p *Plugin) Close() {
+	p.kill()
+	p.box.Close()
+}
+
+// kill stops the plugin: every process of its sandbox first, since
+// go-plugin's Kill waits for the plugin's pipes to close, which a process
+// that outlived bwrap would hold open forever.
+func (p *Plugin) kill() {
+	p.box.Kill()
 	if p.pc != nil {
 		p.pc.Kill()
 	}
-	p.box.Close()
 }
 
 // Exited reports whether the plugin process has ended.

@@ -150,7 +150,7 @@ func (r *runner) Start(context.Context) error {
 		return err
 	}
 	r.watch.mu.Lock()
-	r.watch.kill = func() { r.cmd.Process.Kill() }
+	r.watch.kill = func() { r.cmd.Process.Kill(); r.box.Kill() }
 	r.watch.mu.Unlock()
 	return nil
 }
@@ -175,7 +175,9 @@ func (r *runner) Kill(context.Context) error {
 	if r.cmd.Process == nil {
 		return nil
 	}
-	return r.cmd.Process.Kill()
+	err := r.cmd.Process.Kill()
+	r.box.Kill() // what outlived bwrap (Box.Kill)
+	return err
 }
 func (r *runner) ID() string {
 	if r.cmd.Process == nil {

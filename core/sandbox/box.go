@@ -125,6 +125,7 @@ func (b *Box) Close() error {
 	if b.slot == nil {
 		return nil
 	}
+	b.Kill() // nothing of the box outlives it, to hold its folder or ids
 	for _, c := range b.held {
 		c.Close()
 	}
@@ -325,8 +326,10 @@ func (b *Box) Run(ctx context.Context, out io.Writer, argv ...string) error {
 		case <-tctx.Done():
 			// bwrap itself: with --die-with-parent and its pid
 			// namespace, everything the job started dies with it. (The
-			// Process, not the pid: it cannot hit a reused pid.)
+			// Process, not the pid: it cannot hit a reused pid.) And
+			// whatever escaped that, by its ids (Kill).
 			cmd.Process.Kill()
+			b.Kill()
 		case <-done:
 		}
 	}()
