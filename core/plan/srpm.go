@@ -118,15 +118,11 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 	if err := tree.WriteTo(filepath.Join(work, "top")); err != nil {
 		return nil, err
 	}
-	spec, specPath := "", ""
-	for _, p := range tree.Paths() {
-		if strings.HasPrefix(p, "SPECS/") && strings.HasSuffix(p, ".spec") {
-			spec, specPath = sandbox.Dir+"/top/"+p, p
-		}
+	specPath, err := tree.Spec()
+	if err != nil {
+		return nil, fmt.Errorf("the debranded tree: %w", err)
 	}
-	if spec == "" {
-		return nil, fmt.Errorf("the debranded tree has no SPECS/*.spec")
-	}
+	spec := sandbox.Dir + "/top/" + specPath
 	specText := string(tree[specPath].Data)
 	for _, f := range slices.Sorted(maps.Keys(extra)) {
 		if !strings.Contains(specText, f) {
