@@ -8,6 +8,7 @@ import (
 
 	"github.com/quarrylinux/quarry/core/arch"
 	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/rpmspec"
 	"github.com/quarrylinux/quarry/core/sandbox"
 )
 
@@ -57,6 +58,8 @@ func DistMacros(d config.Distribution) map[string]string {
 		"clamp_mtime_to_source_date_epoch":   "1",
 		// Debian's rpm has no find-debuginfo: no -debuginfo subpackages.
 		"debug_package": "%{nil}",
+		// EL specs' scripts are bash's; Debian's /bin/sh is dash.
+		"_buildshell": rpmspec.BuildShell,
 	}
 	if d.VersionMacro != "" {
 		m[d.VersionMacro] = d.Major()

@@ -24,6 +24,11 @@ const Macros = "/usr/lib/rpm/macros:/usr/lib/rpm/macros.d/macros.*:/usr/lib/rpm/
 // maxOutput bounds what one query prints.
 const maxOutput = 1 << 20
 
+// BuildShell is the shell rpm runs a spec's scripts with
+// (%_buildshell): EL specs are written for bash, and Debian's /bin/sh is
+// dash (${v//a/b} is a "Bad substitution" there).
+const BuildShell = "/bin/bash"
+
 // Query evaluates qf over the source package of the spec at spec, a path
 // of tree (SPECS/x.spec), with defines ("dist .el9") set. The tree is laid
 // out as rpmbuild's _topdir, and rpm runs from the folder above it, as it
@@ -43,7 +48,7 @@ func Query(ctx context.Context, limits sandbox.Limits, tree store.Tree, spec, qf
 		return "", err
 	}
 	top := sandbox.Dir + "/top"
-	argv := []string{"rpmspec", "--macros", Macros, "--define", "_topdir " + top}
+	argv := []string{"rpmspec", "--macros", Macros, "--define", "_topdir " + top, "--define", "_buildshell " + BuildShell}
 	for _, d := range defines {
 		argv = append(argv, "--define", d)
 	}

@@ -2,6 +2,7 @@ package source_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/lock"
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/rpmfile"
 	"github.com/quarrylinux/quarry/core/source"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
@@ -40,27 +42,24 @@ func importFrom(t *testing.T, dir, name string) (*source.Importer, *lock.Package
 }
 
 // quarryBuild makes the imported package's SRPM and builds it for its
-// arches as quarry build does (plan.Sources, then build.Local, each in its
-// sandbox), and returns the RPM files' names.
-func quarryBuild(t *testing.T, im *source.Importer, name string, e *lock.Package) []string {
+// arches on the host as quarry build does (plan.Loader's Sources and
+// Envs, then build.Local, each in its sandbox), and returns the RPMs by
+// file name.
+func quarryBuild(t *testing.T, im *source.Importer, name string, e *lock.Package) map[string][]byte {
 	t.Helper()
-	host := arch.Host()
-	envs := map[string]plan.Env{}
-	for _, a := range []string{host, arch.Noarch} {
-		env, err := plan.NewEnv(im.Config.Distribution, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		envs[a] = env
+	l := &plan.Loader{Config: im.Config, Lock: lock.New(), Store: im.Store, StateDir: im.StateDir}
+	srcs, err := l.Sources()
+	if err != nil {
+		t.Fatal(err)
 	}
-	srcs := &plan.Sources{Store: im.Store, Env: envs[host], Targets: []string{host, arch.Noarch}}
+	envs, _ := l.Envs()
 	src, err := srcs.Get(context.Background(), name, e.Tree, nil)
 	if err != nil {
 		t.Fatalf("%s: plan: %v", name, err)
 	}
-	p := plan.Make(plan.Input{Arches: []string{host}, Packages: []*plan.Package{{Name: name, Tree: e.Tree, Source: src}}, Host: plan.DetectHost()})
+	p := plan.Make(plan.Input{Arches: []string{arch.Host()}, Packages: []*plan.Package{{Name: name, Tree: e.Tree, Source: src}}, Host: plan.DetectHost()})
 	exec := &build.Local{Store: im.Store, Work: t.TempDir()}
-	var files []string
+	rpms := map[string][]byte{}
 	for _, j := range p.Jobs {
 		job := &build.Job{ID: j.ID, Package: name, Arch: j.Arch, SRPM: build.Input{Name: j.SRPMFile, SHA256: j.SRPM}, Env: envs[j.Arch]}
 		rec, err := exec.Run(context.Background(), job, nil)
@@ -68,11 +67,52 @@ func quarryBuild(t *testing.T, im *source.Importer, name string, e *lock.Package
 			t.Fatalf("%s: build: %v", j.ID, err)
 		}
 		for _, o := range rec.Outputs {
-			files = append(files, o.File)
+			if rpms[o.File], err = im.Store.Get(o.SHA256); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	slices.Sort(files)
-	return files
+	if len(p.Jobs) == 0 {
+		t.Fatalf("%s: no job: %v", name, p.Problems)
+	}
+	return rpms
+}
+
+// sameRPMs compares the RPMs Quarry built with those rpmbuild --rebuild
+// wrote (paths): the same file names, each with the same payload.
+func sameRPMs(t *testing.T, quarry map[string][]byte, rebuilt []string) {
+	t.Helper()
+	if got, want := slices.Sorted(maps.Keys(quarry)), baseNames(rebuilt); !slices.Equal(got, want) {
+		t.Fatalf("Quarry built %v, rpmbuild --rebuild %v", got, want)
+	}
+	for _, p := range rebuilt {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(p)
+		if got, want := payload(t, name, quarry[name]), payload(t, name, data); got != want {
+			t.Errorf("%s: Quarry's holds\n%s\nrpmbuild --rebuild's\n%s", name, got, want)
+		}
+	}
+}
+
+// payload lists an RPM's files with their contents.
+func payload(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	f, err := rpmfile.Read(name, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := f.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		out = append(out, p+": "+string(files[p].Data))
+	}
+	return strings.Join(out, "\n")
 }
 
 // intoFolder returns a function that copies an SRPM fixtures built into
@@ -168,9 +208,7 @@ func TestSpecIsTheFileRPMFlags(t *testing.T) {
 			if e.NVR != tc.name+"-1.0-1.pbl9" {
 				t.Errorf("NVR %s", e.NVR)
 			}
-			if got := quarryBuild(t, im, tc.name, e); !slices.Equal(got, baseNames(want)) {
-				t.Errorf("Quarry built %v, rpmbuild --rebuild %v", got, baseNames(want))
-			}
+			sameRPMs(t, quarryBuild(t, im, tc.name, e), want)
 		})
 	}
 }
