@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/quarrylinux/quarry/core/arch"
 	"github.com/quarrylinux/quarry/core/rpmfile"
 	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/core/sandbox"
@@ -67,7 +68,9 @@ type Sources struct {
 	Targets []string
 }
 
-const sourceCacheVersion = "quarry-source-v3" // v2: obsoletes and conflicts; v3: header name
+// v2: obsoletes and conflicts; v3: header name; v4: noarch binaries read
+// as the build host's arch reads them
+const sourceCacheVersion = "quarry-source-v4"
 
 // Get returns the Source of a package's debranded tree. extra are files
 // the core adds to its SOURCES (the release package's .repo file and key).
@@ -137,6 +140,10 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 	for _, t := range s.Targets {
 		e := s.Env
 		e.Arch = t
+		if t == arch.Noarch {
+			// What a noarch job builds, on the arch it builds on.
+			e.Build = s.Env.Arch
+		}
 		query := append(append([]string{"rpmspec"}, e.RPMArgs()...), "-q", "--qf", binaryQueryFormat, spec)
 		script += fmt.Sprintf("%s > %s/query.%s\n", sandbox.Line(query...), sandbox.Dir, t)
 	}

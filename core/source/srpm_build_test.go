@@ -8,6 +8,34 @@ import (
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
+// TestNoarchSpecsReadAsTheBuildHost: bash and glibc test %__isa_bits in
+// their preamble. rpmbuild reads a BuildArch: noarch spec with the build
+// arch's platform macros and only sets the target cpu to noarch, so such
+// a spec builds, to a noarch RPM, with %_arch and %_lib the build host's.
+// Quarry plans and builds it the same: the same RPM, the same contents.
+func TestNoarchSpecsReadAsTheBuildHost(t *testing.T) {
+	dir := t.TempDir()
+	spec := specNamed("sysstat-lite", "%if %{__isa_bits} == 64\n%global bits 64\n%else\n%global bits 32\n%endif",
+		"echo %{bits} %{_arch} %{_target_cpu} %{_lib} > %{buildroot}/usr/share/sysstat-lite/platform")
+	srpm := intoFolder(t, dir)(fixtures.BuildSRPM(t.TempDir(), "sysstat-lite", spec))
+	want, err := fixtures.Rebuild(t.TempDir(), srpm, "dist .pbl9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) != 1 || !strings.HasSuffix(want[0], ".noarch.rpm") {
+		t.Fatalf("rpmbuild --rebuild wrote %v", want)
+	}
+	im, e, err := importFrom(t, dir, "sysstat-lite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := quarryBuild(t, im, "sysstat-lite", e)
+	sameRPMs(t, got, want)
+	if p := payload(t, filepath.Base(want[0]), got[filepath.Base(want[0])]); !strings.Contains(p, " noarch ") {
+		t.Errorf("%s: the target cpu is not noarch: %s", want[0], p)
+	}
+}
+
 // TestScriptsRunWithBash: EL specs assume /bin/sh is bash; Debian's is
 // dash, where rpmbuild --rebuild fails with "Bad substitution". With
 // %_buildshell /bin/bash rpmbuild builds it, and so does Quarry, to the
