@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -38,6 +39,12 @@ type Source struct {
 	BuildArch     []string `json:"build_arch,omitempty"`
 	// Binaries are the binary packages the spec produces, by target arch.
 	Binaries map[string][]Binary `json:"binaries"`
+}
+
+// NVR is the SRPM's name-version-release, from its file name (.src.rpm,
+// or .nosrc.rpm for a spec with NoSource: or NoPatch:).
+func (s *Source) NVR() string {
+	return strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(s.File, ".rpm"), ".src"), ".nosrc")
 }
 
 // Binary is a binary package a spec produces for one target.
@@ -152,10 +159,18 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 		if sandbox.IsLimit(err) {
 			return nil, fmt.Errorf("%s: make SRPM: %v\n%s", specPath, err, safetext.Tail(log.String(), 20))
 		}
+		if m := missingSource.FindStringSubmatch(log.String()); m != nil && tree["SOURCES/"+m[1]] == nil {
+			return nil, fmt.Errorf("make SRPM: the spec needs SOURCES/%s, which is not among the package's sources "+
+				"(a NoSource:/NoPatch: file, which upstream's .nosrc.rpm does not ship: a patch repository can add it, and drop the NoSource: line "+
+				"with a spec_change so that the SRPM carries it): rpmbuild -bs says %s",
+				safetext.Terminal(m[1]), safetext.Terminal(strings.TrimSpace(m[0])))
+		}
 		return nil, fmt.Errorf("make SRPM: %v\n%s", err, safetext.Tail(log.String(), 20))
 	}
-	// What the sandbox wrote is read back only as regular files inside it.
-	srpms, err := box.Find("top/SRPMS", 1, ".src.rpm")
+	// What the sandbox wrote is read back only as regular files inside it:
+	// <nvr>.src.rpm, or <nvr>.nosrc.rpm when the spec has NoSource: or
+	// NoPatch: (it does not carry those files).
+	srpms, err := box.Find("top/SRPMS", 1, "src.rpm")
 	if err != nil {
 		return nil, fmt.Errorf("make SRPM: %w", err)
 	}
@@ -186,6 +201,10 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 	}
 	return src, nil
 }
+
+// missingSource is rpmbuild's complaint about a source that is not in
+// SOURCES: rpm wants every source, NoSource ones too, to make an SRPM.
+var missingSource = regexp.MustCompile(`Bad file: ` + regexp.QuoteMeta(sandbox.Dir+"/top/SOURCES/") + `([^/:\n]+): No such file or directory`)
 
 // RPM header tags of an SRPM that the rpm library has no getter for.
 const (

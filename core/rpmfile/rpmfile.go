@@ -149,6 +149,10 @@ func (f *File) Files() (map[string]*store.File, error) {
 // RPM's spec among its files (rpm finds the spec by it, not by its name).
 const FileSpecFile = 1 << 5
 
+// FileGhost is RPMFILE_GHOST: a file the header lists but the payload
+// does not hold; in a .nosrc.rpm, each NoSource:/NoPatch: source.
+const FileGhost = 1 << 6
+
 // tagFileFlags is FILEFLAGS, one value per file.
 const tagFileFlags = 1037
 

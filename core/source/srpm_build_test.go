@@ -29,7 +29,7 @@ func TestNoarchSpecsReadAsTheBuildHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := quarryBuild(t, im, "sysstat-lite", e)
+	got := built(t, im, "sysstat-lite", e)
 	sameRPMs(t, got, want)
 	if p := payload(t, filepath.Base(want[0]), got[filepath.Base(want[0])]); !strings.Contains(p, " noarch ") {
 		t.Errorf("%s: the target cpu is not noarch: %s", want[0], p)
@@ -57,7 +57,7 @@ func TestScriptsRunWithBash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := quarryBuild(t, im, "calcium", e)
+	got := built(t, im, "calcium", e)
 	sameRPMs(t, got, want)
 	if p := payload(t, filepath.Base(want[0]), got[filepath.Base(want[0])]); !strings.Contains(p, "bonono") {
 		t.Errorf("%s: %s", want[0], p)

@@ -50,7 +50,7 @@ func TestIncludeOfAShippedFile(t *testing.T) {
 			if e.NVR != tc.name+"-2.5-1.pbl9" {
 				t.Errorf("NVR %s, want the version the included file sets", e.NVR)
 			}
-			sameRPMs(t, quarryBuild(t, im, tc.name, e), want)
+			sameRPMs(t, built(t, im, tc.name, e), want)
 		})
 	}
 }

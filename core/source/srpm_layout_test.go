@@ -2,6 +2,7 @@ package source_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"os"
 	"os/exec"
@@ -41,30 +42,37 @@ func importFrom(t *testing.T, dir, name string) (*source.Importer, *lock.Package
 	return im, res[0].Entry, nil
 }
 
-// quarryBuild makes the imported package's SRPM and builds it for its
-// arches on the host as quarry build does (plan.Loader's Sources and
-// Envs, then build.Local, each in its sandbox), and returns the RPMs by
-// file name.
-func quarryBuild(t *testing.T, im *source.Importer, name string, e *lock.Package) map[string][]byte {
+// quarryBuild plans the imported package as quarry build does
+// (plan.Loader: its SRPM, its spec read for every target, in sandboxes)
+// and builds its jobs for the host with build.Local, each in its sandbox;
+// it returns the RPMs by file name, or what stopped it: the package's
+// problem, or its job's error.
+func quarryBuild(t *testing.T, im *source.Importer, name string, e *lock.Package) (map[string][]byte, error) {
 	t.Helper()
-	l := &plan.Loader{Config: im.Config, Lock: lock.New(), Store: im.Store, StateDir: im.StateDir}
-	srcs, err := l.Sources()
+	lk := lock.New()
+	lk.Packages[name] = e
+	l := &plan.Loader{Config: im.Config, Lock: lk, Store: im.Store, StateDir: im.StateDir}
+	pkgs, problems, err := l.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	envs, _ := l.Envs()
-	src, err := srcs.Get(context.Background(), name, e.Tree, nil)
-	if err != nil {
-		t.Fatalf("%s: plan: %v", name, err)
+	for _, pr := range problems {
+		if pr.Package == name {
+			return nil, errors.New(pr.String())
+		}
 	}
-	p := plan.Make(plan.Input{Arches: []string{arch.Host()}, Packages: []*plan.Package{{Name: name, Tree: e.Tree, Source: src}}, Host: plan.DetectHost()})
+	envs, _ := l.Envs()
+	p := plan.Make(plan.Input{Arches: []string{arch.Host()}, Packages: pkgs, Host: plan.DetectHost()})
+	if len(p.Jobs) == 0 {
+		t.Fatalf("%s: no job: %v", name, p.Problems)
+	}
 	exec := &build.Local{Store: im.Store, Work: t.TempDir()}
 	rpms := map[string][]byte{}
 	for _, j := range p.Jobs {
 		job := &build.Job{ID: j.ID, Package: name, Arch: j.Arch, SRPM: build.Input{Name: j.SRPMFile, SHA256: j.SRPM}, Env: envs[j.Arch]}
 		rec, err := exec.Run(context.Background(), job, nil)
 		if err != nil {
-			t.Fatalf("%s: build: %v", j.ID, err)
+			return nil, err
 		}
 		for _, o := range rec.Outputs {
 			if rpms[o.File], err = im.Store.Get(o.SHA256); err != nil {
@@ -72,8 +80,15 @@ func quarryBuild(t *testing.T, im *source.Importer, name string, e *lock.Package
 			}
 		}
 	}
-	if len(p.Jobs) == 0 {
-		t.Fatalf("%s: no job: %v", name, p.Problems)
+	return rpms, nil
+}
+
+// built is quarryBuild's RPMs; anything that stops it fails the test.
+func built(t *testing.T, im *source.Importer, name string, e *lock.Package) map[string][]byte {
+	t.Helper()
+	rpms, err := quarryBuild(t, im, name, e)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return rpms
 }
@@ -208,7 +223,7 @@ func TestSpecIsTheFileRPMFlags(t *testing.T) {
 			if e.NVR != tc.name+"-1.0-1.pbl9" {
 				t.Errorf("NVR %s", e.NVR)
 			}
-			sameRPMs(t, quarryBuild(t, im, tc.name, e), want)
+			sameRPMs(t, built(t, im, tc.name, e), want)
 		})
 	}
 }
