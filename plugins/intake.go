@@ -115,7 +115,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 			bins = append(bins, src.Binaries[arch]...)
 		}
 		violations = append(violations, gate.Binaries(pk.Name, bins, s.Flavours[pk.Name])...)
-		s.Packages = append(s.Packages, &plan.Package{Name: pk.Name, NVR: strings.TrimSuffix(src.File, ".src.rpm"), Tree: digest, Source: src, Owner: name})
+		s.Packages = append(s.Packages, &plan.Package{Name: pk.Name, NVR: src.NVR(), Tree: digest, Source: src, Owner: name})
 		s.RepoOf[pk.Name] = pk.Repo
 	}
 	if err := violations.Err(); err != nil {

@@ -230,7 +230,7 @@ func (e *env) releasePackage(c *cli.Context, srcs *plan.Sources, s *plugins.SIG)
 	if err != nil {
 		return nil, fmt.Errorf("sig %s: its release package: %w", s.Name, err)
 	}
-	return &plan.Package{Name: name, NVR: strings.TrimSuffix(src.File, ".src.rpm"), Tree: digest, Source: src, Owner: releaseOwner}, nil
+	return &plan.Package{Name: name, NVR: src.NVR(), Tree: digest, Source: src, Owner: releaseOwner}, nil
 }
 
 // releaseOwner owns the SIG release packages: the core builds them, apart

@@ -107,6 +107,7 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 		if sandbox.IsLimit(runErr) {
 			msg = runErr.Error()
 		}
+		msg += l.notCarried(job)
 		msg += l.keep(box, job, logFile.Name())
 		return nil, &Error{Job: job.ID, Msg: msg, Tail: tailOf(logFile.Name(), 25), Err: runErr}
 	}
@@ -127,6 +128,30 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	box.Close() // its unmount is part of the job's time
 	rec.End = time.Now().UTC()
 	return rec, nil
+}
+
+// notCarried names, for a failed job whose SRPM is a .nosrc.rpm, the
+// sources it does not carry (its spec's NoSource:/NoPatch: files, which
+// rpm lists as ghosts): a %prep that needs one fails for want of it.
+func (l *Local) notCarried(job *Job) string {
+	if !strings.HasSuffix(job.SRPM.Name, ".nosrc.rpm") {
+		return ""
+	}
+	data, err := l.Store.Get(job.SRPM.SHA256)
+	if err != nil {
+		return ""
+	}
+	f, err := rpmfile.Read(job.SRPM.Name, data)
+	if err != nil {
+		return ""
+	}
+	files, _ := f.FlaggedFiles(rpmfile.FileGhost)
+	if len(files) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%s is a .nosrc.rpm: it does not carry %s, which its spec marks NoSource:/NoPatch:, and a build that needs it fails; "+
+		"a spec_change that drops that line makes an SRPM that carries it)",
+		job.SRPM.Name, safetext.Terminal(strings.Join(files, ", ")))
 }
 
 // keep copies a failed job's folder and its log into Work for

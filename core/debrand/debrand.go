@@ -36,9 +36,10 @@ type Context struct {
 	// Date dates new changelog entries and archive members. It is the patch
 	// commit's time, never the clock, so the output depends only on inputs.
 	Date time.Time
-	// EVR evaluates a spec's [epoch:]version-release, dist tag aside, for
-	// changelog entries.
-	EVR func(spec []byte) (string, error)
+	// EVR evaluates the [epoch:]version-release of the spec at spec in
+	// tree (the package's tree with the spec as edited so far: a spec may
+	// %include its sources), dist tag aside, for changelog entries.
+	EVR func(tree store.Tree, spec string) (string, error)
 }
 
 // A Directive applies one kind of directive of cfg and returns what failed.
@@ -197,18 +198,4 @@ func fetchLookaside(c *Context, hash string) ([]byte, error) {
 		return nil, fmt.Errorf("lookaside object %s: no patch lookaside is configured (patches.lookaside)", hash)
 	}
 	return c.Lookaside(hash)
-}
-
-// SpecPath finds the one spec file of a tree.
-func SpecPath(t store.Tree) (string, error) {
-	var specs []string
-	for _, p := range t.Paths() {
-		if strings.HasPrefix(p, "SPECS/") && strings.HasSuffix(p, ".spec") {
-			specs = append(specs, p)
-		}
-	}
-	if len(specs) != 1 {
-		return "", fmt.Errorf("expected one spec file under SPECS/, found %d", len(specs))
-	}
-	return specs[0], nil
 }

@@ -107,7 +107,7 @@ func FuzzDirectives(f *testing.F) {
 			c := &Context{
 				Package: "fuzz", Tree: base.Clone(), Patches: repo,
 				Date: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC),
-				EVR:  func([]byte) (string, error) { return "1.0-1", nil },
+				EVR:  func(store.Tree, string) (string, error) { return "1.0-1", nil },
 				Lookaside: func(h string) ([]byte, error) {
 					if len(h) == 64 {
 						return []byte("object " + h), nil

@@ -51,7 +51,7 @@ func newContext(patches fstest.MapFS) *Context {
 		},
 		Patches: patches,
 		Date:    time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC),
-		EVR:     func([]byte) (string, error) { return "1.0-1.pebble", nil },
+		EVR:     func(store.Tree, string) (string, error) { return "1.0-1.pebble", nil },
 		Lookaside: func(h string) ([]byte, error) {
 			if h == strings.Repeat("a", 64) {
 				return []byte("from lookaside"), nil

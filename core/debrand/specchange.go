@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/quarrylinux/quarry/core/store"
 	pb "github.com/quarrylinux/quarry/proto/srpmproc"
 )
 
@@ -20,7 +21,7 @@ func specChange(c *Context, cfg *pb.Cfg) []error {
 	if sc == nil {
 		return nil
 	}
-	specPath, err := SpecPath(c.Tree)
+	specPath, err := c.Tree.Spec()
 	if err != nil {
 		return []error{failf("spec_change", "%v", err)}
 	}
@@ -47,7 +48,7 @@ func specChange(c *Context, cfg *pb.Cfg) []error {
 		}
 	}
 	if len(sc.Changelog) > 0 {
-		if err := changelog(c, s, sc.Changelog); err != nil {
+		if err := changelog(c, specPath, s, sc.Changelog); err != nil {
 			errs = append(errs, failf("spec_change.changelog", "%v", err))
 		}
 	}
@@ -247,11 +248,13 @@ func newField(s *spec, op *pb.SpecChange_NewFieldOperation, noAlign bool) error 
 	return nil
 }
 
-func changelog(c *Context, s *spec, ops []*pb.SpecChange_ChangelogOperation) error {
+func changelog(c *Context, specPath string, s *spec, ops []*pb.SpecChange_ChangelogOperation) error {
 	if c.EVR == nil {
 		return fmt.Errorf("cannot evaluate the spec's version")
 	}
-	evr, err := c.EVR(s.bytes())
+	t := c.Tree.Clone()
+	t[specPath] = &store.File{Data: s.bytes()}
+	evr, err := c.EVR(t, specPath)
 	if err != nil {
 		return fmt.Errorf("cannot evaluate the spec's version: %v", err)
 	}

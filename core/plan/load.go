@@ -40,8 +40,9 @@ func (l *Loader) Envs() (map[string]Env, map[string]error) {
 		return l.envs, l.envErrs
 	}
 	envs, errs := map[string]Env{}, map[string]error{}
+	host := buildHost(l.Config.ArchNames())
 	for _, a := range append(l.Config.ArchNames(), arch.Noarch) {
-		e, err := NewEnv(l.Config.Distribution, a)
+		e, err := newEnv(l.Config.Distribution, a, host)
 		if err != nil {
 			errs[a] = err
 			continue

@@ -8,6 +8,7 @@ import (
 
 	"github.com/quarrylinux/quarry/core/arch"
 	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/rpmspec"
 	"github.com/quarrylinux/quarry/core/sandbox"
 )
 
@@ -32,11 +33,24 @@ type Env struct {
 	RPMRC string `json:"rpmrc"`
 	// Toolchain names the versions of the tools that build (compiler, rpm).
 	Toolchain string `json:"toolchain"`
+	// Build is, for noarch, the arch rpm reads the spec and builds as:
+	// the arch noarch jobs build on. rpmbuild reads a BuildArch: noarch
+	// spec with the build arch's platform macros (%__isa_bits, %_arch,
+	// %_lib) and only sets the target cpu to noarch, so the RPMs are
+	// noarch; --target noarch would load noarch's, which lack them, and
+	// `%if %{__isa_bits} == 64` (bash, glibc) would not parse.
+	Build string `json:"build,omitempty"`
 }
 
 // RPMArgs are the rpm options that apply the Env written in /build.
 func (e Env) RPMArgs() []string {
 	target := e.Arch
+	if target == arch.Noarch {
+		target = e.Build
+		if target == "" {
+			target = arch.Host()
+		}
+	}
 	return []string{"--rcfile", "/usr/lib/rpm/rpmrc:" + sandbox.Dir + "/quarry.rpmrc", "--macros", macroPath, "--target", target,
 		"--define", "_topdir " + sandbox.Dir + "/top", "--define", "_tmppath " + sandbox.Dir + "/tmp", "--dbpath", Sysroot + "/var/lib/rpm"}
 }
@@ -57,6 +71,8 @@ func DistMacros(d config.Distribution) map[string]string {
 		"clamp_mtime_to_source_date_epoch":   "1",
 		// Debian's rpm has no find-debuginfo: no -debuginfo subpackages.
 		"debug_package": "%{nil}",
+		// EL specs' scripts are bash's; Debian's /bin/sh is dash.
+		"_buildshell": rpmspec.BuildShell,
 	}
 	if d.VersionMacro != "" {
 		m[d.VersionMacro] = d.Major()
@@ -65,12 +81,22 @@ func DistMacros(d config.Distribution) map[string]string {
 }
 
 // NewEnv describes target arch a for distribution d, checking that its
-// toolchain is installed.
+// toolchain is installed. A noarch Env builds on the host's arch (the
+// Loader's, on the distribution's build host: see Env.Build).
 func NewEnv(d config.Distribution, a string) (Env, error) {
+	return newEnv(d, a, arch.Host())
+}
+
+// newEnv is NewEnv with noarch building on build.
+func newEnv(d config.Distribution, a, build string) (Env, error) {
 	m := DistMacros(d)
 	e := Env{Arch: a}
 	cc := arch.Host() + "-linux-gnu-gcc"
-	if a != arch.Noarch {
+	optArch := a
+	if a == arch.Noarch {
+		// rpm takes %optflags from rpmrc for the arch it runs as.
+		e.Build, optArch = build, build
+	} else {
 		info, ok := arch.Lookup(a)
 		if !ok {
 			return e, fmt.Errorf("unknown arch %s", a)
@@ -99,7 +125,7 @@ func NewEnv(d config.Distribution, a string) (Env, error) {
 	}
 	e.Macros = b.String()
 	flags := fmt.Sprintf("-O2 -g -I%[1]s/usr/include -L%[1]s/usr/lib64 -Wl,-rpath-link,%[1]s/usr/lib64", Sysroot)
-	e.RPMRC = fmt.Sprintf("optflags: %s %s\n", a, flags)
+	e.RPMRC = fmt.Sprintf("optflags: %s %s\n", optArch, flags)
 	e.Toolchain = toolVersion(cc, "--version") + "; " + toolVersion("rpmbuild", "--version")
 	return e, nil
 }

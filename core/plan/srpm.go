@@ -11,9 +11,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/quarrylinux/quarry/core/arch"
 	"github.com/quarrylinux/quarry/core/rpmfile"
 	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/core/sandbox"
@@ -37,6 +39,12 @@ type Source struct {
 	BuildArch     []string `json:"build_arch,omitempty"`
 	// Binaries are the binary packages the spec produces, by target arch.
 	Binaries map[string][]Binary `json:"binaries"`
+}
+
+// NVR is the SRPM's name-version-release, from its file name (.src.rpm,
+// or .nosrc.rpm for a spec with NoSource: or NoPatch:).
+func (s *Source) NVR() string {
+	return strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(s.File, ".rpm"), ".src"), ".nosrc")
 }
 
 // Binary is a binary package a spec produces for one target.
@@ -67,7 +75,9 @@ type Sources struct {
 	Targets []string
 }
 
-const sourceCacheVersion = "quarry-source-v3" // v2: obsoletes and conflicts; v3: header name
+// v2: obsoletes and conflicts; v3: header name; v4: noarch binaries read
+// as the build host's arch reads them
+const sourceCacheVersion = "quarry-source-v4"
 
 // Get returns the Source of a package's debranded tree. extra are files
 // the core adds to its SOURCES (the release package's .repo file and key).
@@ -118,15 +128,11 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 	if err := tree.WriteTo(filepath.Join(work, "top")); err != nil {
 		return nil, err
 	}
-	spec, specPath := "", ""
-	for _, p := range tree.Paths() {
-		if strings.HasPrefix(p, "SPECS/") && strings.HasSuffix(p, ".spec") {
-			spec, specPath = sandbox.Dir+"/top/"+p, p
-		}
+	specPath, err := tree.Spec()
+	if err != nil {
+		return nil, fmt.Errorf("the debranded tree: %w", err)
 	}
-	if spec == "" {
-		return nil, fmt.Errorf("the debranded tree has no SPECS/*.spec")
-	}
+	spec := sandbox.Dir + "/top/" + specPath
 	specText := string(tree[specPath].Data)
 	for _, f := range slices.Sorted(maps.Keys(extra)) {
 		if !strings.Contains(specText, f) {
@@ -141,6 +147,10 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 	for _, t := range s.Targets {
 		e := s.Env
 		e.Arch = t
+		if t == arch.Noarch {
+			// What a noarch job builds, on the arch it builds on.
+			e.Build = s.Env.Arch
+		}
 		query := append(append([]string{"rpmspec"}, e.RPMArgs()...), "-q", "--qf", binaryQueryFormat, spec)
 		script += fmt.Sprintf("%s > %s/query.%s\n", sandbox.Line(query...), sandbox.Dir, t)
 	}
@@ -149,10 +159,18 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 		if sandbox.IsLimit(err) {
 			return nil, fmt.Errorf("%s: make SRPM: %v\n%s", specPath, err, safetext.Tail(log.String(), 20))
 		}
+		if m := missingSource.FindStringSubmatch(log.String()); m != nil && tree["SOURCES/"+m[1]] == nil {
+			return nil, fmt.Errorf("make SRPM: the spec needs SOURCES/%s, which is not among the package's sources "+
+				"(a NoSource:/NoPatch: file, which upstream's .nosrc.rpm does not ship: a patch repository can add it, and drop the NoSource: line "+
+				"with a spec_change so that the SRPM carries it): rpmbuild -bs says %s",
+				safetext.Terminal(m[1]), safetext.Terminal(strings.TrimSpace(m[0])))
+		}
 		return nil, fmt.Errorf("make SRPM: %v\n%s", err, safetext.Tail(log.String(), 20))
 	}
-	// What the sandbox wrote is read back only as regular files inside it.
-	srpms, err := box.Find("top/SRPMS", 1, ".src.rpm")
+	// What the sandbox wrote is read back only as regular files inside it:
+	// <nvr>.src.rpm, or <nvr>.nosrc.rpm when the spec has NoSource: or
+	// NoPatch: (it does not carry those files).
+	srpms, err := box.Find("top/SRPMS", 1, "src.rpm")
 	if err != nil {
 		return nil, fmt.Errorf("make SRPM: %w", err)
 	}
@@ -183,6 +201,10 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 	}
 	return src, nil
 }
+
+// missingSource is rpmbuild's complaint about a source that is not in
+// SOURCES: rpm wants every source, NoSource ones too, to make an SRPM.
+var missingSource = regexp.MustCompile(`Bad file: ` + regexp.QuoteMeta(sandbox.Dir+"/top/SOURCES/") + `([^/:\n]+): No such file or directory`)
 
 // RPM header tags of an SRPM that the rpm library has no getter for.
 const (

@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/cavaliergopher/rpm"
 
@@ -146,4 +147,48 @@ func (f *File) Files() (map[string]*store.File, error) {
 		return nil, fmt.Errorf("payload: %v", err)
 	}
 	return files, nil
+}
+
+// FileSpecFile is RPMFILE_SPECFILE, the file flag that marks a source
+// RPM's spec among its files (rpm finds the spec by it, not by its name).
+const FileSpecFile = 1 << 5
+
+// FileGhost is RPMFILE_GHOST: a file the header lists but the payload
+// does not hold; in a .nosrc.rpm, each NoSource:/NoPatch: source.
+const FileGhost = 1 << 6
+
+// tagFileFlags is FILEFLAGS, one value per file.
+const tagFileFlags = 1037
+
+// FlaggedFiles lists the header's files whose FILEFLAGS have every bit of
+// flag set, by path as the payload names them (without a leading "/"),
+// and tells whether the header has file flags at all: very old source
+// RPMs carry none. The arrays' lengths and directory indexes were checked
+// when the header was read.
+func (f *File) FlaggedFiles(flag int64) ([]string, bool) {
+	flags := f.Header.GetTag(tagFileFlags)
+	base := f.Header.GetTag(tagBaseNames)
+	if flags == nil || base == nil {
+		return nil, false
+	}
+	fl, names := flags.Int64Slice(), base.StringSlice()
+	var dirs []string
+	var idx []int64
+	if t := f.Header.GetTag(tagDirNames); t != nil {
+		dirs = t.StringSlice()
+	}
+	if t := f.Header.GetTag(tagDirIndexes); t != nil {
+		idx = t.Int64Slice()
+	}
+	var out []string
+	for i, name := range names {
+		if i >= len(fl) || fl[i]&flag != flag {
+			continue
+		}
+		if i < len(idx) && idx[i] >= 0 && idx[i] < int64(len(dirs)) {
+			name = dirs[idx[i]] + name
+		}
+		out = append(out, strings.TrimLeft(strings.TrimPrefix(name, "."), "/"))
+	}
+	return out, true
 }

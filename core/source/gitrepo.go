@@ -62,7 +62,9 @@ func localPath(url string) (string, bool) {
 	return "", false
 }
 
-// refs lists the repository's references by full name.
+// refs lists the repository's references by full name; an annotated
+// tag also as <name>^{} with the commit it points to, as a remote lists
+// it (git.AppendPeeled).
 func (g *gitRepo) refs(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
 	if g.local {
@@ -71,8 +73,18 @@ func (g *gitRepo) refs(ctx context.Context) (map[string]string, error) {
 			return nil, fmt.Errorf("%s: %w", g.url, err)
 		}
 		err = iter.ForEach(func(r *plumbing.Reference) error {
-			if r.Type() == plumbing.HashReference {
-				out[r.Name().String()] = r.Hash().String()
+			if r.Type() != plumbing.HashReference {
+				return nil
+			}
+			out[r.Name().String()] = r.Hash().String()
+			if r.Name().IsTag() {
+				c, peeled, err := peel(g.repo, r.Hash())
+				if err != nil {
+					return fmt.Errorf("%s: tag %s: %w", g.url, r.Name().Short(), err)
+				}
+				if peeled {
+					out[r.Name().String()+"^{}"] = c.String()
+				}
 			}
 			return nil
 		})
@@ -92,6 +104,25 @@ func (g *gitRepo) refs(ctx context.Context) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// peel follows an annotated tag (or a tag of a tag) to what it tags, and
+// tells whether h was a tag object; any other object is itself.
+func peel(r *git.Repository, h plumbing.Hash) (plumbing.Hash, bool, error) {
+	peeled := false
+	for i := 0; ; i++ {
+		tag, err := r.TagObject(h)
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			return h, peeled, nil
+		}
+		if err != nil {
+			return h, peeled, err
+		}
+		if i == 16 {
+			return h, peeled, fmt.Errorf("more than %d tags of tags", i)
+		}
+		h, peeled = tag.Target, true
+	}
 }
 
 // resolve turns a branch, tag or commit into a commit hash.
@@ -127,7 +158,7 @@ func (g *gitRepo) commit(ctx context.Context, hash string) (*object.Commit, erro
 		}
 		g.repo = r
 	}
-	c, err := g.repo.CommitObject(plumbing.NewHash(hash))
+	c, err := g.commitObject(hash)
 	if err == nil || g.local {
 		if err != nil {
 			return nil, fmt.Errorf("%s: commit %s: %w", g.url, hash, err)
@@ -138,11 +169,20 @@ func (g *gitRepo) commit(ctx context.Context, hash string) (*object.Commit, erro
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil, fmt.Errorf("fetch %s: %w", g.url, err)
 	}
-	c, err = g.repo.CommitObject(plumbing.NewHash(hash))
+	c, err = g.commitObject(hash)
 	if err != nil {
 		return nil, fmt.Errorf("%s: commit %s: %w", g.url, hash, err)
 	}
 	return c, nil
+}
+
+// commitObject reads the commit hash names, through an annotated tag.
+func (g *gitRepo) commitObject(hash string) (*object.Commit, error) {
+	h, _, err := peel(g.repo, plumbing.NewHash(hash))
+	if err != nil {
+		return nil, err
+	}
+	return g.repo.CommitObject(h)
 }
 
 // files reads the tree of a commit.

@@ -295,9 +295,19 @@ func TestReadSRPMPayloadCompressions(t *testing.T) {
 
 func buildSRPM(t testing.TB, name, out string, defines ...string) {
 	t.Helper()
+	buildEditedSRPM(t, name, out, nil, defines...)
+}
+
+// buildEditedSRPM is buildSRPM of the example's package with edit applied
+// to it first (its spec, its files).
+func buildEditedSRPM(t testing.TB, name, out string, edit func(*fixtures.Package), defines ...string) {
+	t.Helper()
 	p, err := fixtures.LoadPackage(filepath.Join(exampleDir(), "packages", name))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(p)
 	}
 	top := t.TempDir()
 	os.MkdirAll(filepath.Join(top, "SOURCES"), 0o755)

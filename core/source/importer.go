@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -303,7 +302,7 @@ func samePatches(old *lock.Patches, ps *patchSet) bool {
 // may rename it afterwards; the planner refuses two packages that make
 // the same names.)
 func (im *Importer) checkName(ctx context.Context, name string, t store.Tree) error {
-	spec, err := specOf(t)
+	spec, err := t.Spec()
 	if err != nil {
 		return err
 	}
@@ -320,30 +319,15 @@ func (im *Importer) checkName(ctx context.Context, name string, t store.Tree) er
 // nvr evaluates the debranded spec with the distribution's dist tag, in a
 // sandbox.
 func (im *Importer) nvr(ctx context.Context, t store.Tree) (string, error) {
-	spec, err := specOf(t)
+	spec, err := t.Spec()
 	if err != nil {
 		return "", err
 	}
 	return rpmspec.Query(ctx, im.Limits, t, spec, "%{name}-%{version}-%{release}", "dist "+im.Config.Distribution.DistTag)
 }
 
-// evr evaluates a spec's [epoch:]version-release, dist tag aside, in a
-// sandbox.
-func (im *Importer) evr(ctx context.Context, spec []byte) (string, error) {
-	t := store.Tree{"SPECS/x.spec": {Data: spec}}
-	return rpmspec.Query(ctx, im.Limits, t, "SPECS/x.spec", "%|epoch?{%{epoch}:}|%{version}-%{release}", "dist %{nil}")
-}
-
-// specOf is the tree's spec.
-func specOf(t store.Tree) (string, error) {
-	spec := ""
-	for _, p := range t.Paths() {
-		if strings.HasPrefix(p, "SPECS/") && strings.HasSuffix(p, ".spec") {
-			spec = p
-		}
-	}
-	if spec == "" {
-		return "", fmt.Errorf("no SPECS/*.spec")
-	}
-	return spec, nil
+// evr evaluates the [epoch:]version-release of the spec at spec in t,
+// dist tag aside, in a sandbox, with the tree's sources beside it.
+func (im *Importer) evr(ctx context.Context, t store.Tree, spec string) (string, error) {
+	return rpmspec.Query(ctx, im.Limits, t, spec, "%|epoch?{%{epoch}:}|%{version}-%{release}", "dist %{nil}")
 }

@@ -84,7 +84,7 @@ func (im *Importer) debrandTree(ctx context.Context, name string, upstream store
 }
 
 func (im *Importer) debrandContext(ctx context.Context, name string, tree store.Tree, patches fs.FS, date time.Time) *debrand.Context {
-	evr := func(spec []byte) (string, error) { return im.evr(ctx, spec) }
+	evr := func(t store.Tree, spec string) (string, error) { return im.evr(ctx, t, spec) }
 	c := &debrand.Context{Package: name, Tree: tree, Patches: patches, Date: date, EVR: evr}
 	if tmpl := im.Config.Patches.Lookaside; tmpl != "" {
 		c.Lookaside = func(hash string) ([]byte, error) {

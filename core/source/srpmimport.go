@@ -15,7 +15,12 @@ import (
 	"github.com/quarrylinux/quarry/core/store"
 )
 
-var hrefSRPM = regexp.MustCompile(`href="([^"?#]+\.src\.rpm)"`)
+// An SRPM is <nvr>.src.rpm, or <nvr>.nosrc.rpm for a package whose spec
+// marks sources NoSource: or NoPatch: (upstream does not ship them).
+var (
+	hrefSRPM   = regexp.MustCompile(`href="([^"?#]+\.(?:no)?src\.rpm)"`)
+	srpmSuffix = regexp.MustCompile(`\.(?:no)?src\.rpm$`)
+)
 
 // importSRPM imports the newest SRPM of a package from the configured
 // folder or URL (an HTTP index page), or the file named by req.Ref.
@@ -32,7 +37,7 @@ func (im *Importer) importSRPM(ctx context.Context, old *lock.Package, req Reque
 		}
 		file = newestSRPM(req.Name, names)
 		if file == "" {
-			return nil, false, fmt.Errorf("no %s-<version>-<release>.src.rpm in %s", req.Name, base)
+			return nil, false, fmt.Errorf("no %s-<version>-<release>.src.rpm (or .nosrc.rpm) in %s", req.Name, base)
 		}
 	}
 	url := strings.TrimSuffix(base, "/") + "/" + file
@@ -75,7 +80,7 @@ func (im *Importer) listSRPMs(ctx context.Context, base string) ([]string, error
 		}
 		var out []string
 		for _, e := range entries {
-			if strings.HasSuffix(e.Name(), ".src.rpm") {
+			if srpmSuffix.MatchString(e.Name()) {
 				out = append(out, e.Name())
 			}
 		}
@@ -92,16 +97,21 @@ func (im *Importer) listSRPMs(ctx context.Context, base string) ([]string, error
 	return out, nil
 }
 
-// newestSRPM picks name's newest file by RPM version order.
+// newestSRPM picks name's newest file by RPM version order, .src.rpm and
+// .nosrc.rpm alike.
 func newestSRPM(name string, files []string) string {
-	nvrs := make([]string, len(files))
-	for i, f := range files {
-		nvrs[i] = strings.TrimSuffix(f, ".src.rpm")
+	var nvrs []string
+	file := map[string]string{}
+	for _, f := range files {
+		if loc := srpmSuffix.FindStringIndex(f); loc != nil {
+			nvr := f[:loc[0]]
+			nvrs = append(nvrs, nvr)
+			if _, dup := file[nvr]; !dup || strings.HasSuffix(f, ".src.rpm") {
+				file[nvr] = f // both of one NVR: the one that carries every source
+			}
+		}
 	}
-	if best := newestNVR(name, nvrs); best != "" {
-		return best + ".src.rpm"
-	}
-	return ""
+	return file[newestNVR(name, nvrs)]
 }
 
 // checkSignature checks an SRPM against upstream.keys, when they are set:

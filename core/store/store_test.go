@@ -94,3 +94,23 @@ func TestWriteToRefusesEscapes(t *testing.T) {
 		t.Errorf("SOURCES/b: %v %v", st, err)
 	}
 }
+
+// A tree's spec is the one file under SPECS/, whatever its name, or the
+// one .spec file there among others.
+func TestTreeSpec(t *testing.T) {
+	f := &File{}
+	for _, c := range []struct {
+		tree Tree
+		want string
+	}{
+		{Tree{"SPECS/foo._spec": f, "SOURCES/other.spec": f}, "SPECS/foo._spec"},
+		{Tree{"SPECS/foo.spec": f, "SPECS/README": f}, "SPECS/foo.spec"},
+		{Tree{"SPECS/a.spec": f, "SPECS/b.spec": f}, ""},
+		{Tree{"SPECS/x/a.spec": f, "SOURCES/a.spec": f}, ""},
+	} {
+		got, err := c.tree.Spec()
+		if got != c.want || (c.want == "") != (err != nil) {
+			t.Errorf("%v: spec %q, %v; want %q", c.tree.Paths(), got, err, c.want)
+		}
+	}
+}

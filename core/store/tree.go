@@ -60,6 +60,31 @@ func (t Tree) Paths() []string {
 	return out
 }
 
+// Spec is the path of the tree's spec: the one file directly under SPECS/
+// (whatever its name: rpmbuild reads a spec of any name, and an SRPM's
+// spec is the file rpm flags as one, foo._spec say), or, when SPECS/ holds
+// several files, the one among them whose name ends in .spec.
+func (t Tree) Spec() (string, error) {
+	var all, specs []string
+	for _, p := range t.Paths() {
+		if name, ok := strings.CutPrefix(p, "SPECS/"); ok && !strings.Contains(name, "/") {
+			all = append(all, p)
+			if strings.HasSuffix(name, ".spec") {
+				specs = append(specs, p)
+			}
+		}
+	}
+	switch {
+	case len(all) == 1:
+		return all[0], nil
+	case len(all) == 0:
+		return "", fmt.Errorf("no spec file under SPECS/")
+	case len(specs) == 1:
+		return specs[0], nil
+	}
+	return "", fmt.Errorf("expected one spec file under SPECS/, found %s", strings.Join(all, ", "))
+}
+
 // Manifest describes t.
 func (t Tree) Manifest() Manifest {
 	m := Manifest{Files: []Entry{}}

@@ -1,0 +1,73 @@
+package source_test
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/source"
+	"github.com/quarrylinux/quarry/testing/fixtures"
+)
+
+// TestAnnotatedImportTags: OpenELA's and git.centos.org's imports/ tags
+// are annotated tag objects. Over a local path and over file://, the
+// newest tag and a pinned one import the commit git peels each to.
+func TestAnnotatedImportTags(t *testing.T) {
+	for _, scheme := range []string{"path", "file"} {
+		t.Run(scheme, func(t *testing.T) {
+			im, dir := setup(t, nil)
+			up := &fixtures.Upstream{Dir: filepath.Join(dir, "upstream"), Branch: "c9", Annotated: true}
+			p, err := fixtures.LoadPackage(filepath.Join(exampleDir(), "packages", "tally"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			old := p.NVR
+			p.Spec = bytes.Replace(p.Spec, []byte("Release:        2%{?dist}"), []byte("Release:        3%{?dist}"), 1)
+			p.NVR = strings.Replace(p.NVR, "-2.el9", "-3.el9", 1)
+			if _, err := up.Publish(*p); err != nil {
+				t.Fatal(err)
+			}
+			bare := filepath.Join(dir, "upstream", "rpms", "tally.git")
+			// What git says each tag is, and names.
+			gitSays := func(args ...string) string {
+				out, err := exec.Command("git", append([]string{"-C", bare}, args...)...).Output()
+				if err != nil {
+					t.Fatalf("git %v: %v", args, err)
+				}
+				return strings.TrimSpace(string(out))
+			}
+			// The older tag, lightweight as the example made it, annotated too.
+			gitSays("-c", "user.name=Summit", "-c", "user.email=releng@summit.example", "tag", "-f", "-a", "-m", "import "+old,
+				"imports/c9/"+old, "imports/c9/"+old+"^{commit}")
+			want := map[string]string{}
+			for _, nvr := range []string{old, p.NVR} {
+				tag := "imports/c9/" + nvr
+				if typ := gitSays("cat-file", "-t", tag); typ != "tag" {
+					t.Fatalf("%s is a %s, not an annotated tag", tag, typ)
+				}
+				want[nvr] = gitSays("rev-parse", tag+"^{commit}")
+			}
+			if scheme == "file" {
+				im.Config.Upstream.DistGit.URL = "file://" + filepath.Join(dir, "upstream", "rpms", "{name}.git")
+			}
+			res, err := im.Import(context.Background(), lock.New(), []source.Request{{Name: "tally"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := res[0].Entry; e.NVR != "tally-0.9-3.pbl9" || e.Upstream.Commit != want[p.NVR] {
+				t.Errorf("newest tag: %s at %s, want tally-0.9-3.pbl9 at %s", e.NVR, e.Upstream.Commit, want[p.NVR])
+			}
+			res, err = im.Import(context.Background(), lock.New(), []source.Request{{Name: "tally", Ref: "imports/c9/" + old}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := res[0].Entry; e.NVR != "tally-0.9-2.pbl9" || e.Upstream.Commit != want[old] {
+				t.Errorf("pinned tag: %s at %s, want tally-0.9-2.pbl9 at %s", e.NVR, e.Upstream.Commit, want[old])
+			}
+		})
+	}
+}
