@@ -36,6 +36,26 @@ func Read(name string, data []byte) (*File, error) {
 }
 
 func read(data []byte) (*File, error) {
+	c, err := check(data)
+	if err != nil {
+		return nil, err
+	}
+	pkg := &rpm.Package{Lead: *c.lead, Signature: libHeader(c.sig, c.sigLen), Header: libHeader(c.hdr, c.hdr.Size)}
+	return &File{Package: pkg, payload: data[c.end:], spec: c.spec, signatures: c.sigs}, nil
+}
+
+// checked is what check found in an RPM.
+type checked struct {
+	lead       *rpm.Lead
+	sig, hdr   *verified
+	sigLen     int
+	start, end int
+	sigs       []*Signature
+	spec       payloadSpec
+}
+
+// check parses data as an RPM and checks its structure, size and digests.
+func check(data []byte) (*checked, error) {
 	lead, err := readLead(data)
 	if err != nil {
 		return nil, err
@@ -68,8 +88,82 @@ func read(data []byte) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	pkg := &rpm.Package{Lead: *lead, Signature: libHeader(sig, sigLen), Header: libHeader(hdr, hdr.Size)}
-	return &File{Package: pkg, payload: data[end:], spec: spec, signatures: sigs}, nil
+	return &checked{lead: lead, sig: sig, hdr: hdr, sigLen: sigLen, start: start, end: end, sigs: sigs, spec: spec}, nil
+}
+
+// Headers are a checked RPM's headers read in place: what Read checks,
+// without the rpm library's copy of every tag (compose reads thousands of
+// packages for a repository's metadata and needs a few tags of each).
+type Headers struct {
+	Signature, Header Tags
+	source, legacy    bool
+	start, end        int
+}
+
+// ReadHeaders checks data as Read does and returns its headers.
+func ReadHeaders(name string, data []byte) (*Headers, error) {
+	c, err := check(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &Headers{Signature: Tags{c.sig}, Header: Tags{c.hdr}, start: c.start, end: c.end,
+		source: c.hdr.get(TagSourcePackage) != nil || c.lead.Type == 1, legacy: c.hdr.Region == 0}, nil
+}
+
+// IsSource, Legacy and HeaderRange say what File's methods of those names say.
+func (h *Headers) IsSource() bool                { return h.source }
+func (h *Headers) Legacy() bool                  { return h.legacy }
+func (h *Headers) HeaderRange() (start, end int) { return h.start, h.end }
+
+// Tags reads one header's values as the rpm library's getters do: Strings
+// for STRING, STRING_ARRAY and I18NSTRING tags, Ints for INT16, INT32 and
+// INT64 ones, nil for another type or an absent tag.
+type Tags struct{ h *verified }
+
+// Has says whether the header has tag.
+func (t Tags) Has(tag int) bool { return t.h.get(tag) != nil }
+
+func (t Tags) strings(tag int) *span {
+	if e := t.h.get(tag); e != nil && (e.Type == TypeString || e.Type == TypeStringArray || e.Type == TypeI18NString) {
+		return e
+	}
+	return nil
+}
+
+// Strings is tag's strings.
+func (t Tags) Strings(tag int) []string {
+	e := t.strings(tag)
+	if e == nil {
+		return nil
+	}
+	v := make([]string, 0, e.Count)
+	for b := e.Data; len(b) > 0; {
+		i := bytes.IndexByte(b, 0)
+		v, b = append(v, string(b[:i])), b[i+1:]
+	}
+	return v
+}
+
+// String is tag's first string, or "".
+func (t Tags) String(tag int) string {
+	if e := t.strings(tag); e != nil {
+		return string(e.Data[:bytes.IndexByte(e.Data, 0)])
+	}
+	return ""
+}
+
+// Ints is tag's numbers.
+func (t Tags) Ints(tag int) []int64 {
+	e := t.h.get(tag)
+	if e == nil || e.Type < TypeInt16 || e.Type > TypeInt64 {
+		return nil
+	}
+	w := 1 << (e.Type - TypeInt8) // 2, 4 or 8 bytes
+	v := make([]int64, e.Count)
+	for i := range v {
+		v[i] = int64(bigEndian(e.Data[i*w : (i+1)*w]))
+	}
+	return v
 }
 
 // leadSize is the fixed size of the obsolete lead every RPM starts with.
@@ -107,8 +201,8 @@ func libHeader(h *verified, size int) rpm.Header {
 		case TypeChar, TypeInt8, TypeBin:
 			t.Value = append([]byte(nil), e.Data...)
 		case TypeInt16, TypeInt32, TypeInt64:
-			w := map[int]int{TypeInt16: 2, TypeInt32: 4, TypeInt64: 8}[e.Type]
-			v := make([]int64, e.Count) // Count values of w bytes are in Data
+			w := 1 << (e.Type - TypeInt8) // 2, 4 or 8 bytes
+			v := make([]int64, e.Count)   // Count values of w bytes are in Data
 			for i := range v {
 				v[i] = int64(bigEndian(e.Data[i*w : (i+1)*w]))
 			}

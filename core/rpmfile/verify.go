@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sort"
 )
 
 // Limits rpm puts on headers (lib/header.c, hdrblobRead): a main header
@@ -34,8 +35,15 @@ type verified struct {
 	byTag   map[int]int
 }
 
-// get returns tag's entry, or nil.
+// get returns tag's entry, or nil: found by binary search when the tags
+// ascend (as rpm writes them), else through byTag.
 func (h *verified) get(tag int) *span {
+	if h.byTag == nil {
+		if i, ok := sort.Find(len(h.Entries), func(i int) int { return tag - h.Entries[i].Tag }); ok {
+			return &h.Entries[i]
+		}
+		return nil
+	}
 	if i, ok := h.byTag[tag]; ok {
 		return &h.Entries[i]
 	}
@@ -69,7 +77,7 @@ func verifyHeader(b []byte, region, tagLimit, dataLimit int) (*verified, error) 
 		return int(binary.BigEndian.Uint32(ix[0:])), int(binary.BigEndian.Uint32(ix[4:])),
 			int(int32(binary.BigEndian.Uint32(ix[8:]))), int(binary.BigEndian.Uint32(ix[12:]))
 	}
-	h := &verified{Size: size, Entries: make([]span, 0, il), byTag: make(map[int]int, il)}
+	h := &verified{Size: size, Entries: make([]span, 0, il)}
 	first := 0
 	rdl := dl // the region's data ends with its trailer
 	if tag, _, _, _ := entry(0); tag == region || (region == 0 && (tag == RegionSignatures || tag == RegionImmutable)) {
@@ -83,6 +91,12 @@ func verifyHeader(b []byte, region, tagLimit, dataLimit int) (*verified, error) 
 		tag, typ, off, count := entry(i)
 		bad := func(format string, args ...any) error {
 			return fmt.Errorf("entry %d (tag %d, type %d, offset %d, count %d): %s", i, tag, typ, off, count, fmt.Sprintf(format, args...))
+		}
+		if h.byTag == nil && len(h.Entries) > 0 && tag <= h.Entries[len(h.Entries)-1].Tag {
+			h.byTag = make(map[int]int, il) // out of order: index by tag
+			for j, e := range h.Entries {
+				h.byTag[e.Tag] = j
+			}
 		}
 		_, dup := h.byTag[tag]
 		switch {
@@ -109,7 +123,9 @@ func verifyHeader(b []byte, region, tagLimit, dataLimit int) (*verified, error) 
 		if h.Region != 0 && end > rdl-16 {
 			return nil, bad("value overlaps the region trailer")
 		}
-		h.byTag[tag] = len(h.Entries)
+		if h.byTag != nil {
+			h.byTag[tag] = len(h.Entries)
+		}
 		h.Entries = append(h.Entries, span{Tag: tag, Type: typ, Count: count, Data: data[off:end]})
 	}
 	return h, nil
