@@ -71,15 +71,21 @@ func IndexDir(dir string, opts DirOptions) (*DirResult, error) {
 	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("%s is not a folder", dir)
 	}
+	cache := filepath.Join(opts.CacheDir, store.Digest([]byte(abs))[:16]+".index")
+	loaded := make(chan *Index, 1) // the cache loads while the folder is walked
+	go func() {
+		if opts.Update {
+			loaded <- LoadIndex(cache)
+		} else {
+			loaded <- &Index{Entries: map[string]*Entry{}}
+		}
+	}()
 	inputs, bad, err := ScanDir(abs, opts.SkipSymlinks)
+	idx := <-loaded
 	if err != nil {
 		return nil, err
 	}
-	cache := filepath.Join(opts.CacheDir, store.Digest([]byte(abs))[:16]+".index")
-	idx := &Index{Entries: map[string]*Entry{}}
-	if opts.Update {
-		idx = LoadIndex(cache)
-	}
+	before := len(idx.Entries)
 	up := idx.Update(inputs)
 	bad = append(bad, up.Bad...)
 	sort.Slice(bad, func(i, j int) bool { return bad[i].Href < bad[j].Href })
@@ -92,12 +98,19 @@ func IndexDir(dir string, opts DirOptions) (*DirResult, error) {
 			res.Duplicates[e.NEVRA] = append(res.Duplicates[e.NEVRA], e.Href)
 		}
 	}
+	spans := &spanCache{old: idx.spans, used: map[spanKey][]byte{}}
+	opts.spans = spans
 	repomd, err := WriteRepodata(abs, up.Entries, opts.Options)
 	if err != nil {
 		return nil, err
 	}
-	if err := idx.Save(cache); err != nil {
-		return nil, fmt.Errorf("save the metadata cache: %w", err)
+	// An update that read nothing and kept as many entries and spans as
+	// it loaded kept them all: the saved cache is current.
+	idx.spans = spans.used
+	if up.Read > 0 || len(idx.Entries) != before || len(spans.used) != len(spans.old) || !opts.Update {
+		if err := idx.Save(cache); err != nil {
+			return nil, fmt.Errorf("save the metadata cache: %w", err)
+		}
 	}
 	res.Packages, res.Repomd = len(up.Entries), repomd
 	return res, nil

@@ -1,19 +1,23 @@
 package compose
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"syscall"
-
-	"github.com/quarrylinux/quarry/core/store"
+	"unsafe"
 )
 
 // Entry is one package's repodata, ready to be concatenated: what the cache
@@ -48,9 +52,33 @@ type Input struct {
 // Index is the cached metadata of one repository's packages, by href.
 type Index struct {
 	Entries map[string]*Entry
+	// spans are the compressed spans of the gzip metadata last written.
+	spans map[spanKey][]byte
+	// base is what was loaded from the file Save may append to.
+	base *savedIndex
 }
 
-const indexMagic = "quarry-repo-index-v2\n"
+// savedIndex is an index file as loaded: Save appends to it what changed
+// when it is still that file and not mostly garbage.
+type savedIndex struct {
+	info    os.FileInfo
+	size    int64
+	entries map[string]*Entry
+	spans   map[spanKey][]byte
+}
+
+// The index file is the magic, then records: a uvarint length, the
+// payload (a kind byte and its fields) and the payload's CRC-32. Later
+// records win: an entry replaces the one of its href, a deletion drops
+// it; spans are added. A run that changes a few packages appends their
+// records; one whose file would be more than half garbage rewrites it.
+const indexMagic = "quarry-repo-index-v3\n"
+
+const (
+	recEntry  = 'E'
+	recDelete = 'D'
+	recSpan   = 'S'
+)
 
 // LoadIndex reads a saved index; a missing or unreadable one is empty (it
 // is a cache: the worst case is reading every package again).
@@ -59,58 +87,214 @@ func LoadIndex(path string) *Index {
 	if err != nil {
 		return &Index{Entries: map[string]*Entry{}}
 	}
-	return parseIndex(data)
+	idx := parseIndex(data)
+	if idx.base != nil {
+		if st, err := os.Stat(path); err == nil && st.Size() == idx.base.size {
+			idx.base.info = st
+		}
+	}
+	return idx
 }
 
-// minEntry is the fewest bytes an entry takes: eleven fields of at least
-// one byte each. The count at the start is believed only that far.
-const minEntry = 11
-
-// parseIndex decodes a saved index; anything torn or foreign is empty.
+// parseIndex decodes a saved index: a foreign one is empty, and a torn
+// record ends it (what came before stands; the next Save rewrites it).
 func parseIndex(data []byte) *Index {
 	idx := &Index{Entries: map[string]*Entry{}}
 	if !bytes.HasPrefix(data, []byte(indexMagic)) {
 		return idx
 	}
-	r := &reader{b: data[len(indexMagic):]}
-	n := r.int()
-	entries := make(map[string]*Entry, max(0, min(n, int64(len(r.b)/minEntry))))
-	for i := int64(0); i < n && r.err == nil; i++ {
-		e := &Entry{Href: r.str(), PkgID: r.str(), Size: r.int(), MTime: r.int(), FileTime: r.int(),
-			Name: r.str(), Arch: r.str(), NEVRA: r.str(), Primary: r.str(), Filelists: r.str(), Other: r.str()}
-		entries[e.Href] = e
+	entries := make(map[string]*Entry, len(data)/2048)
+	spans := map[spanKey][]byte{}
+	all := make([]Entry, 0, len(data)/2048)
+	rest := data[len(indexMagic):]
+	torn := false
+	for len(rest) > 0 {
+		l, n := binary.Uvarint(rest)
+		if n <= 0 || l < 1 || uint64(len(rest)-n) < l+4 {
+			torn = true
+			break
+		}
+		payload := rest[n : n+int(l)]
+		if crc32.ChecksumIEEE(payload) != binary.LittleEndian.Uint32(rest[n+int(l):]) {
+			torn = true
+			break
+		}
+		rest = rest[n+int(l)+4:]
+		r := &reader{b: payload[1:]}
+		switch payload[0] {
+		case recEntry:
+			var e *Entry
+			if len(all) < cap(all) {
+				all = append(all, Entry{})
+				e = &all[len(all)-1]
+			} else {
+				e = &Entry{}
+			}
+			*e = Entry{Href: r.str(), PkgID: r.str(), Size: r.int(), MTime: r.int(), FileTime: r.int(),
+				Name: r.str(), Arch: r.str(), NEVRA: r.str(), Primary: r.str(), Filelists: r.str(), Other: r.str()}
+			if r.err == nil {
+				entries[e.Href] = e
+			}
+		case recDelete:
+			if href := r.str(); r.err == nil {
+				delete(entries, href)
+			}
+		case recSpan:
+			k, data := r.str(), r.str()
+			if r.err == nil && len(k) == len(spanKey{}) {
+				spans[spanKey([]byte(k))] = unsafeBytes(data)
+			}
+		default:
+			r.err = errors.New("unknown record")
+		}
+		if r.err != nil || len(r.b) != 0 {
+			torn = true
+			break
+		}
 	}
-	if r.err != nil {
-		return idx
+	idx.Entries, idx.spans = entries, spans
+	if !torn {
+		idx.base = &savedIndex{size: int64(len(data)), entries: maps.Clone(entries), spans: spans}
 	}
-	idx.Entries = entries
 	return idx
 }
 
-// Save writes the index aside and renames it into place, unsynced: after
-// a crash a torn index reads as empty and the packages are read again. The
-// format is length-prefixed fields: a
-// 10,000-package index saves and loads in tens of milliseconds.
+// recorder appends records to a buffer.
+type recorder struct{ b, p []byte }
+
+func (w *recorder) begin(kind byte) { w.p = append(w.p[:0], kind) }
+func (w *recorder) int(v int64)     { w.p = binary.AppendVarint(w.p, v) }
+func (w *recorder) str(v string) {
+	w.p = binary.AppendUvarint(w.p, uint64(len(v)))
+	w.p = append(w.p, v...)
+}
+func (w *recorder) end() {
+	w.b = binary.AppendUvarint(w.b, uint64(len(w.p)))
+	w.b = append(w.b, w.p...)
+	w.b = binary.LittleEndian.AppendUint32(w.b, crc32.ChecksumIEEE(w.p))
+}
+
+func (w *recorder) entry(e *Entry) {
+	w.begin(recEntry)
+	w.str(e.Href)
+	w.str(e.PkgID)
+	w.int(e.Size)
+	w.int(e.MTime)
+	w.int(e.FileTime)
+	w.str(e.Name)
+	w.str(e.Arch)
+	w.str(e.NEVRA)
+	w.str(e.Primary)
+	w.str(e.Filelists)
+	w.str(e.Other)
+	w.end()
+}
+
+func (w *recorder) span(k spanKey, s []byte) {
+	w.begin(recSpan)
+	w.str(string(k[:]))
+	w.str(unsafe.String(unsafe.SliceData(s), len(s)))
+	w.end()
+}
+
+// Save records the index, unsynced: after a crash a torn record ends the
+// index there, and the packages after it are read again. When the file is
+// the one loaded and would stay mostly live, only what changed is
+// appended; otherwise the whole index is written aside and renamed into
+// place.
 func (idx *Index) Save(path string) error {
-	size := len(indexMagic) + 16
-	for _, e := range idx.Entries {
-		size += 100 + len(e.Href) + len(e.PkgID) + len(e.Name) + len(e.Arch) + len(e.NEVRA) + len(e.Primary) + len(e.Filelists) + len(e.Other)
-	}
-	b := make([]byte, 0, size)
-	b = append(b, indexMagic...)
-	b = binary.AppendVarint(b, int64(len(idx.Entries)))
-	for _, e := range idx.Entries {
-		for _, f := range []any{e.Href, e.PkgID, e.Size, e.MTime, e.FileTime, e.Name, e.Arch, e.NEVRA, e.Primary, e.Filelists, e.Other} {
-			switch v := f.(type) {
-			case string:
-				b = binary.AppendUvarint(b, uint64(len(v)))
-				b = append(b, v...)
-			case int64:
-				b = binary.AppendVarint(b, v)
-			}
+	if idx.base != nil && idx.base.info != nil {
+		if done, err := idx.appendTo(path); done || err != nil {
+			return err
 		}
 	}
-	return store.WriteCache(path, b)
+	return writeCacheStream(path, func(f io.Writer) error {
+		bw := bufio.NewWriterSize(f, 1<<20)
+		bw.WriteString(indexMagic)
+		var w recorder
+		flush := func() {
+			bw.Write(w.b)
+			w.b = w.b[:0]
+		}
+		// In href order, so that a loaded index lies in memory in the
+		// order the documents are hashed in.
+		for _, href := range slices.Sorted(maps.Keys(idx.Entries)) {
+			w.entry(idx.Entries[href])
+			flush()
+		}
+		for k, s := range idx.spans {
+			w.span(k, s)
+			flush()
+		}
+		return bw.Flush()
+	})
+}
+
+// appendTo appends the changes since the index was loaded, when that is
+// worth it; done says whether it did.
+func (idx *Index) appendTo(path string) (done bool, err error) {
+	var w recorder
+	live := int64(len(indexMagic))
+	for href, e := range idx.Entries {
+		live += int64(len(e.Primary) + len(e.Filelists) + len(e.Other) + 128)
+		if idx.base.entries[href] != e {
+			w.entry(e)
+		}
+	}
+	for href := range idx.base.entries {
+		if _, ok := idx.Entries[href]; !ok {
+			w.begin(recDelete)
+			w.str(href)
+			w.end()
+		}
+	}
+	for k, s := range idx.spans {
+		live += int64(len(s) + 40)
+		if idx.base.spans[k] == nil {
+			w.span(k, s)
+		}
+	}
+	if idx.base.size+int64(len(w.b)) > 2*live+1<<20 {
+		return false, nil
+	}
+	if len(w.b) == 0 {
+		return true, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return false, nil
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !os.SameFile(st, idx.base.info) || st.Size() != idx.base.size {
+		return false, nil // another run changed it: rewrite
+	}
+	if _, err := f.Write(w.b); err != nil {
+		return true, err
+	}
+	return true, f.Close()
+}
+
+// writeCacheStream is store.WriteCache for content written by write.
+func writeCacheStream(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 type reader struct {
@@ -134,7 +318,8 @@ func (r *reader) str() string {
 		r.err = errors.New("torn index")
 		return ""
 	}
-	s := string(r.b[n : n+int(l)])
+	// The strings share the loaded file's bytes, which nothing changes.
+	s := unsafe.String(unsafe.SliceData(r.b[n:]), int(l))
 	r.b = r.b[n+int(l):]
 	return s
 }
@@ -205,12 +390,13 @@ func (idx *Index) Update(inputs []Input) *Updated {
 	errs := make([]error, len(todo))
 	var wg sync.WaitGroup
 	work := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+	for w := 0; w < workers(); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte
 			for i := range work {
-				read[i], errs[i] = readEntry(todo[i])
+				read[i], errs[i] = readEntry(todo[i], &buf)
 			}
 		}()
 	}
@@ -228,11 +414,18 @@ func (idx *Index) Update(inputs []Input) *Updated {
 		next[e.Href] = e
 	}
 	sort.Slice(res.Bad, func(i, j int) bool { return res.Bad[i].Href < res.Bad[j].Href })
+	// In href order: the order inputs usually come in already.
 	res.Entries = make([]*Entry, 0, len(next))
-	for _, e := range next {
-		res.Entries = append(res.Entries, e)
+	for _, in := range inputs {
+		if e := next[in.Href]; e != nil {
+			res.Entries = append(res.Entries, e)
+		}
 	}
-	sort.Slice(res.Entries, func(i, j int) bool { return res.Entries[i].Href < res.Entries[j].Href })
+	byHref := func(a, b *Entry) int { return strings.Compare(a.Href, b.Href) }
+	if !slices.IsSortedFunc(res.Entries, byHref) {
+		slices.SortFunc(res.Entries, byHref)
+	}
+	res.Entries = slices.CompactFunc(res.Entries, func(a, b *Entry) bool { return a == b })
 	idx.Entries = next
 	return res
 }
@@ -262,8 +455,10 @@ func (e *Entry) matches(in Input) bool {
 	return e.Size == in.Size && e.MTime == in.MTime
 }
 
-func readEntry(in Input) (*Entry, error) {
-	data, err := os.ReadFile(in.Path)
+// readEntry reads one package; buf is the worker's to reuse, as nothing
+// read from the file keeps its bytes.
+func readEntry(in Input, buf *[]byte) (*Entry, error) {
+	data, err := readFile(in.Path, in.Size, buf)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +491,7 @@ func ScanDir(dir string, skipLinks bool) ([]Input, []*PackageError, error) {
 	if err := s.walk(dir); err != nil {
 		return nil, nil, err
 	}
-	return s.inputs, s.bad, nil
+	return s.inputs, s.bad, s.stat()
 }
 
 type scan struct {
@@ -305,6 +500,31 @@ type scan struct {
 	seen      map[[2]uint64]bool // folders by device and inode
 	inputs    []Input
 	bad       []*PackageError
+	unstated  []int // inputs whose size and mtime stat fills in
+}
+
+// stat fills in the sizes and mtimes of the inputs found as files, several
+// at once.
+func (s *scan) stat() error {
+	errs := make([]error, workers())
+	var wg sync.WaitGroup
+	for w := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(s.unstated); i += len(errs) {
+				in := &s.inputs[s.unstated[i]]
+				st, err := os.Lstat(in.Path)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				in.Size, in.MTime = st.Size(), st.ModTime().Unix()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // visit marks a folder seen and says whether it was new.
@@ -359,12 +579,13 @@ func (s *scan) walk(dir string) error {
 				return err
 			}
 		case mode.IsRegular() && strings.HasSuffix(d.Name(), ".rpm"):
-			if st == nil {
-				if st, err = d.Info(); err != nil {
-					return err
-				}
+			in := Input{Href: s.href(path), Path: path}
+			if st != nil {
+				in.Size, in.MTime = st.Size(), st.ModTime().Unix()
+			} else {
+				s.unstated = append(s.unstated, len(s.inputs))
 			}
-			s.inputs = append(s.inputs, Input{Href: s.href(path), Path: path, Size: st.Size(), MTime: st.ModTime().Unix()})
+			s.inputs = append(s.inputs, in)
 		}
 	}
 	return nil
@@ -376,4 +597,36 @@ func (s *scan) href(path string) string {
 		return path
 	}
 	return filepath.ToSlash(rel)
+}
+
+// workers is how many files are read at once: twice the cores, so that
+// one blocked in a system call leaves its core to another.
+func workers() int { return 2 * runtime.GOMAXPROCS(0) }
+
+// readFile reads path into *buf, grown as needed; size is a hint.
+func readFile(path string, size int64, buf *[]byte) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if want := int(size) + 512; cap(*buf) < want {
+		*buf = make([]byte, 0, want)
+	}
+	b := (*buf)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	*buf = b
+	return b, nil
 }

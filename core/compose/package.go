@@ -138,11 +138,11 @@ func ReadFile(path, href string) (*Package, error) {
 // the build time stands for the file's mtime. The file's
 // digests are checked, so a corrupt or truncated RPM is an error naming it.
 func Read(name string, data []byte, href string, mtime int64) (*Package, error) {
-	f, err := rpmfile.Read(name, data)
+	f, err := rpmfile.ReadHeaders(name, data)
 	if err != nil {
 		return nil, err
 	}
-	h, sig := &f.Header, &f.Signature
+	h, sig := f.Header, f.Signature
 	start, end := f.HeaderRange()
 	p := &Package{
 		PkgID:       store.Digest(data),
@@ -175,13 +175,13 @@ func Read(name string, data []byte, href string, mtime int64) (*Package, error) 
 		p.FileTime = p.BuildTime
 	}
 	p.InstalledSize = num(h, tagLongSize)
-	if h.GetTag(tagLongSize) == nil {
+	if !h.Has(tagLongSize) {
 		p.InstalledSize = num(h, tagSize)
 	}
 	switch {
-	case h.GetTag(tagArchiveSize) != nil:
+	case h.Has(tagArchiveSize):
 		p.ArchiveSize = num(h, tagArchiveSize)
-	case sig.GetTag(sigTagLongArchSize) != nil:
+	case sig.Has(sigTagLongArchSize):
 		p.ArchiveSize = num(sig, sigTagLongArchSize)
 	default:
 		p.ArchiveSize = num(sig, sigTagPayloadSize)
@@ -261,40 +261,19 @@ func (p *Package) checkText() error {
 	return nil
 }
 
-func str(h *rpm.Header, tag int) string {
-	t := h.GetTag(tag)
-	if t == nil {
-		return ""
-	}
-	if ss := t.StringSlice(); len(ss) > 0 {
-		return ss[0]
-	}
-	return ""
-}
+func str(h rpmfile.Tags, tag int) string    { return h.String(tag) }
+func strs(h rpmfile.Tags, tag int) []string { return h.Strings(tag) }
+func nums(h rpmfile.Tags, tag int) []int64  { return h.Ints(tag) }
 
-func strs(h *rpm.Header, tag int) []string {
-	if t := h.GetTag(tag); t != nil {
-		return t.StringSlice()
-	}
-	return nil
-}
-
-func nums(h *rpm.Header, tag int) []int64 {
-	if t := h.GetTag(tag); t != nil {
-		return t.Int64Slice()
-	}
-	return nil
-}
-
-func num(h *rpm.Header, tag int) int64 {
-	if v := nums(h, tag); len(v) > 0 {
+func num(h rpmfile.Tags, tag int) int64 {
+	if v := h.Ints(tag); len(v) > 0 {
 		return v[0]
 	}
 	return 0
 }
 
-func (p *Package) readFiles(h *rpm.Header) (map[string]bool, error) {
-	paths, err := rpmfile.FilePaths(h)
+func (p *Package) readFiles(h rpmfile.Tags) (map[string]bool, error) {
+	paths, err := h.FilePaths()
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +299,7 @@ func (p *Package) readFiles(h *rpm.Header) (map[string]bool, error) {
 // readDeps follows createrepo_c: requires drop rpmlib() entries, the
 // package's own primary files, anything it provides itself and exact
 // duplicates, and keep only the highest libc.so.6 version.
-func (p *Package) readDeps(h *rpm.Header, files map[string]bool) {
+func (p *Package) readDeps(h rpmfile.Tags, files map[string]bool) {
 	provided := map[string]bool{}
 	type seenReq struct {
 		flags, ver string
@@ -479,7 +458,7 @@ func isPrimary(path string) bool {
 
 // readChangelogs keeps the newest ChangelogLimit entries, oldest first, and
 // makes equal dates distinct the way createrepo_c does.
-func (p *Package) readChangelogs(h *rpm.Header) {
+func (p *Package) readChangelogs(h rpmfile.Tags) {
 	times, names, texts := nums(h, tagChangelogTime), strs(h, tagChangelogName), strs(h, tagChangelogText)
 	n := min(len(times), len(names), len(texts), ChangelogLimit)
 	var last int64

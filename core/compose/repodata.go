@@ -32,6 +32,8 @@ type Options struct {
 	Revision int64
 	// Comps, when set, is a comps.xml document published as "group".
 	Comps []byte
+	// spans, when set, keeps compressed spans between runs.
+	spans *spanCache
 }
 
 // Record is one <data> entry of repomd.xml.
@@ -72,6 +74,13 @@ func WriteRepodata(dir string, entries []*Entry, opts Options) ([]byte, error) {
 	kinds := []string{"primary", "filelists", "other"}
 	records := make([]Record, len(kinds))
 	var g errgroup.Group
+	if opts.Compression == Gzip {
+		r, err := writeGzipSpans(tmp, kinds, entries, opts, opts.spans)
+		if err != nil {
+			return nil, err
+		}
+		records, kinds = r, nil
+	}
 	for i, kind := range kinds {
 		g.Go(func() error {
 			doc := document(kind, entries)

@@ -68,6 +68,26 @@ var (
 	attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "\n", "&#10;", "\r", "&#13;", "\t", "&#9;")
 )
 
+// plain says whether s is printable ASCII with nothing to escape, which
+// clean and the escapers leave as it is: written as it is.
+func plain(s string, attr bool) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '&' || c == '<' || c == '>' || (attr && c == '"') {
+			return false
+		}
+	}
+	return true
+}
+
+// escText writes s as XML text.
+func (w *writer) escText(s string) {
+	if plain(s, false) {
+		w.WriteString(s)
+		return
+	}
+	textEscaper.WriteString(w, clean(s))
+}
+
 // writer builds one package's XML fragment.
 type writer struct{ strings.Builder }
 
@@ -79,13 +99,17 @@ func (w *writer) text(indent, elem, s string) {
 		return
 	}
 	w.WriteString(">")
-	textEscaper.WriteString(w, clean(s))
+	w.escText(s)
 	w.WriteString("</" + elem + ">\n")
 }
 
 func (w *writer) attr(name, value string) {
 	w.WriteString(" " + name + `="`)
-	attrEscaper.WriteString(w, clean(value))
+	if plain(value, true) {
+		w.WriteString(value)
+	} else {
+		attrEscaper.WriteString(w, clean(value))
+	}
 	w.WriteString(`"`)
 }
 
@@ -166,7 +190,7 @@ func (w *writer) file(indent string, f File) {
 		w.attr("type", f.Type)
 	}
 	w.WriteString(">")
-	textEscaper.WriteString(w, clean(f.Path))
+	w.escText(f.Path)
 	w.WriteString("</file>\n")
 }
 
@@ -199,7 +223,7 @@ func otherXML(p *Package) string {
 		w.attr("author", c.Author)
 		w.attr("date", itoa(c.Date))
 		w.WriteString(">")
-		textEscaper.WriteString(&w, clean(c.Text))
+		w.escText(c.Text)
 		w.WriteString("</changelog>\n")
 	}
 	w.WriteString("</package>\n")
