@@ -53,7 +53,7 @@ test: deps
 bench: deps
 	$(GO) test -run '^$$' -bench 'Import|Reimport|NoopRebuild' -benchtime 3x ./testing/bench/
 	$(GO) test -run '^$$' -bench 'ExampleBuild' -benchtime 1x -timeout 30m ./testing/bench/
-	$(GO) test -run '^$$' -bench 'RepoIndex10k|Sign|PublishOneChange|GateBuilt' -benchtime 2x -timeout 30m ./testing/bench/
+	$(GO) test -run '^$$' -bench 'RepoIndex10k|RepoIndex50k|Sign|PublishOneChange|GateBuilt' -benchtime 2x -timeout 30m ./testing/bench/
 	$(GO) test -run '^$$' -bench 'Plugin|Conformance|Sandbox' -benchtime 1x ./testing/bench/
 
 # Regenerates the protocol's Go code (needs protoc, protoc-gen-go and
