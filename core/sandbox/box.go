@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -35,7 +36,11 @@ type Box struct {
 	// over files of its own id range only.
 	Caps []string
 
-	limits  Limits
+	limits Limits
+	// mu guards slot between Kill (from a timer or a plugin's watcher)
+	// and Close: a Kill after Close must not signal the ids of a slot
+	// another box has taken since.
+	mu      sync.Mutex
 	slot    *slot
 	sealed  bool
 	binds   []string // host sources, mounted at bind points in the slot
@@ -125,7 +130,9 @@ func (b *Box) Close() error {
 	if b.slot == nil {
 		return nil
 	}
-	b.Kill() // nothing of the box outlives it, to hold its folder or ids
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.slot.kill() // nothing of the box outlives it, to hold its folder or ids
 	for _, c := range b.held {
 		c.Close()
 	}
@@ -320,8 +327,9 @@ func (b *Box) Run(ctx context.Context, out io.Writer, argv ...string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("%s: %w", argv[0], err)
 	}
-	done := make(chan struct{})
+	done, watched := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(watched)
 		select {
 		case <-tctx.Done():
 			// bwrap itself: with --die-with-parent and its pid
@@ -335,6 +343,7 @@ func (b *Box) Run(ctx context.Context, out io.Writer, argv ...string) error {
 	}()
 	err = cmd.Wait()
 	close(done)
+	<-watched // the box is the caller's again: it may Close it
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()

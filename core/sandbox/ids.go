@@ -70,7 +70,9 @@ func lockSlot(root string, n int) (*slot, error) {
 		return nil, nil
 	}
 	s := &slot{base: IDBase + n*IDs, dir: filepath.Join(root, fmt.Sprint(n)), lock: f}
-	// Whatever is here was left by a process that died holding the slot.
+	// Whatever is here was left by a process that died holding the slot:
+	// its jobs' processes too, which would share this box's ids.
+	s.kill()
 	if err := Sweep(s.dir); err != nil {
 		s.release()
 		return nil, err

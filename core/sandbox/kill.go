@@ -17,14 +17,21 @@ import (
 // loaded machine) outlives it, and holds the pipes its caller waits on.
 // The ids are the box's alone, so nothing else is touched.
 func (b *Box) Kill() {
-	if b.slot == nil {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.slot.kill()
+}
+
+// kill ends every process with the slot's ids; nil is no slot (closed).
+// A process may fork while the list is read: again until none is left
+// (each round kills what the last one saw; forks are bounded by the
+// box's process limit).
+func (s *slot) kill() {
+	if s == nil {
 		return
 	}
-	// A process may fork while the list is read: again until none is left
-	// (each round kills what the last one saw; forks are bounded by the
-	// box's process limit).
 	for round := 0; round < 100; round++ {
-		if killRange(b.slot.base, IDs) == 0 {
+		if killRange(s.base, IDs) == 0 {
 			return
 		}
 	}
@@ -49,7 +56,7 @@ func killRange(base, n int) int {
 		if err != nil {
 			continue
 		}
-		if uid, ok := realUID(pid); ok && uid >= base && uid < base+n {
+		if uid, ok := liveUID(pid); ok && uid >= base && uid < base+n {
 			found++
 			unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
 		}
@@ -58,7 +65,9 @@ func killRange(base, n int) int {
 	return found
 }
 
-func realUID(pid int) (int, bool) {
+// liveUID is a process's real uid, unless it is a zombie (which a signal
+// cannot end; its parent reaps it).
+func liveUID(pid int) (int, bool) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, false
@@ -66,7 +75,11 @@ func realUID(pid int) (int, bool) {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if rest, ok := strings.CutPrefix(s.Text(), "Uid:"); ok {
+		line := s.Text()
+		if state, ok := strings.CutPrefix(line, "State:"); ok && strings.HasPrefix(strings.TrimSpace(state), "Z") {
+			return 0, false
+		}
+		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
 			fields := strings.Fields(rest)
 			if len(fields) == 0 {
 				return 0, false

@@ -1,9 +1,12 @@
 package sandbox
 
 import (
+	"context"
+	"io"
 	"os/exec"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestKillEndsWhatOutlivedBwrap: a process with one of the box's ids that
@@ -36,5 +39,49 @@ func TestKillEndsWhatOutlivedBwrap(t *testing.T) {
 	a.Close()
 	if err := <-done; err == nil {
 		t.Fatal("Close left the box's process running")
+	}
+}
+
+// TestTimeoutThenClose: a run that hits its time limit kills from a timer
+// while the caller closes the box at once: no race, no panic, and the next
+// box to take the slot starts with none of the old one's processes.
+func TestTimeoutThenClose(t *testing.T) {
+	for i := 0; i < 5; i++ {
+		b, err := Open(Limits{Time: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Run(context.Background(), io.Discard, "sleep", "100"); !IsLimit(err) {
+			t.Fatalf("run %d: %v, want the time limit", i, err)
+		}
+		b.Close()
+	}
+	left := open(t, Limits{})
+	cmd := exec.Command("sleep", "1000")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(left.UID() + 1), Gid: uint32(left.UID() + 1)}}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// A run killed with -9 never closes its box: the slot's next holder
+	// kills what it left.
+	left.mu.Lock()
+	n := (left.slot.base - IDBase) / IDs
+	left.slot.lock.Close()
+	left.slot = nil
+	left.mu.Unlock()
+	root, err := slotRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Whoever takes the slot next (this test, or a parallel one) kills it.
+	if s, err := lockSlot(root, n); err != nil {
+		t.Fatal(err)
+	} else if s != nil {
+		defer s.release()
+	}
+	if err := <-done; err == nil {
+		t.Fatal("the leftover process outlived the slot's next holder")
 	}
 }
