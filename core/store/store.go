@@ -121,6 +121,18 @@ func WriteCache(path string, data []byte) error {
 // writeVia writes data to path through a temporary file in tmpDir, which
 // must be on the same file system.
 func writeVia(tmpDir, path string, data []byte, perm os.FileMode, sync bool) error {
+	return writeFuncVia(tmpDir, path, perm, sync, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteCacheFunc is WriteCache for content that write streams.
+func WriteCacheFunc(path string, write func(io.Writer) error) error {
+	return writeFuncVia(filepath.Dir(path), path, 0o644, false, write)
+}
+
+func writeFuncVia(tmpDir, path string, perm os.FileMode, sync bool, write func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
@@ -129,7 +141,7 @@ func writeVia(tmpDir, path string, data []byte, perm os.FileMode, sync bool) err
 		return err
 	}
 	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return err
 	}
