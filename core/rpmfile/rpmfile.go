@@ -261,26 +261,20 @@ const tagFileFlags = 1037
 // when the header was read.
 func (f *File) FlaggedFiles(flag int64) ([]string, bool) {
 	flags := f.Header.GetTag(tagFileFlags)
-	base := f.Header.GetTag(tagBaseNames)
-	if flags == nil || base == nil {
+	if flags == nil {
 		return nil, false
 	}
-	fl, names := flags.Int64Slice(), base.StringSlice()
-	var dirs []string
-	var idx []int64
-	if t := f.Header.GetTag(tagDirNames); t != nil {
-		dirs = t.StringSlice()
+	// Either layout: rpm reads the old one's OLDFILENAMES as the new
+	// one's names before it looks at a flag (FilePaths).
+	paths, err := FilePaths(&f.Header)
+	if err != nil || len(paths) == 0 {
+		return nil, false
 	}
-	if t := f.Header.GetTag(tagDirIndexes); t != nil {
-		idx = t.Int64Slice()
-	}
+	fl := flags.Int64Slice()
 	var out []string
-	for i, name := range names {
+	for i, name := range paths {
 		if i >= len(fl) || fl[i]&flag != flag {
 			continue
-		}
-		if i < len(idx) && idx[i] >= 0 && idx[i] < int64(len(dirs)) {
-			name = dirs[idx[i]] + name
 		}
 		out = append(out, strings.TrimLeft(strings.TrimPrefix(name, "."), "/"))
 	}

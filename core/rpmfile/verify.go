@@ -54,10 +54,11 @@ func (h *verified) get(tag int) *span {
 // before it trusts one, and more strictly: every entry's type is known,
 // its count is possible, its value fits, is aligned and overlaps no other;
 // the region, when there is one, spans the whole header exactly (a header
-// without one is the legacy layout of rpm 3, which rpm reads too); region
-// is the region tag the header may have, 0 for either; and no tag appears twice, so that what Quarry
-// checks is what rpm would use. Nothing is allocated in proportion to a
-// length field: every length is checked against the bytes there are.
+// without one is rpm 3's layout, which rpm reads too); and no tag appears
+// twice, so that what Quarry checks is what rpm would use. region is the
+// region tag the header may have, 0 for either. Nothing is allocated in
+// proportion to a length field: every length is checked against the bytes
+// there are.
 func verifyHeader(b []byte, region, tagLimit, dataLimit int) (*verified, error) {
 	if len(b) < 16 || !bytes.Equal(b[:8], headerMagic) {
 		return nil, errors.New("no header magic")

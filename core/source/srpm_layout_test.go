@@ -227,3 +227,37 @@ func TestSpecIsTheFileRPMFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestSpecFlagInTheOldLayout: an SRPM in rpm 3's layout (OLDFILENAMES,
+// with or without header regions) names its spec by the same flag, which
+// rpm reads through the old file list; so does the importer.
+func TestSpecFlagInTheOldLayout(t *testing.T) {
+	path, err := fixtures.BuildSRPMFile(t.TempDir(), "tzinfo-mini._spec", specNamed("tzinfo-mini", "", "true"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, region := range []bool{true, false} {
+		old, err := fixtures.OldLayout(data, region)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "tzinfo-mini-1.0-1.src.rpm")
+		if err := os.WriteFile(file, old, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := rpmSpecFile(t, file); got != "tzinfo-mini._spec" {
+			t.Fatalf("region %v: rpm flags %q as the spec", region, got)
+		}
+		s, err := source.ReadSRPM(filepath.Base(file), old)
+		if err != nil {
+			t.Fatalf("region %v: %v", region, err)
+		}
+		if spec, err := s.Tree.Spec(); err != nil || spec != "SPECS/tzinfo-mini._spec" {
+			t.Errorf("region %v: the spec is %q (%v), want SPECS/tzinfo-mini._spec", region, spec, err)
+		}
+	}
+}
