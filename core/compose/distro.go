@@ -269,6 +269,7 @@ func (c *Composer) options(dir string) Options {
 func (c *Composer) repo(root, dir string, inputs []Input, pub []byte, opts Options) (bool, error) {
 	idxPath := filepath.Join(c.Cache, "index", filepath.FromSlash(dir)+".index")
 	idx := LoadIndex(idxPath)
+	idx.Lenient = true
 	up := idx.Update(inputs)
 	if err := up.Err(); err != nil {
 		return false, err

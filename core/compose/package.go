@@ -138,6 +138,18 @@ func ReadFile(path, href string) (*Package, error) {
 // the build time stands for the file's mtime. The file's
 // digests are checked, so a corrupt or truncated RPM is an error naming it.
 func Read(name string, data []byte, href string, mtime int64) (*Package, error) {
+	p, err := readPackage(name, data, href, mtime)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkText(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return p, nil
+}
+
+// readPackage is Read without the check for control characters.
+func readPackage(name string, data []byte, href string, mtime int64) (*Package, error) {
 	f, err := rpmfile.ReadHeaders(name, data)
 	if err != nil {
 		return nil, err
@@ -146,24 +158,24 @@ func Read(name string, data []byte, href string, mtime int64) (*Package, error) 
 	start, end := f.HeaderRange()
 	p := &Package{
 		PkgID:       store.Digest(data),
-		Name:        str(h, tagName),
-		Arch:        str(h, tagArch),
+		Name:        h.String(tagName),
+		Arch:        h.String(tagArch),
 		Epoch:       strconv.FormatInt(num(h, tagEpoch), 10),
-		Version:     str(h, tagVersion),
-		Release:     str(h, tagRelease),
-		Summary:     str(h, tagSummary),
-		Description: str(h, tagDescription),
-		Packager:    str(h, tagPackager),
-		URL:         str(h, tagURL),
+		Version:     h.String(tagVersion),
+		Release:     h.String(tagRelease),
+		Summary:     h.String(tagSummary),
+		Description: h.String(tagDescription),
+		Packager:    h.String(tagPackager),
+		URL:         h.String(tagURL),
 		FileTime:    mtime,
 		BuildTime:   num(h, tagBuildTime),
 		PackageSize: int64(len(data)),
 		Href:        href,
-		License:     str(h, tagLicense),
-		Vendor:      str(h, tagVendor),
-		Group:       str(h, tagGroup),
-		BuildHost:   str(h, tagBuildHost),
-		SourceRPM:   str(h, tagSourceRPM),
+		License:     h.String(tagLicense),
+		Vendor:      h.String(tagVendor),
+		Group:       h.String(tagGroup),
+		BuildHost:   h.String(tagBuildHost),
+		SourceRPM:   h.String(tagSourceRPM),
 		HeaderStart: start,
 		HeaderEnd:   end,
 		Deps:        map[string][]Dep{},
@@ -198,17 +210,15 @@ func Read(name string, data []byte, href string, mtime int64) (*Package, error) 
 		p.provideSelf()
 	}
 	p.readChangelogs(h)
-	if err := p.checkText(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
 	return p, nil
 }
 
 // ControlCharError is header text with a control character (below 32,
 // but tab, newline and carriage return) in it. createrepo_c leaves such a
-// package out of the repodata, and so does Quarry: XML 1.0 cannot carry
-// the character, and dropping it would index text the package does not
-// say.
+// package out of the repodata, and so does quarry repo index: XML 1.0
+// cannot carry the character, and dropping it would index text the
+// package does not say. The core's compose drops the character instead
+// (Index.Lenient).
 type ControlCharError struct {
 	Field, Value string
 }
@@ -261,10 +271,6 @@ func (p *Package) checkText() error {
 	return nil
 }
 
-func str(h rpmfile.Tags, tag int) string    { return h.String(tag) }
-func strs(h rpmfile.Tags, tag int) []string { return h.Strings(tag) }
-func nums(h rpmfile.Tags, tag int) []int64  { return h.Ints(tag) }
-
 func num(h rpmfile.Tags, tag int) int64 {
 	if v := h.Ints(tag); len(v) > 0 {
 		return v[0]
@@ -277,7 +283,7 @@ func (p *Package) readFiles(h rpmfile.Tags) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	modes, flags := nums(h, tagFileModes), nums(h, tagFileFlags)
+	modes, flags := h.Ints(tagFileModes), h.Ints(tagFileFlags)
 	set := make(map[string]bool, len(paths))
 	for i, path := range paths {
 		if i >= len(modes) || i >= len(flags) {
@@ -307,7 +313,7 @@ func (p *Package) readDeps(h rpmfile.Tags, files map[string]bool) {
 	}
 	seen := map[string]seenReq{}
 	for _, k := range depKinds {
-		names, flags, vers := strs(h, k.Name), nums(h, k.Flags), strs(h, k.Version)
+		names, flags, vers := h.Strings(k.Name), h.Ints(k.Flags), h.Strings(k.Version)
 		var libc *Dep
 		var list []Dep
 		for i, name := range names {
@@ -459,7 +465,7 @@ func isPrimary(path string) bool {
 // readChangelogs keeps the newest ChangelogLimit entries, oldest first, and
 // makes equal dates distinct the way createrepo_c does.
 func (p *Package) readChangelogs(h rpmfile.Tags) {
-	times, names, texts := nums(h, tagChangelogTime), strs(h, tagChangelogName), strs(h, tagChangelogText)
+	times, names, texts := h.Ints(tagChangelogTime), h.Strings(tagChangelogName), h.Strings(tagChangelogText)
 	n := min(len(times), len(names), len(texts), ChangelogLimit)
 	var last int64
 	var out []Changelog // newest first while reading

@@ -336,4 +336,11 @@ func TestBadRPMs(t *testing.T) {
 	if res.Packages != 1 || len(res.Skipped) != 3 {
 		t.Errorf("with SkipBad: %d packages, %d skipped; want 1 and 3", res.Packages, len(res.Skipped))
 	}
+
+	// The core's compose indexes the bell package without its bell.
+	idx := &Index{Entries: map[string]*Entry{}, Lenient: true}
+	up := idx.Update([]Input{{Href: "bell.rpm", Path: filepath.Join(dir, "bell-1.0-1.noarch.rpm"), MTime: -1}})
+	if err := up.Err(); err != nil || len(up.Entries) != 1 || !strings.Contains(up.Entries[0].Primary, "<summary>Rings a bell</summary>") {
+		t.Errorf("lenient: %v %v", err, up.Entries)
+	}
 }

@@ -63,8 +63,7 @@ func (c *spanCache) put(k spanKey, s []byte) {
 }
 
 // spanKeys splits entries into spans and names each kind's: the kind and
-// each package's href, sha256, file time and fragment lengths, which is
-// all its fragments depend on.
+// each package's href, sha256, file time and fragments' lengths and CRCs.
 func spanKeys(kinds []string, entries []*Entry) (runs [][2]int, keys [][]spanKey) {
 	start := 0
 	for i := 1; i <= len(entries); i++ {
@@ -83,14 +82,17 @@ func spanKeys(kinds []string, entries []*Entry) (runs [][2]int, keys [][]spanKey
 		for _, e := range entries[runs[r][0]:runs[r][1]] {
 			b = append(append(append(b[:0], e.Href...), 0), e.PkgID...)
 			b = binary.AppendVarint(b, e.FileTime)
-			b = binary.AppendUvarint(b, uint64(len(e.Primary)))
-			b = binary.AppendUvarint(b, uint64(len(e.Filelists)))
-			b = binary.AppendUvarint(b, uint64(len(e.Other)))
+			// The fragments' CRCs too: a cached entry written by another
+			// version of the XML writer must not meet its old spans.
+			for _, f := range []string{e.Primary, e.Filelists, e.Other} {
+				b = binary.AppendUvarint(b, uint64(len(f)))
+				b = binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(unsafeBytes(f)))
+			}
 			h.Write(b)
 		}
 		id := h.Sum(nil)
 		for k, kind := range kinds {
-			keys[k][r] = sha256.Sum256(append([]byte("quarry-span-v1\x00"+kind+"\x00"), id...))
+			keys[k][r] = sha256.Sum256(append([]byte("quarry-span-v2\x00"+kind+"\x00"), id...))
 		}
 	})
 	return runs, keys

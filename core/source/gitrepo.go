@@ -78,11 +78,10 @@ func (g *gitRepo) refs(ctx context.Context) (map[string]string, error) {
 			}
 			out[r.Name().String()] = r.Hash().String()
 			if r.Name().IsTag() {
-				c, peeled, err := peel(g.repo, r.Hash())
-				if err != nil {
-					return fmt.Errorf("%s: tag %s: %w", g.url, r.Name().Short(), err)
-				}
-				if peeled {
+				// A tag that does not peel is left unpeeled, as a remote
+				// listing leaves it: importing it fails by its name, the
+				// other tags still work.
+				if c, peeled, err := peel(g.repo, r.Hash()); err == nil && peeled {
 					out[r.Name().String()+"^{}"] = c.String()
 				}
 			}
