@@ -1,7 +1,6 @@
 package source_test
 
 import (
-	"bytes"
 	"context"
 	"os/exec"
 	"path/filepath"
@@ -21,16 +20,7 @@ func TestAnnotatedImportTags(t *testing.T) {
 		t.Run(scheme, func(t *testing.T) {
 			im, dir := setup(t, nil)
 			up := &fixtures.Upstream{Dir: filepath.Join(dir, "upstream"), Branch: "c9", Annotated: true}
-			p, err := fixtures.LoadPackage(filepath.Join(exampleDir(), "packages", "tally"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			old := p.NVR
-			p.Spec = bytes.Replace(p.Spec, []byte("Release:        2%{?dist}"), []byte("Release:        3%{?dist}"), 1)
-			p.NVR = strings.Replace(p.NVR, "-2.el9", "-3.el9", 1)
-			if _, err := up.Publish(*p); err != nil {
-				t.Fatal(err)
-			}
+			old, bumped := publishTallyBump(t, up)
 			bare := filepath.Join(dir, "upstream", "rpms", "tally.git")
 			// What git says each tag is, and names.
 			gitSays := func(args ...string) string {
@@ -44,7 +34,7 @@ func TestAnnotatedImportTags(t *testing.T) {
 			gitSays("-c", "user.name=Summit", "-c", "user.email=releng@summit.example", "tag", "-f", "-a", "-m", "import "+old,
 				"imports/c9/"+old, "imports/c9/"+old+"^{commit}")
 			want := map[string]string{}
-			for _, nvr := range []string{old, p.NVR} {
+			for _, nvr := range []string{old, bumped} {
 				tag := "imports/c9/" + nvr
 				if typ := gitSays("cat-file", "-t", tag); typ != "tag" {
 					t.Fatalf("%s is a %s, not an annotated tag", tag, typ)
@@ -58,8 +48,8 @@ func TestAnnotatedImportTags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if e := res[0].Entry; e.NVR != "tally-0.9-3.pbl9" || e.Upstream.Commit != want[p.NVR] {
-				t.Errorf("newest tag: %s at %s, want tally-0.9-3.pbl9 at %s", e.NVR, e.Upstream.Commit, want[p.NVR])
+			if e := res[0].Entry; e.NVR != "tally-0.9-3.pbl9" || e.Upstream.Commit != want[bumped] {
+				t.Errorf("newest tag: %s at %s, want tally-0.9-3.pbl9 at %s", e.NVR, e.Upstream.Commit, want[bumped])
 			}
 			res, err = im.Import(context.Background(), lock.New(), []source.Request{{Name: "tally", Ref: "imports/c9/" + old}})
 			if err != nil {

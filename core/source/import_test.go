@@ -117,19 +117,27 @@ func TestImportExampleThenNothingChanges(t *testing.T) {
 	}
 }
 
-func TestImportPinsRef(t *testing.T) {
-	im, dir := setup(t, nil)
-	up := &fixtures.Upstream{Dir: filepath.Join(dir, "upstream"), Branch: "c9"}
+// publishTallyBump publishes the example's tally upstream with the next
+// release, and returns the example's NVR and the new one.
+func publishTallyBump(t *testing.T, up *fixtures.Upstream) (old, bumped string) {
+	t.Helper()
 	p, err := fixtures.LoadPackage(filepath.Join(exampleDir(), "packages", "tally"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := p.NVR
+	old = p.NVR
 	p.Spec = bytes.Replace(p.Spec, []byte("Release:        2%{?dist}"), []byte("Release:        3%{?dist}"), 1)
 	p.NVR = strings.Replace(p.NVR, "-2.el9", "-3.el9", 1)
 	if _, err := up.Publish(*p); err != nil {
 		t.Fatal(err)
 	}
+	return old, p.NVR
+}
+
+func TestImportPinsRef(t *testing.T) {
+	im, dir := setup(t, nil)
+	up := &fixtures.Upstream{Dir: filepath.Join(dir, "upstream"), Branch: "c9"}
+	old, _ := publishTallyBump(t, up)
 	lk := lock.New()
 	res, err := im.Import(context.Background(), lk, []source.Request{{Name: "tally"}})
 	if err != nil {
