@@ -132,14 +132,29 @@ func (t Tags) strings(tag int) *span {
 
 // Strings is tag's strings.
 func (t Tags) Strings(tag int) []string {
-	e := t.strings(tag)
-	if e == nil {
-		return nil
+	if e := t.strings(tag); e != nil {
+		return e.strings()
 	}
+	return nil
+}
+
+// strings decodes a string entry's values (verifyHeader checked that
+// there are Count of them, each ended by a NUL).
+func (e *span) strings() []string {
 	v := make([]string, 0, e.Count)
 	for b := e.Data; len(b) > 0; {
 		i := bytes.IndexByte(b, 0)
 		v, b = append(v, string(b[:i])), b[i+1:]
+	}
+	return v
+}
+
+// ints decodes an integer entry's values: Count of 2, 4 or 8 bytes.
+func (e *span) ints() []int64 {
+	w := 1 << (e.Type - TypeInt8)
+	v := make([]int64, e.Count)
+	for i := range v {
+		v[i] = int64(bigEndian(e.Data[i*w : (i+1)*w]))
 	}
 	return v
 }
@@ -158,12 +173,7 @@ func (t Tags) Ints(tag int) []int64 {
 	if e == nil || e.Type < TypeInt16 || e.Type > TypeInt64 {
 		return nil
 	}
-	w := 1 << (e.Type - TypeInt8) // 2, 4 or 8 bytes
-	v := make([]int64, e.Count)
-	for i := range v {
-		v[i] = int64(bigEndian(e.Data[i*w : (i+1)*w]))
-	}
-	return v
+	return e.ints()
 }
 
 // leadSize is the fixed size of the obsolete lead every RPM starts with.
@@ -201,19 +211,9 @@ func libHeader(h *verified, size int) rpm.Header {
 		case TypeChar, TypeInt8, TypeBin:
 			t.Value = append([]byte(nil), e.Data...)
 		case TypeInt16, TypeInt32, TypeInt64:
-			w := 1 << (e.Type - TypeInt8) // 2, 4 or 8 bytes
-			v := make([]int64, e.Count)   // Count values of w bytes are in Data
-			for i := range v {
-				v[i] = int64(bigEndian(e.Data[i*w : (i+1)*w]))
-			}
-			t.Value = v
+			t.Value = e.ints()
 		default:
-			v := make([]string, 0, e.Count)
-			for b := e.Data; len(b) > 0; {
-				i := bytes.IndexByte(b, 0)
-				v, b = append(v, string(b[:i])), b[i+1:]
-			}
-			t.Value = v
+			t.Value = e.strings()
 		}
 		tags[e.Tag] = t
 	}
