@@ -28,8 +28,8 @@ files and folders. Files of the same NEVRA are all indexed, with a warning.
 An RPM that cannot be read (not an RPM, corrupt, truncated, header text with
 control characters) fails the index, naming every such file, and the
 repodata already there is left as it was; --skip-bad indexes the others and
-warns. With --update, packages whose size and mtime have not changed since
-the last index are not read again.`,
+warns. With --update, packages whose file has not changed since the last
+index (size, mtime and ctime to the nanosecond, inode) are not read again.`,
 			Flags: []cli.Flag{
 				&cli.BoolFlag{Name: "update", Usage: "reuse the metadata of unchanged packages from the last run"},
 				&cli.BoolFlag{Name: "skip-bad", Usage: "index the other RPMs when some cannot be read, warning for each"},

@@ -29,7 +29,7 @@ type savedIndex struct {
 // records win: an entry replaces the one of its href, a deletion drops
 // it; spans are added. A run that changes a few packages appends their
 // records; one whose file would be more than half garbage rewrites it.
-const indexMagic = "quarry-repo-index-v3\n"
+const indexMagic = "quarry-repo-index-v4\n" // v4: change stamps
 
 const (
 	recEntry  = 'E'
@@ -87,7 +87,7 @@ func parseIndex(data []byte) *Index {
 			} else {
 				e = &Entry{}
 			}
-			*e = Entry{Href: r.str(), PkgID: r.str(), Size: r.int(), MTime: r.int(), FileTime: r.int(),
+			*e = Entry{Href: r.str(), PkgID: r.str(), Size: r.int(), MTime: r.int(), Stamp: r.int(), FileTime: r.int(),
 				Name: r.str(), Arch: r.str(), NEVRA: r.str(), Primary: r.str(), Filelists: r.str(), Other: r.str()}
 			if r.err == nil {
 				entries[e.Href] = e
@@ -137,6 +137,7 @@ func (w *recorder) entry(e *Entry) {
 	w.str(e.PkgID)
 	w.int(e.Size)
 	w.int(e.MTime)
+	w.int(e.Stamp)
 	w.int(e.FileTime)
 	w.str(e.Name)
 	w.str(e.Arch)

@@ -19,6 +19,8 @@ type Entry struct {
 	PkgID string
 	Size  int64
 	MTime int64
+	// Stamp is the file's change stamp when it was read (Input.Stamp).
+	Stamp int64
 	// FileTime is the <time file> written: the mtime, or the build time
 	// when the input asked for it (MTime -1) so repodata is reproducible.
 	FileTime int64
@@ -39,6 +41,10 @@ type Input struct {
 	PkgID string
 	Size  int64
 	MTime int64 // -1: use the package's build time
+	// Stamp is the file's mtime and ctime in nanoseconds, folded: a file
+	// rewritten within the second of the last index, with the same size,
+	// still reads as changed (createrepo_c --update misses it). 0: unknown.
+	Stamp int64
 }
 
 // Index is the cached metadata of one repository's packages, by href.
@@ -183,7 +189,7 @@ func (e *Entry) matches(in Input) bool {
 	if in.PkgID != "" {
 		return e.PkgID == in.PkgID && e.MTime == in.MTime
 	}
-	return e.Size == in.Size && e.MTime == in.MTime
+	return e.Size == in.Size && e.MTime == in.MTime && e.Stamp == in.Stamp
 }
 
 // readEntry reads one package; buf is the worker's to reuse, as nothing
@@ -204,7 +210,7 @@ func readEntry(in Input, lenient bool, buf *[]byte) (*Entry, error) {
 		return nil, fmt.Errorf("%s: sha256 is %s, expected %s", in.Path, p.PkgID, in.PkgID)
 	}
 	return &Entry{
-		Href: in.Href, PkgID: p.PkgID, Size: int64(len(data)), MTime: in.MTime, FileTime: p.FileTime,
+		Href: in.Href, PkgID: p.PkgID, Size: int64(len(data)), MTime: in.MTime, Stamp: in.Stamp, FileTime: p.FileTime,
 		Name: p.Name, Arch: p.Arch, NEVRA: p.NEVRA(),
 		Primary: primaryXML(p), Filelists: filelistsXML(p), Other: otherXML(p),
 	}, nil

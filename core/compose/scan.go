@@ -53,7 +53,7 @@ func (s *scan) stat() error {
 					errs[w] = err
 					return
 				}
-				in.Size, in.MTime = st.Size(), st.ModTime().Unix()
+				in.Size, in.MTime, in.Stamp = st.Size(), st.ModTime().Unix(), stamp(st)
 			}
 		}()
 	}
@@ -115,7 +115,7 @@ func (s *scan) walk(dir string) error {
 		case mode.IsRegular() && strings.HasSuffix(d.Name(), ".rpm"):
 			in := Input{Href: s.href(path), Path: path}
 			if st != nil {
-				in.Size, in.MTime = st.Size(), st.ModTime().Unix()
+				in.Size, in.MTime, in.Stamp = st.Size(), st.ModTime().Unix(), stamp(st)
 			} else {
 				s.unstated = append(s.unstated, len(s.inputs))
 			}
@@ -131,4 +131,18 @@ func (s *scan) href(path string) string {
 		return path
 	}
 	return filepath.ToSlash(rel)
+}
+
+// stamp folds a file's mtime and ctime, in nanoseconds, and inode: what
+// changes when the file is rewritten or replaced, even within a second.
+func stamp(st os.FileInfo) int64 {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return st.ModTime().UnixNano()
+	}
+	const prime = 1099511628211 // FNV's: each value moves every bit after it
+	h := uint64(st.ModTime().UnixNano())
+	h = h*prime ^ uint64(sys.Ctim.Nano())
+	h = h*prime ^ sys.Ino
+	return int64(h)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,36 @@ func TestUpdateEqualsAFullIndex(t *testing.T) {
 	}
 	if n := index(cache, true).Read; n != 0 {
 		t.Errorf("an unchanged update read %d packages", n)
+	}
+}
+
+// TestUpdateSeesASameSecondRewrite: a package rewritten with new bytes of
+// the same size, its mtime set back to the same second, is read again
+// (createrepo_c --update keeps the old entry).
+func TestUpdateSeesASameSecondRewrite(t *testing.T) {
+	dir, cache := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "same-1.0-1.x86_64.rpm")
+	t0 := time.Unix(1700000000, 0)
+	first := fixtures.SyntheticRPM("same", "1.0", "1", 1700000000)
+	var second []byte
+	built := 1700000001
+	for ; built < 1700000100; built++ { // a build whose payload compresses to the same size
+		if second = fixtures.SyntheticRPM("same", "1.0", "1", uint32(built)); len(second) == len(first) {
+			break
+		}
+	}
+	if len(second) != len(first) {
+		t.Fatal("no rebuild of the same size")
+	}
+	must(t, os.WriteFile(path, first, 0o644))
+	must(t, os.Chtimes(path, t0, t0))
+	_, err := IndexDir(dir, DirOptions{CacheDir: cache, Update: true})
+	must(t, err)
+	must(t, os.WriteFile(path, second, 0o644))
+	must(t, os.Chtimes(path, t0, t0))
+	res, err := IndexDir(dir, DirOptions{CacheDir: cache, Update: true})
+	must(t, err)
+	if res.Read != 1 || !strings.Contains(string(readMD(t, dir, "primary")), fmt.Sprintf(`build="%d"`, built)) {
+		t.Fatalf("the rewrite was not read again: read %d", res.Read)
 	}
 }
