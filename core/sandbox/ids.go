@@ -3,6 +3,7 @@ package sandbox
 import (
 	"cmp"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,13 @@ type slot struct {
 	base int
 	dir  string
 	lock *os.File
+	// claim is the slot's name in the abstract socket namespace, which
+	// the machine's network namespace scopes, not its mounts: a Quarry
+	// whose /run is another (in a chroot, or with its slots in the
+	// temporary folder) sees the lock files of its own root only, and
+	// would otherwise take the same ids, and kill their processes as
+	// leftovers.
+	claim net.Listener
 }
 
 // slotRoots are where slots live: /run when it is writable, as on any
@@ -69,7 +77,12 @@ func lockSlot(root string, n int) (*slot, error) {
 		f.Close()
 		return nil, nil
 	}
-	s := &slot{base: IDBase + n*IDs, dir: filepath.Join(root, fmt.Sprint(n)), lock: f}
+	claim, err := net.Listen("unix", fmt.Sprintf("@quarry-sandbox-ids-%d", n))
+	if err != nil {
+		f.Close()
+		return nil, nil // another Quarry, under another root, holds these ids
+	}
+	s := &slot{base: IDBase + n*IDs, dir: filepath.Join(root, fmt.Sprint(n)), lock: f, claim: claim}
 	// Whatever is here was left by a process that died holding the slot:
 	// its jobs' processes too, which would share this box's ids.
 	s.kill()
@@ -167,6 +180,7 @@ func (s *slot) release() error {
 		return nil
 	}
 	err := Sweep(s.dir)
+	s.claim.Close()
 	s.lock.Close()
 	s.lock = nil
 	return err

@@ -2,7 +2,9 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -69,6 +71,7 @@ func TestTimeoutThenClose(t *testing.T) {
 	left.mu.Lock()
 	n := (left.slot.base - IDBase) / IDs
 	left.slot.lock.Close()
+	left.slot.claim.Close()
 	left.slot = nil
 	left.mu.Unlock()
 	root, err := slotRoot()
@@ -83,5 +86,30 @@ func TestTimeoutThenClose(t *testing.T) {
 	}
 	if err := <-done; err == nil {
 		t.Fatal("the leftover process outlived the slot's next holder")
+	}
+}
+
+// TestSlotsAreClaimedMachineWide: a slot whose ids another Quarry holds
+// under another root (its lock file is not this one's; only its claim is
+// seen) is not taken.
+func TestSlotsAreClaimedMachineWide(t *testing.T) {
+	// The lowest slot no one claims, claimed here as another root's
+	// Quarry would: every lower one is someone's.
+	var other net.Listener
+	n := 0
+	for ; n < idSlots; n++ {
+		l, err := net.Listen("unix", fmt.Sprintf("@quarry-sandbox-ids-%d", n))
+		if err == nil {
+			other = l
+			break
+		}
+	}
+	if other == nil {
+		t.Fatal("every slot is claimed")
+	}
+	defer other.Close()
+	b := open(t, Limits{})
+	if b.UID() == IDBase+n*IDs {
+		t.Fatalf("took slot %d, which another root's Quarry claims", n)
 	}
 }

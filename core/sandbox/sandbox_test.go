@@ -174,7 +174,8 @@ func TestSweepUnmountsLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := b.slot.dir
-	b.slot.lock.Close() // the process "died": its lock is gone, its mounts are not
+	b.slot.lock.Close() // the process "died": its lock and claim are gone, its mounts are not
+	b.slot.claim.Close()
 	if m, _ := Leftovers(); len(m) != 2 {
 		t.Fatalf("left over: %v, want the folder and one bind under %s", m, dir)
 	}
