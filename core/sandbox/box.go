@@ -127,11 +127,11 @@ func (b *Box) Hold(c io.Closer) { b.held = append(b.held, c) }
 // Close unmounts the folder and the binds (their content goes with them)
 // and frees the slot.
 func (b *Box) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.slot == nil {
 		return nil
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.slot.kill() // nothing of the box outlives it, to hold its folder or ids
 	for _, c := range b.held {
 		c.Close()
