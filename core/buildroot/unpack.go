@@ -1,0 +1,302 @@
+// Package buildroot keeps the per-arch base root file systems that build
+// jobs run in (issue 16): an image is pinned by the sha256 of its
+// uncompressed tar stream, unpacked once into a cache folder named by that
+// digest, and shared read-only by the jobs.
+//
+// An image is an input like any other and is not trusted to be well
+// formed: unpacking never follows a link (a file is never written through
+// one, nor a folder entered through one), no path leaves the root, device
+// nodes are left out (the sandbox brings its own /dev), setuid and setgid
+// bits are dropped, and owners must be ids a build's user namespace maps.
+package buildroot
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// MaxID is the highest owner an image's file may have: a build's user
+// namespace maps 0..MaxID (sandbox.IDs).
+const MaxID = 65535
+
+// complete, beside a folder (not in it: the folder is a job's root),
+// marks one whose unpacking finished; one without it is a killed run's
+// and is unpacked again.
+const complete = ".complete"
+
+// Unpacked says where an image is and what unpacking left out.
+type Unpacked struct {
+	Dir     string // cache/sha256-<hex>
+	Digest  string // sha256:<hex> of the uncompressed tar stream
+	Devices int    // device nodes and FIFOs left out
+}
+
+// Unpack unpacks the tar stream r into cache/sha256-<hex> unless it is
+// there already. want is the pinned digest ("sha256:<hex>"); a stream of
+// another digest is refused and nothing of it is kept. name is for
+// messages.
+func Unpack(name string, r io.Reader, want, cache string) (*Unpacked, error) {
+	hexDigest, ok := strings.CutPrefix(want, "sha256:")
+	if !ok || len(hexDigest) != 64 || strings.Trim(hexDigest, "0123456789abcdef") != "" {
+		return nil, fmt.Errorf("buildroot %s: %q is not a sha256:<64 hex digits> digest", name, want)
+	}
+	dir := filepath.Join(cache, "sha256-"+hexDigest)
+	if _, err := os.Stat(dir + complete); err == nil {
+		return &Unpacked{Dir: dir, Digest: want}, nil
+	}
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(cache, ".unpack-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	h := sha256.New()
+	stream := io.TeeReader(r, h)
+	devices, err := extract(stream, tmp)
+	if err != nil {
+		return nil, fmt.Errorf("buildroot %s: %w", name, err)
+	}
+	// The digest covers the whole stream, the tar's padding after its end
+	// included.
+	if _, err := io.Copy(io.Discard, stream); err != nil {
+		return nil, fmt.Errorf("buildroot %s: %w", name, err)
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != want {
+		return nil, &DigestError{Name: name, Want: want, Got: got}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, err
+	}
+	os.RemoveAll(dir) // a killed run's, without the marker
+	if err := os.Rename(tmp, dir); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(dir+complete, nil, 0o644); err != nil {
+		return nil, err
+	}
+	return &Unpacked{Dir: dir, Digest: want, Devices: devices}, nil
+}
+
+// DigestError is an image that is not the one pinned.
+type DigestError struct {
+	Name, Want, Got string
+}
+
+func (e *DigestError) Error() string {
+	return fmt.Sprintf("buildroot %s is %s, but %s is pinned: the image changed (pin it again if that is intended)", e.Name, e.Got, e.Want)
+}
+
+// extract writes the entries of a tar stream under root and returns how
+// many device nodes and FIFOs it left out.
+func extract(r io.Reader, root string) (int, error) {
+	rootFD, err := unix.Open(root, unix.O_DIRECTORY|unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(rootFD)
+	type dirTime struct {
+		name  string
+		mtime time.Time
+	}
+	var dirs []dirTime // folder times are set last: their entries change them
+	devices := 0
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return devices, err
+		}
+		name, err := clean(hdr.Name)
+		if err != nil {
+			return devices, err
+		}
+		if hdr.Uid < 0 || hdr.Uid > MaxID || hdr.Gid < 0 || hdr.Gid > MaxID {
+			return devices, fmt.Errorf("%s: owner %d:%d is outside the ids a build maps (0-%d)", hdr.Name, hdr.Uid, hdr.Gid, MaxID)
+		}
+		if name == "." {
+			continue // the root itself
+		}
+		parent, base := path.Split(name)
+		pfd, err := openDir(rootFD, strings.TrimSuffix(parent, "/"))
+		if err != nil {
+			return devices, fmt.Errorf("%s: %w", hdr.Name, err)
+		}
+		mode := uint32(hdr.Mode) & 0o1777 // no setuid or setgid bit
+		err = func() error {
+			defer unix.Close(pfd)
+			switch hdr.Typeflag {
+			case tar.TypeDir:
+				if err := unix.Mkdirat(pfd, base, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
+					return err
+				}
+				dirs = append(dirs, dirTime{name, hdr.ModTime})
+			case tar.TypeReg:
+				if err := replace(pfd, base); err != nil {
+					return err
+				}
+				fd, err := unix.Openat(pfd, base, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+				if err != nil {
+					return err
+				}
+				f := os.NewFile(uintptr(fd), name)
+				_, err = io.Copy(f, tr)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					return err
+				}
+			case tar.TypeSymlink:
+				if err := replace(pfd, base); err != nil {
+					return err
+				}
+				// Kept as a link, whatever it points at: it is never
+				// followed here, and inside a job it resolves in the job's
+				// root.
+				if err := unix.Symlinkat(hdr.Linkname, pfd, base); err != nil {
+					return err
+				}
+				return unix.Fchownat(pfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW)
+			case tar.TypeLink:
+				target, err := clean(hdr.Linkname)
+				if err != nil || target == "." {
+					return fmt.Errorf("hard link to %q: not a file inside the image", hdr.Linkname)
+				}
+				tdir, tbase := path.Split(target)
+				tfd, err := openDir(rootFD, strings.TrimSuffix(tdir, "/"))
+				if err != nil {
+					return fmt.Errorf("hard link to %s: %w", hdr.Linkname, err)
+				}
+				defer unix.Close(tfd)
+				var st unix.Stat_t
+				if err := unix.Fstatat(tfd, tbase, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+					return fmt.Errorf("hard link to %s: not a regular file the image holds", hdr.Linkname)
+				}
+				if err := replace(pfd, base); err != nil {
+					return err
+				}
+				return unix.Linkat(tfd, tbase, pfd, base, 0)
+			case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+				devices++
+				return nil
+			default:
+				return fmt.Errorf("entry type %q is not one an image may hold", hdr.Typeflag)
+			}
+			return setMeta(pfd, base, hdr, mode, hdr.Typeflag == tar.TypeDir)
+		}()
+		if err != nil {
+			return devices, fmt.Errorf("%s: %w", hdr.Name, err)
+		}
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		parent, base := path.Split(dirs[i].name)
+		pfd, err := openDir(rootFD, strings.TrimSuffix(parent, "/"))
+		if err != nil {
+			return devices, err
+		}
+		ts := []unix.Timespec{unix.NsecToTimespec(dirs[i].mtime.UnixNano()), unix.NsecToTimespec(dirs[i].mtime.UnixNano())}
+		err = unix.UtimesNanoAt(pfd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
+		unix.Close(pfd)
+		if err != nil {
+			return devices, err
+		}
+	}
+	return devices, nil
+}
+
+// setMeta gives an entry its owner and mode (and a file its time; a
+// folder's is set once everything in it is written).
+func setMeta(pfd int, base string, hdr *tar.Header, mode uint32, dir bool) error {
+	if err := unix.Fchownat(pfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return err
+	}
+	if err := unix.Fchmodat(pfd, base, mode, 0); err != nil {
+		return err
+	}
+	if dir {
+		return nil
+	}
+	ts := []unix.Timespec{unix.NsecToTimespec(hdr.ModTime.UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
+	return unix.UtimesNanoAt(pfd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// replace removes what a later entry of the same name replaces (a tar may
+// name a path twice; the last one wins, as tar extracts it). A folder is
+// not replaced by a file.
+func replace(pfd int, base string) error {
+	err := unix.Unlinkat(pfd, base, 0)
+	if err == nil || errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	return err
+}
+
+// clean turns an entry's name into a relative path inside the root, or
+// refuses it.
+func clean(name string) (string, error) {
+	n := strings.TrimPrefix(name, "./")
+	if n == "" || n == "." || n == "./" {
+		return ".", nil
+	}
+	if strings.HasPrefix(n, "/") {
+		return "", fmt.Errorf("%s: an absolute path", name)
+	}
+	c := path.Clean(n)
+	if c == ".." || strings.HasPrefix(c, "../") || strings.Contains(c, "/../") {
+		return "", fmt.Errorf("%s: a path that leaves the image", name)
+	}
+	for _, part := range strings.Split(c, "/") {
+		if part == ".." {
+			return "", fmt.Errorf("%s: a path that leaves the image", name)
+		}
+	}
+	return c, nil
+}
+
+// openDir opens the folder rel under root, one component at a time,
+// never through a link, making the components that are missing (0755, as
+// tar does for a file whose folder it has not seen).
+func openDir(rootFD int, rel string) (int, error) {
+	fd, err := unix.Openat(rootFD, ".", unix.O_DIRECTORY|unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if rel == "" || rel == "." {
+		return fd, nil
+	}
+	for _, part := range strings.Split(rel, "/") {
+		next, err := unix.Openat(fd, part, unix.O_DIRECTORY|unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ENOENT) {
+			if err := unix.Mkdirat(fd, part, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+				unix.Close(fd)
+				return -1, err
+			}
+			next, err = unix.Openat(fd, part, unix.O_DIRECTORY|unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		}
+		unix.Close(fd)
+		if err != nil {
+			if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+				return -1, fmt.Errorf("%s is a link or not a folder: not followed", part)
+			}
+			return -1, err
+		}
+		fd = next
+	}
+	return fd, nil
+}

@@ -1,0 +1,168 @@
+package buildroot
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+type entry struct {
+	name, link string
+	typ        byte
+	mode       int64
+	uid        int
+	data       string
+}
+
+func image(t *testing.T, entries ...entry) ([]byte, string) {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Linkname: e.link, Typeflag: e.typ, Mode: e.mode, Uid: e.uid, Gid: e.uid,
+			Size: int64(len(e.data)), ModTime: time.Unix(1700000000, 0)}
+		if e.typ != tar.TypeReg {
+			h.Size = 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if e.typ == tar.TypeReg {
+			tw.Write([]byte(e.data))
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b.Bytes())
+	return b.Bytes(), "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// failing is a reader that must not be read.
+type failing struct{ t *testing.T }
+
+func (f failing) Read([]byte) (int, error) {
+	f.t.Error("a cached image was read again")
+	return 0, errors.New("read")
+}
+
+// TestUnpack: files, folders, links and owners land as the image says,
+// without setuid bits or device nodes; the second time, the cached folder
+// is used without reading the image.
+func TestUnpack(t *testing.T) {
+	data, digest := image(t,
+		entry{name: "./", typ: tar.TypeDir, mode: 0o755},
+		entry{name: "./usr/", typ: tar.TypeDir, mode: 0o755},
+		entry{name: "./usr/bin/", typ: tar.TypeDir, mode: 0o755},
+		entry{name: "./usr/bin/rpm", typ: tar.TypeReg, mode: 0o755, data: "rpm"},
+		entry{name: "./usr/bin/su", typ: tar.TypeReg, mode: 0o4755, data: "su"},
+		entry{name: "./usr/bin/rpmbuild", typ: tar.TypeLink, link: "./usr/bin/rpm"},
+		entry{name: "./bin", typ: tar.TypeSymlink, link: "usr/bin"},
+		entry{name: "./etc/resolv.conf", typ: tar.TypeSymlink, link: "/run/systemd/resolve/stub-resolv.conf"},
+		entry{name: "./builddir/", typ: tar.TypeDir, mode: 0o755, uid: 1000},
+		entry{name: "./dev/null", typ: tar.TypeChar, mode: 0o666},
+		entry{name: "./etc/hostname", typ: tar.TypeReg, mode: 0o644, data: "first"},
+		entry{name: "./etc/hostname", typ: tar.TypeReg, mode: 0o644, data: "buildroot"},
+	)
+	cache := t.TempDir()
+	u, err := Unpack("x86_64.tar", bytes.NewReader(data), digest, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Devices != 1 || u.Dir != filepath.Join(cache, "sha256-"+strings.TrimPrefix(digest, "sha256:")) {
+		t.Errorf("%+v", u)
+	}
+	read := func(p string) string {
+		b, err := os.ReadFile(filepath.Join(u.Dir, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if read("usr/bin/rpmbuild") != "rpm" || read("etc/hostname") != "buildroot" {
+		t.Error("file contents")
+	}
+	if st, _ := os.Stat(filepath.Join(u.Dir, "usr/bin/su")); st.Mode()&os.ModeSetuid != 0 || st.Mode().Perm() != 0o755 {
+		t.Errorf("su: %v", st.Mode())
+	}
+	if l, _ := os.Readlink(filepath.Join(u.Dir, "etc/resolv.conf")); l != "/run/systemd/resolve/stub-resolv.conf" {
+		t.Errorf("link kept as %q", l)
+	}
+	if st, _ := os.Stat(filepath.Join(u.Dir, "builddir")); st.Sys().(*syscall.Stat_t).Uid != 1000 {
+		t.Errorf("builddir is owned by %d, not 1000", st.Sys().(*syscall.Stat_t).Uid)
+	}
+	if _, err := os.Lstat(filepath.Join(u.Dir, "dev/null")); !os.IsNotExist(err) {
+		t.Errorf("a device node was made: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(u.Dir, complete)); !os.IsNotExist(err) {
+		t.Error("the marker is inside the root")
+	}
+	if _, err := Unpack("x86_64.tar", failing{t}, digest, cache); err != nil {
+		t.Fatal(err)
+	}
+	// A folder without its marker is a killed run's: unpacked again.
+	os.Remove(u.Dir + complete)
+	os.WriteFile(filepath.Join(u.Dir, "usr/bin/rpm"), []byte("torn"), 0o755)
+	if _, err := Unpack("x86_64.tar", bytes.NewReader(data), digest, cache); err != nil || read("usr/bin/rpm") != "rpm" {
+		t.Fatalf("an unfinished folder was kept: %v", err)
+	}
+}
+
+// TestUnpackRefuses: an image of another digest, or one whose entries
+// would leave the root, write through a link, link to what it does not
+// hold or carry ids a build does not map, is refused naming the entry,
+// and nothing of it is kept; nothing outside the root is touched.
+func TestUnpackRefuses(t *testing.T) {
+	outside := t.TempDir()
+	victim := filepath.Join(outside, "victim")
+	if err := os.WriteFile(victim, []byte("host file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		entries []entry
+		want    string
+	}{
+		"dotdot":      {[]entry{{name: "../../escape", typ: tar.TypeReg, mode: 0o644, data: "x"}}, "leaves the image"},
+		"absolute":    {[]entry{{name: "/etc/escape", typ: tar.TypeReg, mode: 0o644, data: "x"}}, "an absolute path"},
+		"through":     {[]entry{{name: "lnk", typ: tar.TypeSymlink, link: outside}, {name: "lnk/victim", typ: tar.TypeReg, mode: 0o644, data: "owned"}}, "lnk is a link or not a folder: not followed"},
+		"overwrite":   {[]entry{{name: "lnk", typ: tar.TypeSymlink, link: victim}, {name: "lnk", typ: tar.TypeReg, mode: 0o644, data: "owned"}}, ""},
+		"hardout":     {[]entry{{name: "h", typ: tar.TypeLink, link: "../../" + victim}}, "not a file inside the image"},
+		"hardlink":    {[]entry{{name: "lnk", typ: tar.TypeSymlink, link: victim}, {name: "h", typ: tar.TypeLink, link: "lnk"}}, "not a regular file the image holds"},
+		"owner":       {[]entry{{name: "f", typ: tar.TypeReg, mode: 0o644, uid: 70000, data: "x"}}, "owner 70000:70000 is outside"},
+		"wrongdigest": {[]entry{{name: "f", typ: tar.TypeReg, mode: 0o644, data: "x"}}, "but sha256:"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			data, digest := image(t, tc.entries...)
+			if name == "wrongdigest" {
+				digest = "sha256:" + strings.Repeat("0", 64)
+			}
+			cache := t.TempDir()
+			_, err := Unpack("img.tar", bytes.NewReader(data), digest, cache)
+			if tc.want == "" {
+				// A later entry replaces the link itself, never its target.
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "img.tar") {
+				t.Fatalf("got %v, want an error naming the image and saying %q", err, tc.want)
+			} else if left, _ := os.ReadDir(cache); len(left) != 0 {
+				t.Errorf("a refused image left %v", left)
+			}
+			if b, _ := os.ReadFile(victim); string(b) != "host file" {
+				t.Fatalf("the file outside the root was changed: %q", b)
+			}
+			if _, err := os.Stat(filepath.Join(outside, "escape")); err == nil {
+				t.Fatal("a file was written outside the root")
+			}
+		})
+	}
+}
