@@ -12,6 +12,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
 
 type entry struct {
@@ -164,5 +168,50 @@ func TestUnpackRefuses(t *testing.T) {
 				t.Fatal("a file was written outside the root")
 			}
 		})
+	}
+}
+
+// TestDigestIgnoresCompression: an image's pin is its tar stream's, the
+// same for the .tar and its .tar.gz, .tar.zst and .tar.xz; and Open feeds
+// Unpack.
+func TestDigestIgnoresCompression(t *testing.T) {
+	data, digest := image(t, entry{name: "etc/os-release", typ: tar.TypeReg, mode: 0o644, data: "ID=pebble\n"})
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var gz, zs, xzb bytes.Buffer
+	gw := gzip.NewWriter(&gz)
+	gw.Write(data)
+	gw.Close()
+	zw, _ := zstd.NewWriter(&zs)
+	zw.Write(data)
+	zw.Close()
+	xw, _ := xz.NewWriter(&xzb)
+	xw.Write(data)
+	xw.Close()
+	for _, p := range []string{write("r.tar", data), write("r.tar.gz", gz.Bytes()), write("r.tar.zst", zs.Bytes()), write("r.tar.xz", xzb.Bytes())} {
+		if got, err := Digest(p); err != nil || got != digest {
+			t.Errorf("%s: %s %v, want %s", filepath.Base(p), got, err, digest)
+		}
+	}
+	r, err := Open(filepath.Join(dir, "r.tar.zst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	u, err := Unpack("r.tar.zst", r, digest, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(u.Dir, "etc/os-release")); string(b) != "ID=pebble\n" {
+		t.Errorf("unpacked %q", b)
+	}
+	if _, err := Digest(write("r.zip", data)); err == nil || !strings.Contains(err.Error(), "r.zip") {
+		t.Errorf("an unknown kind of file: %v", err)
 	}
 }
