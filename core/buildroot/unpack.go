@@ -145,7 +145,19 @@ func extract(r io.Reader, root string) (int, error) {
 				if err := unix.Mkdirat(pfd, base, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
 					return err
 				}
+				// Owner and mode through the folder itself, opened without
+				// following: what is there may be an earlier entry's link.
+				fd, err := unix.Openat(pfd, base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+				if err != nil {
+					return fmt.Errorf("a link or a file is there, not a folder: %w", err)
+				}
+				err = setOwnerMode(fd, hdr, mode)
+				unix.Close(fd)
+				if err != nil {
+					return err
+				}
 				dirs = append(dirs, dirTime{name, hdr.ModTime})
+				return nil
 			case tar.TypeReg:
 				if err := replace(pfd, base); err != nil {
 					return err
@@ -156,6 +168,9 @@ func extract(r io.Reader, root string) (int, error) {
 				}
 				f := os.NewFile(uintptr(fd), name)
 				_, err = io.Copy(f, tr)
+				if err == nil {
+					err = setOwnerMode(fd, hdr, mode)
+				}
 				if cerr := f.Close(); err == nil {
 					err = cerr
 				}
@@ -198,7 +213,8 @@ func extract(r io.Reader, root string) (int, error) {
 			default:
 				return fmt.Errorf("entry type %q is not one an image may hold", hdr.Typeflag)
 			}
-			return setMeta(pfd, base, hdr, mode, hdr.Typeflag == tar.TypeDir)
+			ts := []unix.Timespec{unix.NsecToTimespec(hdr.ModTime.UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
+			return unix.UtimesNanoAt(pfd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
 		}()
 		if err != nil {
 			return devices, fmt.Errorf("%s: %w", hdr.Name, err)
@@ -220,20 +236,13 @@ func extract(r io.Reader, root string) (int, error) {
 	return devices, nil
 }
 
-// setMeta gives an entry its owner and mode (and a file its time; a
-// folder's is set once everything in it is written).
-func setMeta(pfd int, base string, hdr *tar.Header, mode uint32, dir bool) error {
-	if err := unix.Fchownat(pfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+// setOwnerMode gives an open file or folder its owner and mode, through
+// its descriptor: no name is resolved again.
+func setOwnerMode(fd int, hdr *tar.Header, mode uint32) error {
+	if err := unix.Fchown(fd, hdr.Uid, hdr.Gid); err != nil {
 		return err
 	}
-	if err := unix.Fchmodat(pfd, base, mode, 0); err != nil {
-		return err
-	}
-	if dir {
-		return nil
-	}
-	ts := []unix.Timespec{unix.NsecToTimespec(hdr.ModTime.UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
-	return unix.UtimesNanoAt(pfd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
+	return unix.Fchmod(fd, mode) // after chown, which clears setuid bits anyway
 }
 
 // replace removes what a later entry of the same name replaces (a tar may

@@ -134,14 +134,15 @@ func TestUnpackRefuses(t *testing.T) {
 		entries []entry
 		want    string
 	}{
-		"dotdot":      {[]entry{{name: "../../escape", typ: tar.TypeReg, mode: 0o644, data: "x"}}, "leaves the image"},
-		"absolute":    {[]entry{{name: "/etc/escape", typ: tar.TypeReg, mode: 0o644, data: "x"}}, "an absolute path"},
-		"through":     {[]entry{{name: "lnk", typ: tar.TypeSymlink, link: outside}, {name: "lnk/victim", typ: tar.TypeReg, mode: 0o644, data: "owned"}}, "lnk is a link or not a folder: not followed"},
-		"overwrite":   {[]entry{{name: "lnk", typ: tar.TypeSymlink, link: victim}, {name: "lnk", typ: tar.TypeReg, mode: 0o644, data: "owned"}}, ""},
-		"hardout":     {[]entry{{name: "h", typ: tar.TypeLink, link: "../../" + victim}}, "not a file inside the image"},
-		"hardlink":    {[]entry{{name: "lnk", typ: tar.TypeSymlink, link: victim}, {name: "h", typ: tar.TypeLink, link: "lnk"}}, "not a regular file the image holds"},
-		"owner":       {[]entry{{name: "f", typ: tar.TypeReg, mode: 0o644, uid: 70000, data: "x"}}, "owner 70000:70000 is outside"},
-		"wrongdigest": {[]entry{{name: "f", typ: tar.TypeReg, mode: 0o644, data: "x"}}, "but sha256:"},
+		"dotdot":       {[]entry{{name: "../../escape", typ: tar.TypeReg, mode: 0o644, data: "x"}}, "leaves the image"},
+		"absolute":     {[]entry{{name: "/etc/escape", typ: tar.TypeReg, mode: 0o644, data: "x"}}, "an absolute path"},
+		"through":      {[]entry{{name: "lnk", typ: tar.TypeSymlink, link: outside}, {name: "lnk/victim", typ: tar.TypeReg, mode: 0o644, data: "owned"}}, "lnk is a link or not a folder: not followed"},
+		"overwrite":    {[]entry{{name: "lnk", typ: tar.TypeSymlink, link: victim}, {name: "lnk", typ: tar.TypeReg, mode: 0o644, data: "owned"}}, ""},
+		"hardout":      {[]entry{{name: "h", typ: tar.TypeLink, link: "../../" + victim}}, "not a file inside the image"},
+		"hardlink":     {[]entry{{name: "lnk", typ: tar.TypeSymlink, link: victim}, {name: "h", typ: tar.TypeLink, link: "lnk"}}, "not a regular file the image holds"},
+		"owner":        {[]entry{{name: "f", typ: tar.TypeReg, mode: 0o644, uid: 70000, data: "x"}}, "owner 70000:70000 is outside"},
+		"chmodthrough": {[]entry{{name: "d", typ: tar.TypeSymlink, link: outside}, {name: "d", typ: tar.TypeDir, mode: 0o777}}, "not a folder"},
+		"wrongdigest":  {[]entry{{name: "f", typ: tar.TypeReg, mode: 0o644, data: "x"}}, "but sha256:"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -166,6 +167,9 @@ func TestUnpackRefuses(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(outside, "escape")); err == nil {
 				t.Fatal("a file was written outside the root")
+			}
+			if st, _ := os.Stat(outside); st.Mode().Perm() == 0o777 {
+				t.Fatal("the folder outside the root was chmod'ed through a link")
 			}
 		})
 	}
