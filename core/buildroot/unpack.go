@@ -21,6 +21,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -42,27 +43,58 @@ type Unpacked struct {
 	Devices int    // device nodes and FIFOs left out
 }
 
-// Unpack unpacks the tar stream r into cache/sha256-<hex> unless it is
-// there already. want is the pinned digest ("sha256:<hex>"); a stream of
-// another digest is refused and nothing of it is kept. name is for
-// messages.
-func Unpack(name string, r io.Reader, want, cache string) (*Unpacked, error) {
+// Opener opens an image's tar stream, from the start, each time it is
+// called (Open of its file, for one).
+type Opener func() (io.ReadCloser, error)
+
+// Unpack unpacks the tar stream open gives into cache/sha256-<hex> unless
+// it is there already. want is the pinned digest ("sha256:<hex>"). The
+// stream is hashed before anything of it is written, so an image that is
+// not the pinned one (a tar that expands to fill the disk, say) is refused
+// having written nothing; the extraction hashes it again, in case the file
+// changed in between. name is for messages. Two Quarry processes that
+// unpack one image take turns (a lock file beside it).
+func Unpack(name string, open Opener, want, cache string) (*Unpacked, error) {
 	hexDigest, ok := strings.CutPrefix(want, "sha256:")
 	if !ok || len(hexDigest) != 64 || strings.Trim(hexDigest, "0123456789abcdef") != "" {
 		return nil, fmt.Errorf("buildroot %s: %q is not a sha256:<64 hex digits> digest", name, want)
 	}
 	dir := filepath.Join(cache, "sha256-"+hexDigest)
-	if _, err := os.Stat(dir + complete); err == nil {
+	if done(dir) {
 		return &Unpacked{Dir: dir, Digest: want}, nil
 	}
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(cache, ".unpack-")
+	unlock, err := lock(dir + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if done(dir) { // the other process finished it
+		return &Unpacked{Dir: dir, Digest: want}, nil
+	}
+	if err := check(name, open, want); err != nil {
+		return nil, err
+	}
+	// What a killed run of this image left: its temporary folders, a
+	// folder without its marker.
+	stale, _ := filepath.Glob(filepath.Join(cache, ".unpack-"+hexDigest[:16]+"-*"))
+	for _, d := range append(stale, dir, dir+complete) {
+		if err := os.RemoveAll(d); err != nil {
+			return nil, err
+		}
+	}
+	tmp, err := os.MkdirTemp(cache, ".unpack-"+hexDigest[:16]+"-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	r, err := open()
+	if err != nil {
+		return nil, fmt.Errorf("buildroot %s: %w", name, err)
+	}
+	defer r.Close()
 	h := sha256.New()
 	stream := io.TeeReader(r, h)
 	devices, err := extract(stream, tmp)
@@ -80,14 +112,56 @@ func Unpack(name string, r io.Reader, want, cache string) (*Unpacked, error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return nil, err
 	}
-	os.RemoveAll(dir) // a killed run's, without the marker
 	if err := os.Rename(tmp, dir); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(dir+complete, nil, 0o644); err != nil {
+	fd, err := unix.Open(dir+complete, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+	if err != nil {
 		return nil, err
 	}
+	unix.Close(fd)
 	return &Unpacked{Dir: dir, Digest: want, Devices: devices}, nil
+}
+
+// done says whether dir is an unpacked image: a real folder (not a link)
+// with its marker beside it, a regular file.
+func done(dir string) bool {
+	m, err := os.Lstat(dir + complete)
+	if err != nil || !m.Mode().IsRegular() {
+		return false
+	}
+	d, err := os.Lstat(dir)
+	return err == nil && d.IsDir()
+}
+
+// check hashes the stream without writing anything.
+func check(name string, open Opener, want string) error {
+	r, err := open()
+	if err != nil {
+		return fmt.Errorf("buildroot %s: %w", name, err)
+	}
+	defer r.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return fmt.Errorf("buildroot %s: %w", name, err)
+	}
+	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != want {
+		return &DigestError{Name: name, Want: want, Got: got}
+	}
+	return nil
+}
+
+// lock takes an exclusive lock on path, waiting for it.
+func lock(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { f.Close() }, nil
 }
 
 // DigestError is an image that is not the one pinned.
@@ -128,6 +202,11 @@ func extract(r io.Reader, root string) (int, error) {
 		}
 		if hdr.Uid < 0 || hdr.Uid > MaxID || hdr.Gid < 0 || hdr.Gid > MaxID {
 			return devices, fmt.Errorf("%s: owner %d:%d is outside the ids a build maps (0-%d)", hdr.Name, hdr.Uid, hdr.Gid, MaxID)
+		}
+		for k := range hdr.PAXRecords {
+			if strings.HasPrefix(k, "GNU.sparse.") {
+				return devices, fmt.Errorf("%s: a sparse file (%s): not one an image may hold", hdr.Name, k)
+			}
 		}
 		if name == "." {
 			continue // the root itself
@@ -213,7 +292,7 @@ func extract(r io.Reader, root string) (int, error) {
 			default:
 				return fmt.Errorf("entry type %q is not one an image may hold", hdr.Typeflag)
 			}
-			ts := []unix.Timespec{unix.NsecToTimespec(hdr.ModTime.UnixNano()), unix.NsecToTimespec(hdr.ModTime.UnixNano())}
+			ts := timespecs(hdr.ModTime)
 			return unix.UtimesNanoAt(pfd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
 		}()
 		if err != nil {
@@ -226,7 +305,7 @@ func extract(r io.Reader, root string) (int, error) {
 		if err != nil {
 			return devices, err
 		}
-		ts := []unix.Timespec{unix.NsecToTimespec(dirs[i].mtime.UnixNano()), unix.NsecToTimespec(dirs[i].mtime.UnixNano())}
+		ts := timespecs(dirs[i].mtime)
 		err = unix.UtimesNanoAt(pfd, base, ts, unix.AT_SYMLINK_NOFOLLOW)
 		unix.Close(pfd)
 		if err != nil {
@@ -234,6 +313,13 @@ func extract(r io.Reader, root string) (int, error) {
 		}
 	}
 	return devices, nil
+}
+
+// timespecs are t as access and modification times (not through
+// UnixNano, which overflows past the year 2262).
+func timespecs(t time.Time) []unix.Timespec {
+	ts := unix.Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}
+	return []unix.Timespec{ts, ts}
 }
 
 // setOwnerMode gives an open file or folder its owner and mode, through

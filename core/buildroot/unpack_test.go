@@ -6,7 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -50,12 +53,22 @@ func image(t *testing.T, entries ...entry) ([]byte, string) {
 	return b.Bytes(), "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// failing is a reader that must not be read.
-type failing struct{ t *testing.T }
+// of opens data, counting the times.
+func of(data []byte, calls *int) Opener {
+	return func() (io.ReadCloser, error) {
+		if calls != nil {
+			*calls++
+		}
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}
+}
 
-func (f failing) Read([]byte) (int, error) {
-	f.t.Error("a cached image was read again")
-	return 0, errors.New("read")
+// never is an image that must not be opened.
+func never(t *testing.T) Opener {
+	return func() (io.ReadCloser, error) {
+		t.Error("a cached image was read again")
+		return nil, errors.New("opened")
+	}
 }
 
 // TestUnpack: files, folders, links and owners land as the image says,
@@ -77,7 +90,7 @@ func TestUnpack(t *testing.T) {
 		entry{name: "./etc/hostname", typ: tar.TypeReg, mode: 0o644, data: "buildroot"},
 	)
 	cache := t.TempDir()
-	u, err := Unpack("x86_64.tar", bytes.NewReader(data), digest, cache)
+	u, err := Unpack("x86_64.tar", of(data, nil), digest, cache)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,13 +122,13 @@ func TestUnpack(t *testing.T) {
 	if _, err := os.Lstat(filepath.Join(u.Dir, complete)); !os.IsNotExist(err) {
 		t.Error("the marker is inside the root")
 	}
-	if _, err := Unpack("x86_64.tar", failing{t}, digest, cache); err != nil {
+	if _, err := Unpack("x86_64.tar", never(t), digest, cache); err != nil {
 		t.Fatal(err)
 	}
 	// A folder without its marker is a killed run's: unpacked again.
 	os.Remove(u.Dir + complete)
 	os.WriteFile(filepath.Join(u.Dir, "usr/bin/rpm"), []byte("torn"), 0o755)
-	if _, err := Unpack("x86_64.tar", bytes.NewReader(data), digest, cache); err != nil || read("usr/bin/rpm") != "rpm" {
+	if _, err := Unpack("x86_64.tar", of(data, nil), digest, cache); err != nil || read("usr/bin/rpm") != "rpm" {
 		t.Fatalf("an unfinished folder was kept: %v", err)
 	}
 }
@@ -151,7 +164,11 @@ func TestUnpackRefuses(t *testing.T) {
 				digest = "sha256:" + strings.Repeat("0", 64)
 			}
 			cache := t.TempDir()
-			_, err := Unpack("img.tar", bytes.NewReader(data), digest, cache)
+			calls := 0
+			_, err := Unpack("img.tar", of(data, &calls), digest, cache)
+			if name == "wrongdigest" && calls != 1 {
+				t.Errorf("an image of another digest was opened %d times: it is extracted only once its digest is right", calls)
+			}
 			if tc.want == "" {
 				// A later entry replaces the link itself, never its target.
 				if err != nil {
@@ -159,8 +176,10 @@ func TestUnpackRefuses(t *testing.T) {
 				}
 			} else if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "img.tar") {
 				t.Fatalf("got %v, want an error naming the image and saying %q", err, tc.want)
-			} else if left, _ := os.ReadDir(cache); len(left) != 0 {
-				t.Errorf("a refused image left %v", left)
+			} else if left, _ := filepath.Glob(filepath.Join(cache, "*")); len(left) != 1 || !strings.HasSuffix(left[0], ".lock") {
+				t.Errorf("a refused image left %v (only its empty lock file stays)", left)
+			} else if hidden, _ := filepath.Glob(filepath.Join(cache, ".*")); len(hidden) != 0 {
+				t.Errorf("a refused image left %v", hidden)
 			}
 			if b, _ := os.ReadFile(victim); string(b) != "host file" {
 				t.Fatalf("the file outside the root was changed: %q", b)
@@ -203,12 +222,7 @@ func TestDigestIgnoresCompression(t *testing.T) {
 			t.Errorf("%s: %s %v, want %s", filepath.Base(p), got, err, digest)
 		}
 	}
-	r, err := Open(filepath.Join(dir, "r.tar.zst"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	u, err := Unpack("r.tar.zst", r, digest, t.TempDir())
+	u, err := Unpack("r.tar.zst", func() (io.ReadCloser, error) { return Open(filepath.Join(dir, "r.tar.zst")) }, digest, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,5 +231,81 @@ func TestDigestIgnoresCompression(t *testing.T) {
 	}
 	if _, err := Digest(write("r.zip", data)); err == nil || !strings.Contains(err.Error(), "r.zip") {
 		t.Errorf("an unknown kind of file: %v", err)
+	}
+}
+
+// TestUnpackRace: processes unpacking one image take turns: each gets the
+// same finished root, and none removes what another finished.
+func TestUnpackRace(t *testing.T) {
+	var entries []entry
+	for i := 0; i < 300; i++ {
+		entries = append(entries, entry{name: fmt.Sprintf("d/f%03d", i), typ: tar.TypeReg, mode: 0o644, data: "x"})
+	}
+	data, digest := image(t, entries...)
+	cache := t.TempDir()
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			u, err := Unpack("img.tar", of(data, nil), digest, cache)
+			if err == nil {
+				var files []os.DirEntry
+				if files, err = os.ReadDir(filepath.Join(u.Dir, "d")); err == nil && len(files) != 300 {
+					err = fmt.Errorf("%d files", len(files))
+				}
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestUnpackPlantedCache: a link planted as the marker or as the folder
+// is not taken for a finished image, nor written through.
+func TestUnpackPlantedCache(t *testing.T) {
+	data, digest := image(t, entry{name: "etc/os-release", typ: tar.TypeReg, mode: 0o644, data: "ID=pebble\n"})
+	cache, outside := t.TempDir(), t.TempDir()
+	dir := filepath.Join(cache, "sha256-"+strings.TrimPrefix(digest, "sha256:"))
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Symlink(filepath.Join(outside, "created"), dir+complete))
+	must(os.Symlink(outside, dir))
+	u, err := Unpack("img.tar", of(data, nil), digest, cache)
+	must(err)
+	if st, err := os.Lstat(u.Dir); err != nil || !st.IsDir() {
+		t.Fatalf("the image's folder is not a folder: %v", err)
+	}
+	if left, _ := os.ReadDir(outside); len(left) != 0 {
+		t.Errorf("written through a planted link: %v", left)
+	}
+}
+
+// TestUnpackRefusesSparseFiles: a sparse file (which would expand to its
+// full size) is refused; made by the real GNU tar.
+func TestUnpackRefusesSparseFiles(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(64 << 20)
+	f.Close()
+	out, err := exec.Command("tar", "-C", dir, "--sparse", "--format=pax", "-cf", filepath.Join(dir, "sparse.tar"), "big").CombinedOutput()
+	if err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "sparse.tar"))
+	sum := sha256.Sum256(data)
+	_, err = Unpack("sparse.tar", of(data, nil), "sha256:"+hex.EncodeToString(sum[:]), t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "a sparse file") {
+		t.Fatalf("got %v", err)
 	}
 }
