@@ -110,7 +110,9 @@ func ReadHeaders(name string, data []byte) (*Headers, error) {
 		source: c.hdr.get(TagSourcePackage) != nil || c.lead.Type == 1, legacy: c.hdr.Region == 0}, nil
 }
 
-// IsSource, Legacy and HeaderRange say what File's methods of those names say.
+// IsSource and HeaderRange say what File's methods of those names say;
+// Legacy tells a main header without a region, the layout rpm 3 wrote,
+// which rpm retrofits as it reads it.
 func (h *Headers) IsSource() bool                { return h.source }
 func (h *Headers) Legacy() bool                  { return h.legacy }
 func (h *Headers) HeaderRange() (start, end int) { return h.start, h.end }
@@ -224,10 +226,6 @@ func libHeader(h *verified, size int) rpm.Header {
 func (f *File) IsSource() bool {
 	return f.Header.GetTag(TagSourcePackage) != nil || f.Lead.Type == 1
 }
-
-// Legacy tells a main header without a region: the layout rpm 3 wrote,
-// which rpm retrofits as it reads it.
-func (f *File) Legacy() bool { return f.Header.GetTag(RegionImmutable) == nil }
 
 // Signatures are the OpenPGP signatures of the signature header, parsed
 // but not verified (see VerifySignatures).
