@@ -72,25 +72,25 @@ func WriteRepodata(dir string, entries []*Entry, opts Options) ([]byte, error) {
 	defer os.RemoveAll(tmp)
 
 	kinds := []string{"primary", "filelists", "other"}
-	records := make([]Record, len(kinds))
-	var g errgroup.Group
+	var records []Record
 	if opts.Compression == Gzip {
-		r, err := writeGzipSpans(tmp, kinds, entries, opts, opts.spans)
-		if err != nil {
+		if records, err = writeGzipSpans(tmp, kinds, entries, opts, opts.spans); err != nil {
 			return nil, err
 		}
-		records, kinds = r, nil
-	}
-	for i, kind := range kinds {
-		g.Go(func() error {
-			doc := document(kind, entries)
-			r, err := writeCompressed(tmp, kind, kind+".xml", doc, opts)
-			records[i] = r
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
+	} else {
+		records = make([]Record, len(kinds))
+		var g errgroup.Group
+		for i, kind := range kinds {
+			g.Go(func() error {
+				doc := document(kind, entries)
+				r, err := writeCompressed(tmp, kind, kind+".xml", doc, opts)
+				records[i] = r
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Comps != nil {
 		r, err := writePlain(tmp, "group", "comps.xml", opts.Comps, opts.Revision)
