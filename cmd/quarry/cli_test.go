@@ -109,6 +109,12 @@ func (d *distro) runEnv(env []string, args ...string) (string, string, int) {
 	d.t.Helper()
 	cmd := d.command(args...)
 	cmd.Env = append(os.Environ(), env...)
+	return runCmd(d.t, cmd)
+}
+
+// runCmd runs a command and returns stdout, stderr and the exit code.
+func runCmd(t *testing.T, cmd *exec.Cmd) (string, string, int) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -116,7 +122,7 @@ func (d *distro) runEnv(env []string, args ...string) (string, string, int) {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		d.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return stdout.String(), stderr.String(), code
 }

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,16 +26,7 @@ func TestRepoIndexBadFilesAndTwins(t *testing.T) {
 	write("b/twin-1.0-1.x86_64.rpm", fixtures.SyntheticRPM("twin", "1.0", "1", 1700000001))
 	write("junk.rpm", []byte("not an rpm"))
 	run := func(args ...string) (string, string, int) {
-		cmd := exec.Command(quarryBin, append([]string{"repo", "index", "--cache-dir", t.TempDir()}, args...)...)
-		var out, errs bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errs
-		err := cmd.Run()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return out.String(), errs.String(), ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return out.String(), errs.String(), 0
+		return runCmd(t, exec.Command(quarryBin, append([]string{"repo", "index", "--cache-dir", t.TempDir()}, args...)...))
 	}
 	_, stderr, code := run(dir)
 	if code == 0 || !strings.Contains(stderr, "junk.rpm: not an RPM") || !strings.Contains(stderr, "--skip-bad") {
