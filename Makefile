@@ -4,10 +4,18 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 DEMO_STATE ?= out/demo
 
-.PHONY: deps build plugins demo test bench clean proto
+.PHONY: deps buildroots build plugins demo test bench clean proto
 
 deps:
 	@scripts/deps.sh
+
+# The stand-in buildroot images every job builds in, one per arch, made
+# once per machine (cached by content in /var/cache/quarry/images; see
+# the script and README "Buildroots"), and qemu-user registered with
+# binfmt_misc for the foreign arches.
+buildroots: deps
+	@scripts/binfmt.sh
+	@scripts/buildroot.sh
 
 build: deps
 	$(GO) build -o bin/quarry ./cmd/quarry
@@ -32,7 +40,7 @@ plugins: deps
 # out/current), then verify the publication against the core's public key
 # and list its SIGs.
 QUARRY_DEMO = bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE)
-demo: build plugins
+demo: build plugins buildroots
 	$(GO) run ./testing/fixtures/cmd/mkupstream examples/distro examples/distro/upstream
 	$(QUARRY_DEMO) key init
 	for sig in kernel hpc cloud hello; do $(QUARRY_DEMO) key init --sig $$sig || exit 1; done
@@ -44,13 +52,13 @@ demo: build plugins
 	$(QUARRY_DEMO) verify out/current --key $(DEMO_STATE)/keys/RPM-GPG-KEY-pebble
 	$(QUARRY_DEMO) sig list --key $(DEMO_STATE)/keys/RPM-GPG-KEY-pebble
 
-test: deps
+test: deps buildroots
 	@test -z "$$(gofmt -l cmd core plugins proto sdk sigs examples testing)" || { gofmt -l cmd core plugins proto sdk sigs examples testing; echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
 # Benchmarks against baselines run in the same process (see testing/bench).
-bench: deps
+bench: deps buildroots
 	$(GO) test -run '^$$' -bench 'Import|Reimport|NoopRebuild' -benchtime 3x ./testing/bench/
 	$(GO) test -run '^$$' -bench 'ExampleBuild' -benchtime 1x -timeout 30m ./testing/bench/
 	$(GO) test -run '^$$' -bench 'RepoIndex10k|RepoIndex50k|Sign|PublishOneChange|GateBuilt' -benchtime 2x -timeout 30m ./testing/bench/

@@ -23,14 +23,17 @@ func buildCommand() *cli.Command {
 		Name:  "build",
 		Usage: "the whole pipeline: import, build every package for every arch, compose, sign, publish",
 		Description: `Imports and debrands what changed upstream (see quarry import; --no-import
-skips it), plans the build (see quarry plan), then runs one job per (package, arch):
-rpmbuild --rebuild of the package's SRPM in a bubblewrap sandbox (no network,
-a private /tmp, only the job's folder writable), with the BuildRequires that
-come from the batch installed into the job's sysroot from the packages just
-built for that arch. Foreign arches use Debian's cross toolchains; every ELF
-file in every output RPM is checked against the job's arch.
+skips it), plans the build (see quarry plan), then runs one job per (package, arch)
+inside that arch's buildroot (see quarry buildroot): a fresh root from the
+pinned image, in a bubblewrap sandbox with no network and nothing of the host
+in it, where the root's rpm installs the BuildRequires that come from the batch
+(the packages just built for that arch), and the root's own rpmbuild --rebuild
+runs as an unprivileged user. Foreign arches run under qemu-user (binfmt_misc),
+so a spec's gcc is that arch's compiler; every ELF file in every output RPM is
+checked against the job's arch. (build.toolchain: cross builds with the host's
+cross compilers instead.)
 
-A job whose inputs (SRPM, arch, buildroot, toolchain, macros) were built
+A job whose inputs (SRPM, arch, BuildRequires, buildroot image, macros) were built
 before is not run again; a killed build resumes where it stopped. A failing
 job prints the end of its log; what needs it is skipped, the rest goes on.
 
@@ -100,7 +103,7 @@ func runBuild(c *cli.Context) error {
 	p := pl.Plan
 	prog := newBuildProgress(p, e.json)
 	b := &build.Builder{Plan: p, Envs: pl.Envs, EnvErrors: pl.EnvErrors, Cache: e.cache(),
-		Exec:     e.checked(&build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Keep: c.Bool("keep-failed"), Limits: e.buildLimits()}, pl),
+		Exec:     e.checked(&build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Keep: c.Bool("keep-failed"), Limits: e.buildLimits(), Roots: pl.Roots}, pl),
 		Jobs:     c.Int("jobs"),
 		FailFast: c.Bool("fail-fast"),
 		Events:   prog.event,
@@ -150,7 +153,7 @@ func runBuild(c *cli.Context) error {
 		return cli.Exit(fmt.Sprintf("quarry: %d core jobs failed or were skipped, %d core packages cannot build, %d core RPMs refused; nothing published", coreFailed, len(early), len(refused)), 1)
 	}
 	if c.Bool("check-reproducible") {
-		if err := checkReproducible(c, e, p, res); err != nil {
+		if err := checkReproducible(c, e, p, res, pl.Roots); err != nil {
 			return err
 		}
 	}

@@ -51,6 +51,11 @@ func runImport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// A changed buildroot image stops the import before anything is
+	// fetched; an arch not pinned yet is pinned with the packages.
+	if _, err := e.buildroots(lk, true); err != nil {
+		return err
+	}
 	var reqs []source.Request
 	for _, arg := range c.Args().Slice() {
 		name, ref, _ := strings.Cut(arg, "@")
@@ -101,6 +106,9 @@ func runImport(c *cli.Context) error {
 func importAll(c *cli.Context, e *env) error {
 	lk, err := e.loadLock()
 	if err != nil {
+		return err
+	}
+	if _, err := e.buildroots(lk, true); err != nil {
 		return err
 	}
 	var reqs []source.Request

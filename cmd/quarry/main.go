@@ -68,6 +68,7 @@ Start with:  quarry import               (import and debrand every package)
 			debrandCommand(),
 			planCommand(),
 			buildCommand(),
+			buildrootCommand(),
 			publishCommand(),
 			keyCommand(),
 			verifyCommand(),

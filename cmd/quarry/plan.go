@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/quarrylinux/quarry/core/arch"
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/plugins"
 )
@@ -70,6 +71,9 @@ type planned struct {
 	// SIGs passed the gate; SIGErrors failed, by SIG name.
 	SIGs      []*plugins.SIG
 	SIGErrors map[string]error
+	// Roots are the unpacked buildroots by digest (none in the cross
+	// mode).
+	Roots map[string]string
 	// gated is set once the built RPMs were read back and judged.
 	gated bool
 }
@@ -80,11 +84,19 @@ func (e *env) makePlan(c *cli.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
+	pins, err := e.buildroots(lk, false)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := e.unpackRoots(lk, pins, e.cfg.ArchNames())
+	if err != nil {
+		return nil, err
+	}
 	extra, err := e.releaseFiles(c)
 	if err != nil {
 		return nil, err
 	}
-	l := &plan.Loader{Config: e.cfg, Lock: lk, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Extra: extra, Limits: e.buildLimits()}
+	l := &plan.Loader{Config: e.cfg, Lock: lk, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Extra: extra, Limits: e.buildLimits(), Buildroots: pins}
 	pkgs, problems, err := l.Load(c.Context)
 	if err != nil {
 		return nil, err
@@ -95,10 +107,16 @@ func (e *env) makePlan(c *cli.Context) (*planned, error) {
 		all = append(all, s.Packages...)
 		all = append(all, s.Release)
 	}
-	p := plan.Make(plan.Input{Arches: e.cfg.ArchNames(), Packages: all, Host: plan.DetectHost(), Weight: e.weights()})
+	// What a job finds beyond the batch: the buildroot's tools (the build
+	// host's arch's, which noarch jobs build in too), or the host's.
+	host := plan.DetectHost()
+	if pins != nil {
+		host = plan.DetectHostIn(roots[pins[arch.Host()]])
+	}
+	p := plan.Make(plan.Input{Arches: e.cfg.ArchNames(), Packages: all, Host: host, Weight: e.weights()})
 	p.Problems = append(problems, p.Problems...)
 	envs, envErrs := l.Envs()
-	return &planned{Plan: p, Envs: envs, EnvErrors: envErrs, SIGs: sigs, SIGErrors: sigErrs}, nil
+	return &planned{Plan: p, Envs: envs, EnvErrors: envErrs, SIGs: sigs, SIGErrors: sigErrs, Roots: roots}, nil
 }
 
 func printPlan(p *plan.Plan) {

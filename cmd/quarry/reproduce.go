@@ -16,7 +16,7 @@ import (
 // checkReproducible rebuilds every job of a finished build from the same
 // inputs and compares the RPMs byte for byte. It fails (so nothing is
 // published) unless every one matches.
-func checkReproducible(c *cli.Context, e *env, p *plan.Plan, res *build.Result) error {
+func checkReproducible(c *cli.Context, e *env, p *plan.Plan, res *build.Result, roots map[string]string) error {
 	var recs []*build.Record
 	for _, j := range p.Jobs {
 		if rec := res.Records[j.ID]; rec != nil {
@@ -28,7 +28,7 @@ func checkReproducible(c *cli.Context, e *env, p *plan.Plan, res *build.Result) 
 		workers = runtime.NumCPU()
 	}
 	prog := newProgress("reproduce", len(recs), e.json)
-	exec := &build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Limits: e.buildLimits()}
+	exec := &build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Limits: e.buildLimits(), Roots: roots}
 	rep, err := build.Reproduce(c.Context, exec, e.store, recs, workers, func(job string, same bool) {
 		status := "same"
 		if !same {

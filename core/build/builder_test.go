@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/store"
 )
@@ -134,5 +136,35 @@ func TestExplainNamesTheChange(t *testing.T) {
 	}
 	if !strings.HasPrefix(why["other/x86_64"], "cached: ") {
 		t.Errorf("other/x86_64: %s", why["other/x86_64"])
+	}
+}
+
+// TestKeyTakesTheBuildrootImage: in a buildroot, the job's key is its
+// inputs and the image's digest, and nothing of the machine it is
+// computed on (the host's tools are not asked); another image is another
+// key, and Explain says so.
+func TestKeyTakesTheBuildrootImage(t *testing.T) {
+	d := config.Distribution{Name: "pebble", Version: "9.4", DistTag: ".pbl9"}
+	a := plan.RootEnv(d, "aarch64", "x86_64", "sha256:"+strings.Repeat("a", 64))
+	if a.Toolchain != "" || a.RPMRC != "" {
+		t.Fatalf("a buildroot Env names host tools: %+v", a)
+	}
+	job := func(e plan.Env) *Job {
+		return &Job{ID: "p/aarch64", Arch: "aarch64", SRPM: Input{Name: "p.src.rpm", SHA256: "00"}, Env: e}
+	}
+	if job(a).Key() != job(plan.RootEnv(d, "aarch64", "x86_64", a.Buildroot)).Key() {
+		t.Fatal("the same inputs give two keys")
+	}
+	b := plan.RootEnv(d, "aarch64", "x86_64", "sha256:"+strings.Repeat("b", 64))
+	if job(a).Key() == job(b).Key() {
+		t.Fatal("another image gives the same key")
+	}
+	if why := diff(job(a), job(b)); why != "the buildroot image changed (sha256:aaaaaaaaaaaa → sha256:bbbbbbbbbbbb)" {
+		t.Fatalf("diff: %s", why)
+	}
+	// noarch builds in the build arch's root, and says so.
+	n := plan.RootEnv(d, "noarch", "x86_64", a.Buildroot)
+	if n.Build != "x86_64" || !slices.Contains(n.RPMArgs(), "x86_64") || !slices.Contains(n.RPMArgs(), "dist .pbl9") {
+		t.Fatalf("noarch: %+v %q", n, n.RPMArgs())
 	}
 }

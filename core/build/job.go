@@ -64,11 +64,14 @@ type Output struct {
 // Record is what a finished job leaves: its inputs, the exact command, the
 // toolchain, its times, its log and its outputs. It feeds provenance.
 type Record struct {
-	Key     string    `json:"key"`
-	Job     Job       `json:"job"`
-	Command []string  `json:"command"`
-	Start   time.Time `json:"start"`
-	End     time.Time `json:"end"`
+	Key     string   `json:"key"`
+	Job     Job      `json:"job"`
+	Command []string `json:"command"`
+	// Setup are the commands that ran before it, in the same sandbox:
+	// the BuildRequires installed into the buildroot.
+	Setup [][]string `json:"setup,omitempty"`
+	Start time.Time  `json:"start"`
+	End   time.Time  `json:"end"`
 	// Log is the build log's sha256 in the store.
 	Log     string   `json:"log"`
 	Outputs []Output `json:"outputs"`

@@ -29,6 +29,9 @@ type Local struct {
 	Keep bool
 	// Limits bound every job (time, processes, disk, log).
 	Limits sandbox.Limits
+	// Roots are the unpacked buildroot images, by digest: a job whose
+	// Env names one builds in it.
+	Roots map[string]string
 }
 
 // Error is a failed job: its ID and the tail of its log.
@@ -67,24 +70,20 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 		return nil, &Error{Job: job.ID, Msg: "sandbox: " + err.Error(), Err: err}
 	}
 	defer box.Close()
-	// rpm --root chroots into the sysroot to install the BuildRequires:
-	// the namespace's chroot, into the job's own folder.
-	box.Caps = []string{"CAP_SYS_CHROOT"}
+	steps, err := l.steps(box, job)
+	if err != nil {
+		return nil, &Error{Job: job.ID, Msg: err.Error(), Err: err}
+	}
 	if err := l.prepare(box.Dir(), job); err != nil {
 		return nil, &Error{Job: job.ID, Msg: "prepare: " + err.Error()}
 	}
-	// Time stamps around rpmbuild separate its time from the overhead.
-	stamp := func(name string) string { return "date +%s%N > " + sandbox.Dir + "/.t-" + name + "\n" }
-	script := "set -e\n"
-	if len(job.Buildroot) > 0 {
-		script += "rpm --root " + plan.Sysroot + " --dbpath /var/lib/rpm -i --nodeps --noscripts --ignorearch --ignoreos " +
-			sandbox.Dir + "/deps/*.rpm\n"
+	for _, st := range steps[:len(steps)-1] {
+		box.RunAs(st.user)
+		rec.Setup = append(rec.Setup, box.Command(st.argv...))
 	}
-	rpmbuild := append([]string{"rpmbuild"}, job.Env.RPMArgs()...)
-	rpmbuild = append(rpmbuild, "--nodeps", "--rebuild", sandbox.Dir+"/"+job.SRPM.Name)
-	script += stamp("rpmbuild") + sandbox.Line(rpmbuild...) + "\n" + stamp("end")
-	cmd := []string{"sh", "-c", script}
-	rec.Command = box.Command(cmd...)
+	last := steps[len(steps)-1]
+	box.RunAs(last.user)
+	rec.Command = box.Command(last.argv...)
 
 	// The log is the host's file, outside the job's folder: the job only
 	// writes to a pipe, and the sandbox stops it at the log limit.
@@ -97,13 +96,23 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	if logw != nil {
 		out = io.MultiWriter(logFile, logw)
 	}
-	runErr := box.Run(ctx, out, cmd...)
+	var runErr error
+	for _, st := range steps {
+		box.RunAs(st.user)
+		box.Caps = st.caps
+		if runErr = box.Run(ctx, out, st.argv...); runErr != nil {
+			break
+		}
+	}
 	if runErr != nil {
 		logFile.Close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		msg := "rpmbuild failed"
+		if len(steps) > 1 && stampAt(box, "rpmbuild") == 0 {
+			msg = "installing its BuildRequires into the buildroot failed"
+		}
 		if sandbox.IsLimit(runErr) {
 			msg = runErr.Error()
 		}
@@ -128,6 +137,58 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	box.Close() // its unmount is part of the job's time
 	rec.End = time.Now().UTC()
 	return rec, nil
+}
+
+// A step is one Run of a job: who runs what, with which capabilities.
+type step struct {
+	user int
+	caps []string
+	argv []string
+}
+
+// installCaps are what rpm -i needs, as the buildroot's root, to install
+// files owned by the image's users with their modes and capabilities:
+// the namespace's, over the box's own ids.
+var installCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_SETFCAP", "CAP_SYS_CHROOT"}
+
+// steps are the job's commands. In a buildroot: its root installs the
+// batch's BuildRequires with the root's own rpm, then the build user runs
+// the root's rpmbuild, with no capability and no file of the root's its
+// own. In the cross mode: one script, the host's rpm installing into a
+// sysroot, then the host's rpmbuild.
+func (l *Local) steps(box *sandbox.Box, job *Job) ([]step, error) {
+	// Time stamps around rpmbuild separate its time from the overhead.
+	stamp := func(name string) string { return "date +%s%N > " + sandbox.Dir + "/.t-" + name + "\n" }
+	rpmbuild := append([]string{"rpmbuild"}, job.Env.RPMArgs()...)
+	// The plan resolved the BuildRequires: the batch's are installed, the
+	// rest are the root's (an image's rpmdb need not list them).
+	rpmbuild = append(rpmbuild, "--nodeps", "--rebuild", sandbox.Dir+"/"+job.SRPM.Name)
+	build := stamp("rpmbuild") + sandbox.Line(rpmbuild...) + "\n" + stamp("end")
+	if job.Env.Buildroot == "" {
+		script := "set -e\n"
+		if len(job.Buildroot) > 0 {
+			script += "rpm --root " + plan.Sysroot + " --dbpath /var/lib/rpm -i --nodeps --noscripts --ignorearch --ignoreos " +
+				sandbox.Dir + "/deps/*.rpm\n"
+		}
+		// rpm --root chroots into the sysroot to install the BuildRequires:
+		// the namespace's chroot, into the job's own folder.
+		return []step{{caps: []string{"CAP_SYS_CHROOT"}, argv: []string{"sh", "-c", script + build}}}, nil
+	}
+	root := l.Roots[job.Env.Buildroot]
+	if root == "" {
+		return nil, fmt.Errorf("buildroot %s is not unpacked on this machine", job.Env.Buildroot)
+	}
+	if err := box.UseRoot(root); err != nil {
+		return nil, err
+	}
+	// The folder is the build user's: rpmbuild writes its tree there.
+	box.Owner = sandbox.BuildUser
+	var steps []step
+	if len(job.Buildroot) > 0 {
+		steps = append(steps, step{caps: installCaps, argv: []string{"sh", "-c",
+			"set -e\nrpm -i --nodeps " + sandbox.Dir + "/deps/*.rpm"}})
+	}
+	return append(steps, step{user: sandbox.BuildUser, argv: []string{"sh", "-c", "set -e\n" + build}}), nil
 }
 
 // notCarried names, for a failed job whose SRPM is a .nosrc.rpm, the
@@ -261,14 +322,16 @@ func (l *Local) collect(box *sandbox.Box, job *Job) ([]Output, error) {
 	return outs, nil
 }
 
+// stampAt reads one of the script's time stamps: 0 if it has none.
+func stampAt(box *sandbox.Box, name string) int64 {
+	data, _ := box.ReadFile(".t-"+name, maxStamp)
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+	return n
+}
+
 // between reads two of the script's time stamps.
 func between(box *sandbox.Box, from, to string) time.Duration {
-	read := func(name string) int64 {
-		data, _ := box.ReadFile(".t-"+name, maxStamp)
-		n, _ := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
-		return n
-	}
-	a, b := read(from), read(to)
+	a, b := stampAt(box, from), stampAt(box, to)
 	if a == 0 || b < a {
 		return 0
 	}

@@ -62,6 +62,9 @@ func diff(old, cur *Job) string {
 	if old.Env.Toolchain != cur.Env.Toolchain {
 		changes = append(changes, fmt.Sprintf("the toolchain changed (%s → %s)", old.Env.Toolchain, cur.Env.Toolchain))
 	}
+	if old.Env.Buildroot != cur.Env.Buildroot {
+		changes = append(changes, fmt.Sprintf("the buildroot image changed (%s → %s)", short(old.Env.Buildroot), short(cur.Env.Buildroot)))
+	}
 	if old.Env.Macros != cur.Env.Macros || old.Env.RPMRC != cur.Env.RPMRC {
 		changes = append(changes, "the rpm macros changed")
 	}
@@ -85,4 +88,13 @@ func diff(old, cur *Job) string {
 		return "its last output is gone from the store"
 	}
 	return strings.Join(changes, "; ")
+}
+
+// short is a digest's first hex digits, or "none" (the cross mode's).
+func short(digest string) string {
+	if digest == "" {
+		return "none"
+	}
+	h, _ := strings.CutPrefix(digest, "sha256:")
+	return "sha256:" + h[:min(12, len(h))]
 }

@@ -11,6 +11,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -220,7 +221,58 @@ type Plugins struct {
 type Build struct {
 	// Limits bound every build job, SRPM build and spec query.
 	Limits Limits `yaml:"limits"`
+	// Toolchain is where jobs build: "buildroot" (the default), inside
+	// their arch's pinned buildroot image, natively or under qemu-user;
+	// or "cross", the host's rpmbuild with Debian's cross compilers (an
+	// opt-in for specs that use %{__cc}: quick, but its programs need
+	// the host's C library).
+	Toolchain string `yaml:"toolchain"`
+	// Buildroot names the images.
+	Buildroot Buildroot `yaml:"buildroot"`
 }
+
+// Toolchains.
+const (
+	ToolchainBuildroot = "buildroot"
+	ToolchainCross     = "cross"
+)
+
+// Buildroot names each arch's base root file system image: a rootfs
+// tarball (.tar, .tar.gz, .tar.zst, .tar.xz), pinned in quarry.lock by
+// the digest of its tar stream.
+type Buildroot struct {
+	// Image is the image of every arch, {arch} standing for the arch
+	// (default: DefaultImage, the stand-ins scripts/buildroot.sh makes).
+	Image string `yaml:"image"`
+	// Images overrides Image for some arches.
+	Images map[string]string `yaml:"images"`
+	// Cache is where images are unpacked, a folder per digest, shared by
+	// every distribution on the machine (default DefaultRootCache).
+	Cache string `yaml:"cache"`
+}
+
+// The stand-in images' place, and where images are unpacked.
+const (
+	DefaultImage     = "/var/cache/quarry/images/{arch}.tar.zst"
+	DefaultRootCache = "/var/cache/quarry/roots"
+)
+
+// ImageOf is arch's image, resolved against the config's folder.
+func (c *Config) ImageOf(arch string) string {
+	img := c.Build.Buildroot.Images[arch]
+	if img == "" {
+		img = strings.ReplaceAll(cmp.Or(c.Build.Buildroot.Image, DefaultImage), "{arch}", arch)
+	}
+	return c.Resolve(img)
+}
+
+// RootCache is where images are unpacked.
+func (c *Config) RootCache() string {
+	return c.Resolve(cmp.Or(c.Build.Buildroot.Cache, DefaultRootCache))
+}
+
+// Cross says whether jobs build with the host's cross compilers.
+func (c *Config) Cross() bool { return c.Build.Toolchain == ToolchainCross }
 
 // Limits bound one sandbox. Zero fields take Quarry's defaults (2h, 1024
 // processes, 8GiB, 64MiB for builds; 256 processes and 2GiB for plugins).

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -87,6 +88,16 @@ func (c *Config) validateRest(p *problems, pkgs packageSet) {
 		}
 	}
 	c.validateLimits(p, "build.limits", c.Build.Limits)
+	switch c.Build.Toolchain {
+	case "", ToolchainBuildroot, ToolchainCross:
+	default:
+		p.at("build.toolchain", "%q is not a toolchain (buildroot, the default, or cross)", c.Build.Toolchain)
+	}
+	for a := range c.Build.Buildroot.Images {
+		if !slices.Contains(KnownArches, a) {
+			p.at("build.buildroot.images."+a, "unknown arch %q (known: %s)", a, strings.Join(KnownArches, ", "))
+		}
+	}
 	c.validateLimits(p, "plugins.limits", c.Plugins.Limits)
 	if p.pos.has("plugins.limits.time") {
 		p.at("plugins.limits.time", "a plugin's time is plugins.start_timeout and plugins.call_timeout")

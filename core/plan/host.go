@@ -3,6 +3,7 @@ package plan
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -26,6 +27,7 @@ var hostTools = map[string]string{
 // installed, and any absolute path that exists.
 type Host struct {
 	have map[string]bool
+	root string // a buildroot's unpacked image, or "" for the host's /
 }
 
 // DetectHost looks the host's tools up once.
@@ -43,15 +45,44 @@ func DetectHost() *Host {
 	return h
 }
 
+// DetectHostIn looks the tools up in a buildroot, root being its
+// unpacked image: what its jobs find there.
+func DetectHostIn(root string) *Host {
+	h := &Host{have: map[string]bool{}, root: root}
+	for name, probe := range hostTools {
+		if strings.HasPrefix(probe, "/") {
+			h.have[name] = h.exists(probe)
+			continue
+		}
+		for _, dir := range []string{"/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"} {
+			if h.exists(dir + probe) {
+				h.have[name] = true
+				break
+			}
+		}
+	}
+	return h
+}
+
+// exists says whether path is in the host's root (or the buildroot's).
+// A link is not followed: in a root, an absolute one points into the
+// host.
+func (h *Host) exists(path string) bool {
+	if h.root == "" {
+		_, err := os.Stat(path)
+		return err == nil
+	}
+	_, err := os.Lstat(filepath.Join(h.root, path))
+	return err == nil
+}
+
 // Provides implements Provider: host tools are unversioned.
 func (h *Host) Provides(name string) []Dep {
 	if h.have[name] {
 		return []Dep{{Name: name}}
 	}
-	if strings.HasPrefix(name, "/") {
-		if _, err := os.Stat(name); err == nil {
-			return []Dep{{Name: name}}
-		}
+	if strings.HasPrefix(name, "/") && h.exists(name) {
+		return []Dep{{Name: name}}
 	}
 	return nil
 }

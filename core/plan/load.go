@@ -27,6 +27,10 @@ type Loader struct {
 	Extra map[string]map[string][]byte
 	// Limits bound the sandboxes that make SRPMs and read specs.
 	Limits sandbox.Limits
+	// Buildroots are the pinned image digests by arch, which jobs build
+	// in; nil in the cross mode (config build.toolchain: cross), where
+	// they build with the host's cross compilers.
+	Buildroots map[string]string
 
 	envs    map[string]Env
 	envErrs map[string]error
@@ -42,6 +46,18 @@ func (l *Loader) Envs() (map[string]Env, map[string]error) {
 	envs, errs := map[string]Env{}, map[string]error{}
 	host := buildHost(l.Config.ArchNames())
 	for _, a := range append(l.Config.ArchNames(), arch.Noarch) {
+		if l.Buildroots != nil {
+			in := a
+			if a == arch.Noarch {
+				in = host
+			}
+			if d := l.Buildroots[in]; d != "" {
+				envs[a] = RootEnv(l.Config.Distribution, a, host, d)
+			} else {
+				errs[a] = fmt.Errorf("no buildroot image is pinned for %s (quarry buildroot pin %s)", in, in)
+			}
+			continue
+		}
 		e, err := newEnv(l.Config.Distribution, a, host)
 		if err != nil {
 			errs[a] = err
@@ -56,12 +72,14 @@ func (l *Loader) Envs() (map[string]Env, map[string]error) {
 // Sources makes SRPMs and reads specs with the build host's settings:
 // for the core's packages, and for SIGs'.
 func (l *Loader) Sources() (*Sources, error) {
-	envs, errs := l.Envs()
+	// Specs are read, and SRPMs made, by the host's rpm, in the cross
+	// mode's settings for the host's arch.
 	host := buildHost(l.Config.ArchNames())
-	if err := errs[host]; err != nil {
+	env, err := newEnv(l.Config.Distribution, host, host)
+	if err != nil {
 		return nil, err
 	}
-	return &Sources{Store: l.Store, Limits: l.Limits, Env: envs[host], Targets: append(l.Config.ArchNames(), arch.Noarch)}, nil
+	return &Sources{Store: l.Store, Limits: l.Limits, Env: env, Targets: append(l.Config.ArchNames(), arch.Noarch)}, nil
 }
 
 // Load makes (or finds) every package's SRPM and reads its spec. A package

@@ -2,7 +2,9 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,6 +42,12 @@ type Env struct {
 	// noarch; --target noarch would load noarch's, which lack them, and
 	// `%if %{__isa_bits} == 64` (bash, glibc) would not parse.
 	Build string `json:"build,omitempty"`
+	// Buildroot is the pinned digest of the image the job builds in
+	// (its arch's, or for noarch the Build arch's): it stands for the
+	// toolchain in the job's key, so that two machines with the same
+	// image and inputs compute the same key. Empty in the cross mode,
+	// where Toolchain names the host's tools.
+	Buildroot string `json:"buildroot,omitempty"`
 }
 
 // RPMArgs are the rpm options that apply the Env written in /build.
@@ -50,6 +58,20 @@ func (e Env) RPMArgs() []string {
 		if target == "" {
 			target = arch.Host()
 		}
+	}
+	if e.Buildroot != "" {
+		// The root's own rpm, with its own macros and rpmrc (the image's
+		// are pinned with it), and the distribution's on top: as
+		// --define, which outranks the root's files and, unlike --load,
+		// survives --target rereading them.
+		args := []string{"--target", target,
+			"--define", "_topdir " + sandbox.Dir + "/top", "--define", "_tmppath " + sandbox.Dir + "/tmp"}
+		for _, line := range strings.Split(strings.TrimSpace(e.Macros), "\n") {
+			if def, ok := strings.CutPrefix(line, "%"); ok {
+				args = append(args, "--define", def)
+			}
+		}
+		return args
 	}
 	return []string{"--rcfile", "/usr/lib/rpm/rpmrc:" + sandbox.Dir + "/quarry.rpmrc", "--macros", macroPath, "--target", target,
 		"--define", "_topdir " + sandbox.Dir + "/top", "--define", "_tmppath " + sandbox.Dir + "/tmp", "--dbpath", Sysroot + "/var/lib/rpm"}
@@ -78,6 +100,24 @@ func DistMacros(d config.Distribution) map[string]string {
 		m[d.VersionMacro] = d.Major()
 	}
 	return m
+}
+
+// RootEnv describes target arch a for distribution d, built inside the
+// buildroot image pinned as digest: the distribution's macros only, the
+// root brings its compiler and its flags. A noarch Env builds in build's
+// root (whose digest the caller passes).
+func RootEnv(d config.Distribution, a, build, digest string) Env {
+	e := Env{Arch: a, Buildroot: digest}
+	if a == arch.Noarch {
+		e.Build = build
+	}
+	m := DistMacros(d)
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		fmt.Fprintf(&b, "%%%s %s\n", k, m[k])
+	}
+	e.Macros = b.String()
+	return e
 }
 
 // NewEnv describes target arch a for distribution d, checking that its

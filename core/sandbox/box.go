@@ -35,15 +35,24 @@ type Box struct {
 	// a plugin that installs an image with dnf). They are the namespace's,
 	// over files of its own id range only.
 	Caps []string
+	// Owner is the uid inside that the folder and the inputs the host
+	// wrote are given to at the first Run (0, the namespace's root,
+	// unless a build user of RunAs is to write there).
+	Owner int
 
 	limits Limits
 	// mu guards slot between Kill (from a timer or a plugin's watcher)
 	// and Close: a Kill after Close must not signal the ids of a slot
 	// another box has taken since.
-	mu      sync.Mutex
-	slot    *slot
-	sealed  bool
-	binds   []string // host sources, mounted at bind points in the slot
+	mu     sync.Mutex
+	slot   *slot
+	sealed bool
+	binds  []string // host sources, mounted at bind points in the slot
+	// root is the merged view of the buildroot UseRoot set up, or "" for
+	// the host's /usr and /etc.
+	root string
+	// user is the uid inside the next Run runs as (RunAs).
+	user    int
 	held    []io.Closer
 	sockets bool // SocketDir is mounted
 }
@@ -148,11 +157,16 @@ func (b *Box) seal() error {
 	if b.sealed {
 		return nil
 	}
+	layer := filepath.Join(b.Dir(), rootLayer)
+	id := b.slot.base + b.Owner
 	err := filepath.WalkDir(b.Dir(), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		return os.Lchown(p, b.slot.base, b.slot.base)
+		if p == layer {
+			return filepath.SkipDir // the root's layer: UseRoot's
+		}
+		return os.Lchown(p, id, id)
 	})
 	b.sealed = err == nil
 	return err
@@ -240,9 +254,11 @@ func (b *Box) Cmd(argv ...string) (*exec.Cmd, error) {
 		UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: b.slot.base, Size: IDs}},
 		GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: b.slot.base, Size: IDs}},
 		GidMappingsEnableSetgroups: true,
-		Credential:                 &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{}},
-		Pdeathsig:                  syscall.SIGKILL,
-		Setpgid:                    true,
+		// A user other than 0 (RunAs) has no capability here, and bwrap
+		// makes it a further namespace of its own.
+		Credential: &syscall.Credential{Uid: uint32(b.user), Gid: uint32(b.user), Groups: []uint32{}},
+		Pdeathsig:  syscall.SIGKILL,
+		Setpgid:    true,
 	}
 	return cmd, nil
 }
@@ -262,30 +278,53 @@ func (b *Box) command(argv []string, work string, src map[string]string) []strin
 	}
 	l := b.limits
 	args := []string{"prlimit", "--nproc=" + strconv.Itoa(l.Procs), "--core=0", "--", "bwrap"}
-	for _, dir := range shared {
-		args = append(args, "--ro-bind", dir, dir)
+	if b.user != 0 {
+		// Not the namespace's root: bwrap makes a namespace where this
+		// user is only itself, and no one in it can make another.
+		args = append(args, "--unshare-user", "--uid", strconv.Itoa(b.user), "--gid", strconv.Itoa(b.user), "--disable-userns")
+	}
+	switch {
+	case b.root != "" && work == Dir:
+		args = append(args, "--bind", "<buildroot>", "/")
+	case b.root != "":
+		args = append(args, "--bind", b.root, "/")
+	default:
+		for _, dir := range shared {
+			args = append(args, "--ro-bind", dir, dir)
+		}
+		args = append(args,
+			"--symlink", "usr/bin", "/bin",
+			"--symlink", "usr/sbin", "/sbin",
+			"--symlink", "usr/lib", "/lib",
+			"--symlink", "usr/lib64", "/lib64",
+		)
 	}
 	args = append(args,
-		"--symlink", "usr/bin", "/bin",
-		"--symlink", "usr/sbin", "/sbin",
-		"--symlink", "usr/lib", "/lib",
-		"--symlink", "usr/lib64", "/lib64",
 		"--proc", "/proc",
 		"--dev", "/dev",
 		"--bind", work, Dir,
 		"--bind", work+"/"+scratchDirs[0], "/tmp",
 		"--bind", work+"/"+scratchDirs[1], "/dev/shm",
 	)
+	if b.root != "" {
+		// The root's writable layer is in the folder's tmpfs (so that
+		// the disk limit bounds it), and is hidden from the box: it is
+		// written through the overlay only.
+		args = append(args, "--tmpfs", Dir+"/"+rootLayer, "--remount-ro", Dir+"/"+rootLayer)
+	}
 	for _, p := range b.ReadOnly {
 		args = append(args, "--ro-bind", from(p), p)
 	}
 	for _, p := range b.Writable {
 		args = append(args, "--bind", from(p), p)
 	}
-	args = append(args,
+	if b.root == "" {
 		// Everything but /build, /tmp and Writable is read-only: a job that
 		// writes elsewhere fails rather than writing somewhere invisible.
-		"--remount-ro", "/",
+		// (A root is the box's own, and writable: BuildRequires go there.)
+		args = append(args, "--remount-ro", "/")
+	}
+	args = append(args,
 		"--remount-ro", "/dev",
 		// The user namespace is the one Cmd made, with the box's ids; the
 		// others are bwrap's.
@@ -294,8 +333,10 @@ func (b *Box) command(argv []string, work string, src map[string]string) []strin
 		"--new-session",
 		"--cap-drop", "ALL",
 	)
-	for _, c := range b.Caps {
-		args = append(args, "--cap-add", c)
+	if b.user == 0 {
+		for _, c := range b.Caps {
+			args = append(args, "--cap-add", c)
+		}
 	}
 	args = append(args,
 		"--chdir", Dir,

@@ -1,0 +1,74 @@
+package sandbox_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/quarrylinux/quarry/core/sandbox"
+	"github.com/quarrylinux/quarry/testing/fixtures"
+)
+
+func runIn(t *testing.T, b *sandbox.Box, script string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := b.Run(context.Background(), &out, "sh", "-c", script)
+	return out.String(), err
+}
+
+// TestRootIsTheImage: inside a root, / is the image's (not the host's),
+// the namespace's root may write to it, the build user may not, and the
+// image itself never changes.
+func TestRootIsTheImage(t *testing.T) {
+	img := fixtures.Buildroot(t, "x86_64")
+	b, err := sandbox.Open(sandbox.Limits{Disk: 256 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.UseRoot(img.Root); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.RunAs(sandbox.BuildUser); err != nil {
+		t.Fatal(err)
+	}
+	b.Owner = sandbox.BuildUser
+	os.WriteFile(filepath.Join(b.Dir(), "input"), []byte("x"), 0o644)
+	b.Caps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"}
+	// The build user: its own folder is writable, the image's / is not.
+	out, err := runIn(t, b, `id -u; test -f /etc/quarry-buildroot.manifest && echo image; echo hi > /build/output && cat /build/input;
+		touch /usr/bin/planted 2>/dev/null && echo wrote-usr; test -w / || echo ro-root; ls /build/.sandbox/root | wc -l;
+		unshare -U true 2>/dev/null && echo made-userns; unshare -r true 2>/dev/null && echo made-root; true`)
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if want := "1000\nimage\nxro-root\n0\n"; out != want {
+		t.Fatalf("as the build user: got %q, want %q", out, want)
+	}
+	// Its root: installs into /usr, as rpm -i does.
+	b.RunAs(0)
+	out, err = runIn(t, b, `id -u; echo planted > /usr/bin/planted && cat /usr/bin/planted; cat /build/output`)
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if out != "0\nplanted\nhi\n" {
+		t.Fatalf("as root: got %q", out)
+	}
+	if _, err := os.Stat(filepath.Join(img.Root, "usr/bin/planted")); err == nil {
+		t.Fatal("the job's write reached the image")
+	}
+	// Nothing of the host: its Go, its Quarry state, its /etc.
+	out, _ = runIn(t, b, `ls /usr/local/go /work /var/cache/quarry 2>&1; cat /etc/hostname`)
+	if !strings.HasSuffix(out, "buildroot\n") || strings.Contains(out, "bin") {
+		t.Fatalf("the host shows through: %q", out)
+	}
+	// Closed, the box leaves no mount behind.
+	b.Close()
+	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	if bytes.Contains(mounts, []byte("quarry-root")) {
+		t.Fatalf("the root's overlay is still mounted:\n%s", mounts)
+	}
+}
