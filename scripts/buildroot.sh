@@ -66,6 +66,8 @@ for a in "${arches[@]}"; do
     --customize-hook='echo "127.0.0.1 localhost" > "$1"/etc/hosts' \
     --customize-hook='mkdir -p "$1"/etc/rpm "$1"/var/lib/rpm "$1"/builddir; echo "%_dbpath /var/lib/rpm" > "$1"/etc/rpm/macros.dbpath' \
     --customize-hook="echo '%_libdir %{_prefix}/lib/$triplet' > \"\$1\"/etc/rpm/macros.libdir" \
+    --customize-hook='echo "%__transaction_dbus_announce %{nil}" > "$1"/etc/rpm/macros.nodbus' \
+    --customize-hook='chroot "$1" rpm --initdb' \
     --customize-hook='echo "mockbuild:x:1000:1000::/builddir:/bin/bash" >> "$1"/etc/passwd; echo "mockbuild:x:1000:" >> "$1"/etc/group; chown 1000:1000 "$1"/builddir' \
     --customize-hook='find "$1" -xdev -type f -perm /6000 -exec chmod ug-s {} +' \
     --customize-hook='dpkg-query --admindir="$1"/var/lib/dpkg -W -f="\${Package}:\${Architecture}=\${Version}\n" > "$1"/etc/quarry-buildroot.manifest' \

@@ -96,7 +96,7 @@ func (e *env) makePlan(c *cli.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &plan.Loader{Config: e.cfg, Lock: lk, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Extra: extra, Limits: e.buildLimits(), Buildroots: pins}
+	l := &plan.Loader{Config: e.cfg, Lock: lk, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Extra: extra, Limits: e.buildLimits(), Buildroots: pins, Roots: roots}
 	pkgs, problems, err := l.Load(c.Context)
 	if err != nil {
 		return nil, err

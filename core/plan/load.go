@@ -31,6 +31,9 @@ type Loader struct {
 	// in; nil in the cross mode (config build.toolchain: cross), where
 	// they build with the host's cross compilers.
 	Buildroots map[string]string
+	// Roots are the unpacked images, by digest: the build host arch's
+	// makes the SRPMs and reads the specs.
+	Roots map[string]string
 
 	envs    map[string]Env
 	envErrs map[string]error
@@ -72,14 +75,22 @@ func (l *Loader) Envs() (map[string]Env, map[string]error) {
 // Sources makes SRPMs and reads specs with the build host's settings:
 // for the core's packages, and for SIGs'.
 func (l *Loader) Sources() (*Sources, error) {
-	// Specs are read, and SRPMs made, by the host's rpm, in the cross
-	// mode's settings for the host's arch.
+	// Specs are read, and SRPMs made, in the build host arch's root, or
+	// by the host's rpm in the cross mode.
 	host := buildHost(l.Config.ArchNames())
+	targets := append(l.Config.ArchNames(), arch.Noarch)
+	if l.Buildroots != nil {
+		d := l.Buildroots[host]
+		if d == "" {
+			return nil, fmt.Errorf("no buildroot image is pinned for %s, where SRPMs are made (quarry buildroot pin %s)", host, host)
+		}
+		return &Sources{Store: l.Store, Limits: l.Limits, Env: RootEnv(l.Config.Distribution, host, host, d), Root: l.Roots[d], Targets: targets}, nil
+	}
 	env, err := newEnv(l.Config.Distribution, host, host)
 	if err != nil {
 		return nil, err
 	}
-	return &Sources{Store: l.Store, Limits: l.Limits, Env: env, Targets: append(l.Config.ArchNames(), arch.Noarch)}, nil
+	return &Sources{Store: l.Store, Limits: l.Limits, Env: env, Targets: targets}, nil
 }
 
 // Load makes (or finds) every package's SRPM and reads its spec. A package

@@ -71,6 +71,11 @@ type Sources struct {
 	// Env is the host arch's Env: SRPMs are made with it, and specs are
 	// read with its macros for every target.
 	Env Env
+	// Root is the unpacked buildroot image Env.Buildroot names: SRPMs are
+	// made, and specs read, by its rpm as its build user, so that nothing
+	// of the host's rpm goes into an SRPM (or a key). "" in the cross
+	// mode: the host's rpm.
+	Root string
 	// Targets are the arches binaries are listed for.
 	Targets []string
 }
@@ -82,7 +87,7 @@ const sourceCacheVersion = "quarry-source-v4"
 // Get returns the Source of a package's debranded tree. extra are files
 // the core adds to its SOURCES (the release package's .repo file and key).
 func (s *Sources) Get(ctx context.Context, name, tree string, extra map[string][]byte) (*Source, error) {
-	parts := append([]string{sourceCacheVersion, name, tree, s.Env.Macros, s.Env.RPMRC, s.Env.Toolchain}, s.Targets...)
+	parts := append([]string{sourceCacheVersion, name, tree, s.Env.Macros, s.Env.RPMRC, s.Env.Toolchain, s.Env.Buildroot}, s.Targets...)
 	for _, f := range slices.Sorted(maps.Keys(extra)) {
 		parts = append(parts, f, store.Digest(extra[f]))
 	}
@@ -121,6 +126,16 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 		return nil, err
 	}
 	defer box.Close()
+	if s.Env.Buildroot != "" {
+		if s.Root == "" {
+			return nil, fmt.Errorf("buildroot %s is not unpacked on this machine", s.Env.Buildroot)
+		}
+		if err := box.UseRoot(s.Root); err != nil {
+			return nil, err
+		}
+		box.Owner = sandbox.BuildUser
+		box.RunAs(sandbox.BuildUser)
+	}
 	work := box.Dir()
 	if err := WriteEnv(work, s.Env); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"sort"
+	"strings"
 
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/lock"
@@ -59,6 +60,10 @@ func Make(in Input) *Statement {
 		}
 	}
 	deps = append(deps, Resource{Name: "srpm:" + job.SRPM.Name, Digest: map[string]string{"sha256": job.SRPM.SHA256}})
+	if img, ok := strings.CutPrefix(job.Env.Buildroot, "sha256:"); ok {
+		// The root the job ran in: the image's tar stream, as pinned.
+		deps = append(deps, Resource{Name: "buildroot-image", Digest: map[string]string{"sha256": img}})
+	}
 	for _, b := range job.Buildroot {
 		deps = append(deps, Resource{Name: "buildroot:" + b.Name, Digest: map[string]string{"sha256": b.SHA256}})
 	}
@@ -76,7 +81,7 @@ func Make(in Input) *Statement {
 			BuildDefinition: BuildDefinition{
 				BuildType:          BuildType,
 				ExternalParameters: ext,
-				InternalParameters: Internal{Command: rec.Command, Toolchain: job.Env.Toolchain,
+				InternalParameters: Internal{Command: rec.Command, Setup: rec.Setup, Toolchain: job.Env.Toolchain,
 					Macros: hex.EncodeToString(macros[:]), Key: rec.Key},
 				ResolvedDependencies: deps,
 			},

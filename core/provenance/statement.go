@@ -62,8 +62,13 @@ type External struct {
 
 // Internal are the builder's own settings.
 type Internal struct {
-	Command   []string `json:"command"`
-	Toolchain string   `json:"toolchain"`
+	Command []string `json:"command"`
+	// Setup ran before Command in the same sandbox: the BuildRequires
+	// installed into the buildroot.
+	Setup [][]string `json:"setup,omitempty"`
+	// Toolchain names the host's tools in the cross mode; in a buildroot
+	// the image is a resolved dependency instead.
+	Toolchain string `json:"toolchain,omitempty"`
 	// Macros is the sha256 of the macros the build ran with.
 	Macros string `json:"macros"`
 	// Key is the build's cache key: the hash of every input above.
