@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,7 +61,7 @@ func runBuildrootList(c *cli.Context) error {
 			pinned = p.Digest
 		}
 		status := "pinned"
-		found, err := e.digests().Of(img)
+		found, err := e.digests().Of(img, a)
 		switch {
 		case err != nil:
 			status, found = "unreadable: "+err.Error(), ""
@@ -119,7 +118,7 @@ func runBuildrootPin(c *cli.Context) error {
 	}
 	for _, a := range arches {
 		img := e.cfg.ImageOf(a)
-		d, err := e.digests().Of(img)
+		d, err := e.digests().Of(img, a)
 		if err != nil {
 			return err
 		}
@@ -157,7 +156,7 @@ func (e *env) buildroots(lk *lock.Lock, pinNew bool) (map[string]string, error) 
 	var errs []error
 	for _, a := range e.cfg.ArchNames() {
 		img := e.cfg.ImageOf(a)
-		d, err := e.digests().Of(img)
+		d, err := e.digests().Of(img, a)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) && e.cfg.Build.Buildroot.Image == "" && e.cfg.Build.Buildroot.Images[a] == "" {
 				err = fmt.Errorf("%w (make buildroots makes the stand-in images; or set build.buildroot in quarry.yaml)", err)
@@ -205,7 +204,7 @@ func (e *env) unpackRoots(lk *lock.Lock, pins map[string]string, arches []string
 		}
 		img := lk.Buildroots[a].Image
 		e.log.Info("unpacking buildroot", "arch", a, "digest", d, "cache", e.cfg.RootCache())
-		u, err := buildroot.Unpack(a, func() (io.ReadCloser, error) { return buildroot.Open(img) }, d, e.cfg.RootCache())
+		u, err := buildroot.UnpackImage(img, a, d, e.cfg.RootCache())
 		if err != nil {
 			return nil, err
 		}

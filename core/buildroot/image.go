@@ -13,10 +13,23 @@ import (
 	"github.com/ulikunitz/xz"
 )
 
-// Open opens a rootfs image file as its uncompressed tar stream, by its
-// name: .tar, .tar.gz or .tgz, .tar.zst, .tar.xz. The pin is the stream's
-// digest, so recompressing an image does not change it.
-func Open(path string) (io.ReadCloser, error) {
+// Open opens an image as its root's tar stream: an OCI image (layout
+// folder or archive) for arch, flattened; or a rootfs tarball, by its
+// name: .tar, .tar.gz or .tgz, .tar.zst, .tar.xz, uncompressed.
+func Open(path, arch string) (io.ReadCloser, error) {
+	if IsOCI(path) {
+		o, err := openOCI(path, arch)
+		if err != nil {
+			return nil, fmt.Errorf("buildroot %s: %w", path, err)
+		}
+		return o.stream(), nil
+	}
+	return openTarball(path)
+}
+
+// openTarball opens a rootfs tarball as its uncompressed tar stream. Its
+// pin is the stream's digest, so recompressing it does not change it.
+func openTarball(path string) (io.ReadCloser, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -56,10 +69,22 @@ func (s *stream) Close() error {
 	return s.f.Close()
 }
 
-// Digest is the pin of an image file: sha256:<hex> of its uncompressed
-// tar stream.
-func Digest(path string) (string, error) {
-	r, err := Open(path)
+// Digest is the pin of an image: an OCI image's manifest digest (for
+// arch), after checking every layer against it; a rootfs tarball's is
+// sha256:<hex> of its uncompressed tar stream.
+func Digest(path, arch string) (string, error) {
+	if IsOCI(path) {
+		o, err := openOCI(path, arch)
+		if err != nil {
+			return "", fmt.Errorf("buildroot %s: %w", path, err)
+		}
+		defer o.blobs.Close()
+		if err := o.verify(); err != nil {
+			return "", fmt.Errorf("buildroot %s: %w", path, err)
+		}
+		return o.manifest, nil
+	}
+	r, err := openTarball(path)
 	if err != nil {
 		return "", err
 	}
@@ -69,4 +94,35 @@ func Digest(path string) (string, error) {
 		return "", fmt.Errorf("buildroot %s: %w", path, err)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// UnpackImage unpacks the image at path for arch (Unpack), pinned as want.
+// An OCI image's layers are checked against its manifest before
+// anything is written, and again as they are read.
+func UnpackImage(path, arch, want, cache string) (*Unpacked, error) {
+	if !IsOCI(path) {
+		return Unpack(arch, func() (io.ReadCloser, error) { return openTarball(path) }, want, cache)
+	}
+	check := func() error {
+		got, err := Digest(path, arch)
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return &DigestError{Name: arch, Want: want, Got: got}
+		}
+		return nil
+	}
+	open := func() (io.ReadCloser, error) {
+		o, err := openOCI(path, arch)
+		if err != nil {
+			return nil, err
+		}
+		if o.manifest != want {
+			o.blobs.Close()
+			return nil, &DigestError{Name: arch, Want: want, Got: o.manifest}
+		}
+		return o.stream(), nil
+	}
+	return unpack(arch, open, check, false, want, cache)
 }

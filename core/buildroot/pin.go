@@ -64,7 +64,7 @@ type digestEntry struct {
 
 // Of is image's digest (Digest), from the cache when the file is the one
 // last hashed.
-func (d *Digests) Of(image string) (string, error) {
+func (d *Digests) Of(image, arch string) (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	id, err := identify(image)
@@ -77,17 +77,18 @@ func (d *Digests) Of(image string) (string, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", err
 	}
-	if e, ok := cache[image]; ok && e.File == id {
+	key := image + "\x00" + arch
+	if e, ok := cache[key]; ok && e.File == id {
 		return e.Digest, nil
 	}
-	digest, err := Digest(image)
+	digest, err := Digest(image, arch)
 	if err != nil {
 		return "", err
 	}
 	// The file may have changed while it was read: remember only a digest
 	// of the file as it still is.
 	if again, err := identify(image); err == nil && again == id {
-		cache[image] = digestEntry{File: id, Digest: digest}
+		cache[key] = digestEntry{File: id, Digest: digest}
 		if data, err := json.MarshalIndent(cache, "", "  "); err == nil {
 			store.WriteFile(d.Path, append(data, '\n'), 0o644)
 		}

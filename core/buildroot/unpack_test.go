@@ -218,18 +218,18 @@ func TestDigestIgnoresCompression(t *testing.T) {
 	xw.Write(data)
 	xw.Close()
 	for _, p := range []string{write("r.tar", data), write("r.tar.gz", gz.Bytes()), write("r.tar.zst", zs.Bytes()), write("r.tar.xz", xzb.Bytes())} {
-		if got, err := Digest(p); err != nil || got != digest {
+		if got, err := Digest(p, "x86_64"); err != nil || got != digest {
 			t.Errorf("%s: %s %v, want %s", filepath.Base(p), got, err, digest)
 		}
 	}
-	u, err := Unpack("r.tar.zst", func() (io.ReadCloser, error) { return Open(filepath.Join(dir, "r.tar.zst")) }, digest, t.TempDir())
+	u, err := Unpack("r.tar.zst", func() (io.ReadCloser, error) { return Open(filepath.Join(dir, "r.tar.zst"), "x86_64") }, digest, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(filepath.Join(u.Dir, "etc/os-release")); string(b) != "ID=pebble\n" {
 		t.Errorf("unpacked %q", b)
 	}
-	if _, err := Digest(write("r.zip", data)); err == nil || !strings.Contains(err.Error(), "r.zip") {
+	if _, err := Digest(write("r.zip", data), "x86_64"); err == nil || !strings.Contains(err.Error(), "r.zip") {
 		t.Errorf("an unknown kind of file: %v", err)
 	}
 }

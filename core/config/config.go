@@ -237,9 +237,10 @@ const (
 	ToolchainCross     = "cross"
 )
 
-// Buildroot names each arch's base root file system image: a rootfs
-// tarball (.tar, .tar.gz, .tar.zst, .tar.xz), pinned in quarry.lock by
-// the digest of its tar stream.
+// Buildroot names each arch's base root file system image: an OCI image
+// (layout folder or archive), pinned in quarry.lock by its manifest's
+// digest, or a rootfs tarball (.tar, .tar.gz, .tar.zst, .tar.xz), pinned
+// by the digest of its tar stream.
 type Buildroot struct {
 	// Image is the image of every arch, {arch} standing for the arch
 	// (default: DefaultImage, the stand-ins scripts/buildroot.sh makes).

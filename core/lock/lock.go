@@ -22,15 +22,15 @@ const FormatVersion = 1
 type Lock struct {
 	Version  int                 `json:"version"`
 	Packages map[string]*Package `json:"packages"`
-	// Buildroots pins each arch's buildroot image by the digest of its
-	// tar stream (core/buildroot.Digest).
+	// Buildroots pins each arch's buildroot image: an OCI image's manifest
+	// digest, a tarball's tar stream's (core/buildroot.Digest).
 	Buildroots map[string]*Buildroot `json:"buildroots,omitempty"`
 }
 
 // Buildroot pins one arch's buildroot image.
 type Buildroot struct {
 	Image  string `json:"image"`  // as the config names it, resolved
-	Digest string `json:"digest"` // sha256:<hex> of its tar stream
+	Digest string `json:"digest"` // sha256:<hex>
 }
 
 // Package pins one source package.

@@ -1,0 +1,515 @@
+package buildroot
+
+import (
+	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// An OCI image (a layout folder, or a tar archive of one, as skopeo's
+// oci: and oci-archive: write them) is pinned by its manifest's digest,
+// which names every layer's; its root is its layers applied in order
+// (whiteouts and opaque folders as the OCI image spec defines them),
+// flattened here into one tar stream.
+
+// maxJSON bounds an index, a manifest or a config.
+const maxJSON = 4 << 20
+
+// ociArch is the OCI platform architecture of a Quarry arch.
+var ociArch = map[string]string{"x86_64": "amd64", "aarch64": "arm64", "ppc64le": "ppc64le", "s390x": "s390x"}
+
+type descriptor struct {
+	MediaType string `json:"mediaType"`
+	Digest    string `json:"digest"`
+	Size      int64  `json:"size"`
+	Platform  *struct {
+		Architecture string `json:"architecture"`
+		OS           string `json:"os"`
+	} `json:"platform,omitempty"`
+}
+
+type ociIndex struct {
+	MediaType string       `json:"mediaType"`
+	Manifests []descriptor `json:"manifests"`
+	// A manifest read as an index has these instead.
+	Config *descriptor  `json:"config"`
+	Layers []descriptor `json:"layers"`
+}
+
+// blobs reads an OCI layout's blobs by digest: from a folder, or from
+// sections of a tar archive.
+type blobs interface {
+	open(name string) (io.ReadCloser, error) // a layout file: index.json, blobs/sha256/<hex>
+	Close() error
+}
+
+type dirBlobs struct{ dir string }
+
+func (d dirBlobs) open(name string) (io.ReadCloser, error) {
+	return os.Open(filepath.Join(d.dir, name))
+}
+func (d dirBlobs) Close() error { return nil }
+
+type tarBlobs struct {
+	f       *os.File
+	entries map[string][2]int64 // name → offset, size
+}
+
+func (t *tarBlobs) open(name string) (io.ReadCloser, error) {
+	e, ok := t.entries[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: not in the archive", name)
+	}
+	return io.NopCloser(io.NewSectionReader(t.f, e[0], e[1])), nil
+}
+func (t *tarBlobs) Close() error { return t.f.Close() }
+
+// IsOCI says whether path is an OCI layout folder or an archive of one.
+func IsOCI(path string) bool {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return true
+	}
+	b, err := openArchive(path)
+	if err != nil {
+		return false
+	}
+	b.Close()
+	return true
+}
+
+// openLayout opens an OCI layout folder or archive.
+func openLayout(p string) (blobs, error) {
+	if st, err := os.Stat(p); err == nil && st.IsDir() {
+		if _, err := os.Stat(filepath.Join(p, "oci-layout")); err != nil {
+			return nil, fmt.Errorf("a folder without an oci-layout file: not an OCI image layout")
+		}
+		return dirBlobs{p}, nil
+	}
+	return openArchive(p)
+}
+
+// openArchive indexes a plain tar holding an OCI layout; anything else
+// (a rootfs tarball) is an error.
+func openArchive(p string) (*tarBlobs, error) {
+	if !strings.HasSuffix(p, ".tar") {
+		return nil, fmt.Errorf("not an OCI archive")
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	t := &tarBlobs{f: f, entries: map[string][2]int64{}}
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		// Only headers are read: the reader seeks over the data.
+		name := strings.TrimPrefix(path.Clean(hdr.Name), "./")
+		if hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		off, err := f.Seek(0, io.SeekCurrent) // the tar reader reads no further than the header
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		t.entries[name] = [2]int64{off, hdr.Size}
+	}
+	_, layout := t.entries["oci-layout"]
+	_, index := t.entries["index.json"]
+	if !layout || !index {
+		f.Close()
+		return nil, fmt.Errorf("not an OCI archive")
+	}
+	return t, nil
+}
+
+// ociImage is one arch's manifest of an OCI layout.
+type ociImage struct {
+	blobs    blobs
+	manifest string // sha256:<hex>
+	layers   []descriptor
+}
+
+// openOCI resolves the manifest for arch: the only one, or the one whose
+// platform is arch's, through one nested index (a manifest list).
+func openOCI(p, arch string) (*ociImage, error) {
+	b, err := openLayout(p)
+	if err != nil {
+		return nil, err
+	}
+	img, err := resolve(b, arch)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	return img, nil
+}
+
+func resolve(b blobs, arch string) (*ociImage, error) {
+	raw, err := readAll(b, "index.json", "", maxJSON)
+	if err != nil {
+		return nil, err
+	}
+	var idx ociIndex
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		return nil, fmt.Errorf("index.json: %w", err)
+	}
+	for depth := 0; ; depth++ {
+		d, err := pick(idx.Manifests, arch)
+		if err != nil {
+			return nil, err
+		}
+		raw, err := readAll(b, blobPath(d.Digest), d.Digest, maxJSON)
+		if err != nil {
+			return nil, err
+		}
+		var m ociIndex
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("manifest %s: %w", d.Digest, err)
+		}
+		if len(m.Manifests) > 0 && depth == 0 {
+			idx = m // a manifest list: pick from it
+			continue
+		}
+		if m.Config == nil {
+			return nil, fmt.Errorf("manifest %s: no config: not an image manifest", d.Digest)
+		}
+		if err := checkConfig(b, *m.Config, arch); err != nil {
+			return nil, err
+		}
+		return &ociImage{blobs: b, manifest: d.Digest, layers: m.Layers}, nil
+	}
+}
+
+// pick is arch's manifest among ds.
+func pick(ds []descriptor, arch string) (descriptor, error) {
+	want := ociArch[arch]
+	var match []descriptor
+	var have []string
+	for _, d := range ds {
+		if d.Platform == nil || d.Platform.Architecture == want {
+			match = append(match, d)
+		}
+		if d.Platform != nil {
+			have = append(have, d.Platform.Architecture)
+		}
+	}
+	switch {
+	case len(match) == 1:
+		return match[0], nil
+	case len(match) == 0:
+		return descriptor{}, fmt.Errorf("no manifest for %s (%s); the image has %s", arch, want, strings.Join(have, ", "))
+	}
+	return descriptor{}, fmt.Errorf("%d manifests could be %s's: name one image per arch", len(match), arch)
+}
+
+// checkConfig refuses an image built for another arch.
+func checkConfig(b blobs, d descriptor, arch string) error {
+	raw, err := readAll(b, blobPath(d.Digest), d.Digest, maxJSON)
+	if err != nil {
+		return err
+	}
+	var c struct {
+		Architecture string `json:"architecture"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return fmt.Errorf("config %s: %w", d.Digest, err)
+	}
+	if c.Architecture != "" && c.Architecture != ociArch[arch] {
+		return fmt.Errorf("the image is for %s, not %s (%s)", c.Architecture, arch, ociArch[arch])
+	}
+	return nil
+}
+
+// blobPath is where a layout keeps a digest's blob.
+func blobPath(digest string) string {
+	return "blobs/" + strings.Replace(digest, ":", "/", 1)
+}
+
+// readAll reads a small layout file, checking its digest when given.
+func readAll(b blobs, name, digest string, limit int64) ([]byte, error) {
+	r, err := b.open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", name, limit)
+	}
+	if digest != "" {
+		sum := sha256.Sum256(data)
+		if got := "sha256:" + hex.EncodeToString(sum[:]); got != digest {
+			return nil, fmt.Errorf("%s is %s, not the %s its descriptor names", name, got, digest)
+		}
+	}
+	return data, nil
+}
+
+// verified reads a blob, failing at its end if it is not the digest and
+// size its descriptor names.
+type verified struct {
+	r    io.ReadCloser
+	h    hash.Hash
+	n    int64
+	want descriptor
+}
+
+func (v *verified) Read(p []byte) (int, error) {
+	n, err := v.r.Read(p)
+	v.h.Write(p[:n])
+	v.n += int64(n)
+	if err == io.EOF {
+		if got := "sha256:" + hex.EncodeToString(v.h.Sum(nil)); got != v.want.Digest || v.n != v.want.Size {
+			return n, fmt.Errorf("layer %s: the blob is %s (%d bytes), not the layer its manifest names", v.want.Digest, got, v.n)
+		}
+	}
+	return n, err
+}
+
+func (v *verified) Close() error { return v.r.Close() }
+
+func (o *ociImage) layer(d descriptor) (io.ReadCloser, error) {
+	if !strings.HasPrefix(d.Digest, "sha256:") {
+		return nil, fmt.Errorf("layer %s: only sha256 digests are read", d.Digest)
+	}
+	r, err := o.blobs.open(blobPath(d.Digest))
+	if err != nil {
+		return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
+	}
+	return &verified{r: r, h: sha256.New(), want: d}, nil
+}
+
+// verify reads every layer blob through, as stored: an image whose
+// layers are not the ones its manifest names is refused before anything
+// of it is written.
+func (o *ociImage) verify() error {
+	for _, d := range o.layers {
+		r, err := o.layer(d)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, r)
+		r.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// layerTar is a layer's tar stream, decompressed as its media type says.
+func (o *ociImage) layerTar(d descriptor) (io.Reader, func(), error) {
+	r, err := o.layer(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	mt := d.MediaType
+	switch {
+	case strings.HasSuffix(mt, ".tar") || mt == "application/vnd.docker.image.rootfs.diff.tar":
+		return r, func() { r.Close() }, nil
+	case strings.HasSuffix(mt, "tar+gzip") || strings.HasSuffix(mt, ".tar.gzip"):
+		z, err := gzip.NewReader(r)
+		if err != nil {
+			r.Close()
+			return nil, nil, fmt.Errorf("layer %s: %w", d.Digest, err)
+		}
+		return z, func() { z.Close(); r.Close() }, nil
+	case strings.HasSuffix(mt, "tar+zstd"):
+		z, err := zstd.NewReader(r)
+		if err != nil {
+			r.Close()
+			return nil, nil, fmt.Errorf("layer %s: %w", d.Digest, err)
+		}
+		return z, func() { z.Close(); r.Close() }, nil
+	}
+	r.Close()
+	return nil, nil, fmt.Errorf("layer %s: media type %q is not a tar layer", d.Digest, mt)
+}
+
+// layerEntry is where a path of the flattened root comes from: the layer and
+// the position in it of the layerEntry that wins; a folder keeps the position
+// of its first layerEntry (its contents follow it) and the header of its last.
+type layerEntry struct {
+	layer, pos int
+	dir        bool
+	hdr        *tar.Header
+}
+
+// survivors applies the layers' entries in order: what each path ends as.
+func (o *ociImage) survivors() (map[string]*layerEntry, error) {
+	paths := map[string]*layerEntry{}
+	// parents are the paths something was put under (a folder, named or
+	// not): only those have anything to remove below them.
+	parents := map[string]bool{}
+	under := func(dir string, below func(*layerEntry) bool) {
+		if !parents[dir] {
+			return
+		}
+		prefix := dir + "/"
+		if dir == "." {
+			prefix = ""
+		}
+		for p, e := range paths {
+			if strings.HasPrefix(p, prefix) && p != dir && below(e) {
+				delete(paths, p)
+			}
+		}
+	}
+	for li, d := range o.layers {
+		r, done, err := o.layerTar(d)
+		if err != nil {
+			return nil, err
+		}
+		tr := tar.NewReader(r)
+		for pos := 0; ; pos++ {
+			hdr, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				done()
+				return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
+			}
+			name, err := clean(hdr.Name)
+			if err != nil {
+				done()
+				return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
+			}
+			dir, base := path.Split(name)
+			dir = strings.TrimSuffix(dir, "/")
+			if dir == "" {
+				dir = "."
+			}
+			switch {
+			case base == ".wh..wh..opq": // the folder hides what lower layers put in it
+				under(dir, func(e *layerEntry) bool { return e.layer < li })
+				continue
+			case strings.HasPrefix(base, ".wh."):
+				gone := path.Join(dir, strings.TrimPrefix(base, ".wh."))
+				delete(paths, gone)
+				under(gone, func(*layerEntry) bool { return true })
+				continue
+			}
+			isDir := hdr.Typeflag == tar.TypeDir
+			if old := paths[name]; old != nil && old.dir && isDir {
+				old.hdr = hdr // the folder stays where it was first
+				continue
+			}
+			if !isDir {
+				// Nothing stays under what is now a file or a link.
+				under(name, func(*layerEntry) bool { return true })
+			}
+			paths[name] = &layerEntry{layer: li, pos: pos, dir: isDir, hdr: hdr}
+			for p := dir; !parents[p]; p = path.Dir(p) {
+				parents[p] = true
+				if p == "." {
+					break
+				}
+			}
+		}
+		// The blob is read to its end, where its digest is checked.
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			done()
+			return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
+		}
+		done()
+	}
+	return paths, nil
+}
+
+// flatten writes the root's tar stream: every surviving layerEntry, in layer
+// order, each once.
+func (o *ociImage) flatten(w io.Writer) error {
+	paths, err := o.survivors()
+	if err != nil {
+		return err
+	}
+	at := map[[2]int]*layerEntry{}
+	for _, e := range paths {
+		at[[2]int{e.layer, e.pos}] = e
+	}
+	tw := tar.NewWriter(w)
+	for li, d := range o.layers {
+		r, done, err := o.layerTar(d)
+		if err != nil {
+			return err
+		}
+		tr := tar.NewReader(r)
+		for pos := 0; ; pos++ {
+			hdr, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				done()
+				return fmt.Errorf("layer %s: %w", d.Digest, err)
+			}
+			e := at[[2]int{li, pos}]
+			if e == nil {
+				continue
+			}
+			out := *e.hdr
+			if !e.dir {
+				out = *hdr
+			}
+			out.Format = tar.FormatPAX
+			if err := tw.WriteHeader(&out); err != nil {
+				done()
+				return err
+			}
+			if out.Typeflag == tar.TypeReg {
+				if _, err := io.Copy(tw, tr); err != nil {
+					done()
+					return fmt.Errorf("layer %s: %s: %w", d.Digest, hdr.Name, err)
+				}
+			}
+		}
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			done()
+			return fmt.Errorf("layer %s: %w", d.Digest, err)
+		}
+		done()
+	}
+	return tw.Close()
+}
+
+// stream is the flattened root as a reader (flatten runs beside it).
+func (o *ociImage) stream() io.ReadCloser {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(o.flatten(pw)) }()
+	return &pipeStream{pr: pr, o: o}
+}
+
+type pipeStream struct {
+	pr *io.PipeReader
+	o  *ociImage
+}
+
+func (p *pipeStream) Read(b []byte) (int, error) { return p.pr.Read(b) }
+func (p *pipeStream) Close() error {
+	p.pr.CloseWithError(errors.New("closed"))
+	return p.o.blobs.Close()
+}

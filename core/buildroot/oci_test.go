@@ -1,0 +1,248 @@
+package buildroot
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+type tentry struct {
+	name, body, link string
+	typ              byte
+	mode             int64
+}
+
+func layerTarBytes(t *testing.T, entries []tentry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, e := range entries {
+		h := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: e.mode, Size: int64(len(e.body)), Linkname: e.link}
+		if h.Mode == 0 {
+			h.Mode = 0o644
+		}
+		if e.typ != tar.TypeReg {
+			h.Size = 0
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(e.body))
+	}
+	tw.Close()
+	return buf.Bytes()
+}
+
+// ociLayout writes an OCI image layout with one manifest per arch given,
+// each of the layers given (media type → uncompressed tar), and returns
+// the manifests' digests.
+type ociLayer struct {
+	mediaType string
+	tar       []byte
+}
+
+func writeBlob(t *testing.T, dir string, data []byte) string {
+	sum := sha256.Sum256(data)
+	h := hex.EncodeToString(sum[:])
+	os.MkdirAll(filepath.Join(dir, "blobs", "sha256"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "blobs", "sha256", h), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return "sha256:" + h
+}
+
+func compress(t *testing.T, mt string, data []byte) []byte {
+	var buf bytes.Buffer
+	switch {
+	case strings.HasSuffix(mt, "gzip"):
+		w := gzip.NewWriter(&buf)
+		w.Write(data)
+		w.Close()
+	case strings.HasSuffix(mt, "zstd"):
+		w, _ := zstd.NewWriter(&buf)
+		w.Write(data)
+		w.Close()
+	default:
+		return data
+	}
+	return buf.Bytes()
+}
+
+func writeLayout(t *testing.T, dir string, images map[string][]ociLayer, platforms bool) map[string]string {
+	t.Helper()
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644)
+	var manifests []map[string]any
+	out := map[string]string{}
+	for arch, layers := range images {
+		cfg, _ := json.Marshal(map[string]any{"architecture": arch, "os": "linux"})
+		cd := writeBlob(t, dir, cfg)
+		var ls []map[string]any
+		for _, l := range layers {
+			blob := compress(t, l.mediaType, l.tar)
+			ls = append(ls, map[string]any{"mediaType": l.mediaType, "digest": writeBlob(t, dir, blob), "size": len(blob)})
+		}
+		m, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+			"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": len(cfg)}, "layers": ls})
+		md := writeBlob(t, dir, m)
+		out[arch] = md
+		desc := map[string]any{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(m)}
+		if platforms {
+			desc["platform"] = map[string]any{"architecture": arch, "os": "linux"}
+		}
+		manifests = append(manifests, desc)
+	}
+	idx, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests})
+	os.WriteFile(filepath.Join(dir, "index.json"), idx, 0o644)
+	return out
+}
+
+const (
+	mtTar  = "application/vnd.oci.image.layer.v1.tar"
+	mtGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
+	mtZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
+)
+
+func threeLayers(t *testing.T, id string) []ociLayer {
+	d, r, l := byte(tar.TypeDir), byte(tar.TypeReg), byte(tar.TypeLink)
+	return []ociLayer{
+		{mtGzip, layerTarBytes(t, []tentry{
+			{name: "etc/", typ: d, mode: 0o755}, {name: "etc/os-release", body: "ID=base\n", typ: r}, {name: "etc/old", body: "x", typ: r},
+			{name: "usr/", typ: d, mode: 0o755}, {name: "usr/bin/", typ: d, mode: 0o755},
+			{name: "usr/bin/tool", body: "#!/bin/sh\n", typ: r, mode: 0o755}, {name: "usr/bin/tool2", link: "usr/bin/tool", typ: l},
+			{name: "opt/keep/a", body: "a", typ: r}, {name: "opt/keep/b", body: "b", typ: r}, {name: "opt/gone/f", body: "f", typ: r},
+		})},
+		{mtTar, layerTarBytes(t, []tentry{
+			{name: "etc/.wh.old", typ: r}, {name: "opt/keep/.wh..wh..opq", typ: r}, {name: "opt/keep/c", body: "c", typ: r},
+			{name: "etc/os-release", body: "ID=" + id + "\n", typ: r}, {name: "opt/gone", body: "now a file", typ: r},
+		})},
+		{mtZstd, layerTarBytes(t, []tentry{{name: "etc/", typ: d, mode: 0o750}})},
+	}
+}
+
+// TestOCIImage: an OCI layout's layers are applied as the image spec
+// says (whiteouts, opaque folders, a folder replaced by a file, a
+// folder's last metadata), the manifest for the arch is picked from an
+// index, the pin is the manifest's digest, and the archive of the layout
+// is the same image.
+func TestOCIImage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "layout")
+	arm := threeLayers(t, "pebble-arm")
+	arm = arm[:2]
+	pins := writeLayout(t, dir, map[string][]ociLayer{"amd64": threeLayers(t, "pebble"), "arm64": arm}, true)
+	for arch, oci := range map[string]string{"x86_64": "amd64", "aarch64": "arm64"} {
+		got, err := Digest(dir, arch)
+		if err != nil || got != pins[oci] {
+			t.Fatalf("%s: %s %v, want %s", arch, got, err, pins[oci])
+		}
+	}
+	if _, err := Digest(dir, "s390x"); err == nil || !strings.Contains(err.Error(), "no manifest for s390x (s390x); the image has") {
+		t.Fatalf("s390x: %v", err)
+	}
+	cache := t.TempDir()
+	u, err := UnpackImage(dir, "x86_64", pins["amd64"], cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(p string) string { b, _ := os.ReadFile(filepath.Join(u.Dir, p)); return string(b) }
+	if read("etc/os-release") != "ID=pebble\n" || read("opt/keep/c") != "c" || read("opt/gone") != "now a file" {
+		t.Fatalf("layers not applied: %q %q %q", read("etc/os-release"), read("opt/keep/c"), read("opt/gone"))
+	}
+	for _, p := range []string{"etc/old", "opt/keep/a", "opt/keep/b", "etc/.wh.old", "opt/keep/.wh..wh..opq"} {
+		if _, err := os.Lstat(filepath.Join(u.Dir, p)); err == nil {
+			t.Errorf("%s survived", p)
+		}
+	}
+	if st, _ := os.Stat(filepath.Join(u.Dir, "etc")); st.Mode().Perm() != 0o750 {
+		t.Errorf("etc is %v: the last layer's folder entry is not applied", st.Mode())
+	}
+	var a, b syscall.Stat_t
+	syscall.Stat(filepath.Join(u.Dir, "usr/bin/tool"), &a)
+	syscall.Stat(filepath.Join(u.Dir, "usr/bin/tool2"), &b)
+	if a.Ino != b.Ino {
+		t.Error("the hard link is not one")
+	}
+
+	// The same layout as an archive (skopeo's oci-archive:).
+	var arc bytes.Buffer
+	tw := tar.NewWriter(&arc)
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		rel, _ := filepath.Rel(dir, p)
+		if fi.IsDir() {
+			if rel != "." {
+				tw.WriteHeader(&tar.Header{Name: rel + "/", Typeflag: tar.TypeDir, Mode: 0o755})
+			}
+			return nil
+		}
+		data, _ := os.ReadFile(p)
+		tw.WriteHeader(&tar.Header{Name: rel, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(data))})
+		tw.Write(data)
+		return nil
+	})
+	tw.Close()
+	archive := filepath.Join(t.TempDir(), "image.tar")
+	os.WriteFile(archive, arc.Bytes(), 0o644)
+	if got, err := Digest(archive, "aarch64"); err != nil || got != pins["arm64"] {
+		t.Fatalf("archive: %s %v", got, err)
+	}
+	ua, err := UnpackImage(archive, "aarch64", pins["arm64"], cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(ua.Dir, "etc/os-release")); string(b) != "ID=pebble-arm\n" {
+		t.Fatalf("archive unpacked %q", b)
+	}
+}
+
+// TestOCIImageTampered: a layer blob that is not the one its manifest
+// names, an image for another arch, and a pin that is not the manifest's
+// are refused, having written nothing.
+func TestOCIImageTampered(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "layout")
+	pins := writeLayout(t, dir, map[string][]ociLayer{"amd64": threeLayers(t, "pebble")}, false)
+	// The layer's blob rewritten in place (its name, the digest, kept).
+	var raw struct {
+		Layers []descriptor `json:"layers"`
+	}
+	m, _ := os.ReadFile(filepath.Join(dir, blobPath(pins["amd64"])))
+	json.Unmarshal(m, &raw)
+	victim := filepath.Join(dir, blobPath(raw.Layers[1].Digest))
+	data, _ := os.ReadFile(victim)
+	good := append([]byte(nil), data...)
+	copy(data[1024:], "ID=evil\n")
+	os.WriteFile(victim, data, 0o644)
+	cache := t.TempDir()
+	for _, err := range []error{
+		func() error { _, err := Digest(dir, "x86_64"); return err }(),
+		func() error { _, err := UnpackImage(dir, "x86_64", pins["amd64"], cache); return err }(),
+	} {
+		if err == nil || !strings.Contains(err.Error(), "layer "+raw.Layers[1].Digest+": the blob is sha256:") {
+			t.Errorf("a tampered layer: %v", err)
+		}
+	}
+	os.WriteFile(victim, good, 0o644)
+	if _, err := UnpackImage(dir, "x86_64", "sha256:"+strings.Repeat("0", 64), cache); err == nil {
+		t.Error("a pin that is not the manifest's was unpacked")
+	}
+	// No platform in the index: the config's architecture decides.
+	if _, err := Digest(dir, "aarch64"); err == nil || !strings.Contains(err.Error(), "the image is for amd64, not aarch64") {
+		t.Errorf("another arch's image: %v", err)
+	}
+	if ents, _ := os.ReadDir(cache); len(ents) > 0 {
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), "sha256-") && !strings.HasSuffix(e.Name(), ".lock") {
+				t.Errorf("the cache holds %s", e.Name())
+			}
+		}
+	}
+}
