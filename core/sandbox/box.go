@@ -63,7 +63,7 @@ func Open(l Limits) (*Box, error) {
 	if os.Geteuid() != 0 {
 		return nil, ErrNotRoot
 	}
-	if _, err := exec.LookPath("bwrap"); err != nil {
+	if _, err := systemTool("bwrap"); err != nil {
 		return nil, ErrNoBwrap
 	}
 	s, err := takeSlot()
@@ -240,7 +240,14 @@ func (b *Box) Cmd(argv ...string) (*exec.Cmd, error) {
 		src[p] = point
 	}
 	line := b.command(argv, b.Dir(), src)
-	cmd := exec.Command(line[0], line[1:]...)
+	// The system's prlimit, whatever the caller's PATH: the box's ids
+	// must be able to run it, and a folder of the caller's may be closed
+	// to them.
+	tool, err := systemTool(line[0])
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(tool, line[1:]...)
 	cmd.Env = []string{"PATH=/usr/bin:/usr/sbin:/bin"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		// The process is root of a user namespace whose ids are the box's
@@ -261,6 +268,20 @@ func (b *Box) Cmd(argv ...string) (*exec.Cmd, error) {
 		Setpgid:    true,
 	}
 	return cmd, nil
+}
+
+// systemDirs are where the sandbox's own tools are taken from.
+var systemDirs = []string{"/usr/bin", "/bin", "/usr/sbin", "/sbin"}
+
+// systemTool is the absolute path of a system tool.
+func systemTool(name string) (string, error) {
+	for _, d := range systemDirs {
+		p := filepath.Join(d, name)
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found in %s", name, strings.Join(systemDirs, ", "))
 }
 
 // Command is the command line a Run executes, as provenance records it:

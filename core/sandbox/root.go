@@ -103,7 +103,7 @@ func (b *Box) RunAs(uid int) error {
 // the idmapped mount: made by a child that only lives long enough for the
 // namespace to be opened (the descriptor keeps it).
 func (b *Box) userns() (int, error) {
-	sleep, err := exec.LookPath("sleep")
+	sleep, err := systemTool("sleep")
 	if err != nil {
 		return -1, err
 	}
