@@ -46,6 +46,7 @@ demo: build plugins buildroots
 	for sig in kernel hpc cloud hello; do $(QUARRY_DEMO) key init --sig $$sig || exit 1; done
 	$(QUARRY_DEMO) plugin lock
 	$(QUARRY_DEMO) import
+	$(QUARRY_DEMO) buildroot list
 	$(QUARRY_DEMO) debrand --diff summit-logos
 	$(QUARRY_DEMO) plan --out out
 	$(QUARRY_DEMO) build --out out
@@ -55,7 +56,7 @@ demo: build plugins buildroots
 test: deps buildroots
 	@test -z "$$(gofmt -l cmd core plugins proto sdk sigs examples testing)" || { gofmt -l cmd core plugins proto sdk sigs examples testing; echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 # Benchmarks against baselines run in the same process (see testing/bench).
 bench: deps buildroots
