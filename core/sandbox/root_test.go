@@ -40,12 +40,12 @@ func TestRootIsTheImage(t *testing.T) {
 	b.Caps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"}
 	// The build user: its own folder is writable, the image's / is not.
 	out, err := runIn(t, b, `id -u; test -f /etc/quarry-buildroot.manifest && echo image; echo hi > /build/output && cat /build/input;
-		touch /usr/bin/planted 2>/dev/null && echo wrote-usr; test -w / || echo ro-root; ls /build/.sandbox/root | wc -l;
+		touch /usr/bin/planted 2>/dev/null && echo wrote-usr; test -w / || echo ro-root; ls -A /build;
 		unshare -U true 2>/dev/null && echo made-userns; unshare -r true 2>/dev/null && echo made-root; true`)
 	if err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if want := "1000\nimage\nxro-root\n0\n"; out != want {
+	if want := "1000\nimage\nxro-root\ninput\noutput\n"; out != want {
 		t.Fatalf("as the build user: got %q, want %q", out, want)
 	}
 	// Its root: installs into /usr, as rpm -i does.
@@ -67,7 +67,7 @@ func TestRootIsTheImage(t *testing.T) {
 	}
 	// Closed, the box leaves no mount behind (of its own: other tests'
 	// boxes may be mounted meanwhile, in this slot too).
-	slot := filepath.Dir(b.Dir())
+	slot := filepath.Dir(filepath.Dir(b.Dir()))
 	ours := mountsOf(t, slot)
 	if len(ours) != 3 {
 		t.Fatalf("the box has %d mounts, want its folder, the image and the root: %v", len(ours), ours)
@@ -94,4 +94,65 @@ func mountsOf(t *testing.T, dir string) map[string]bool {
 		}
 	}
 	return out
+}
+
+// TestAttackRunPlantsTheNextRunsMounts: the runs of one box share its
+// folder (a root's install phase, then its build). bwrap finds what it
+// binds at /tmp and /dev/shm, and where it hides the root's writable
+// layer, by their paths in that folder, so a run that puts a link there
+// (or moves the folder that holds them) chooses what the next run
+// mounts: a host folder at /tmp, the overlay's upper layer in plain
+// sight. Nothing of the host may show in any run, whatever an earlier
+// one left, nor the layer but through the root.
+func TestAttackRunPlantsTheNextRunsMounts(t *testing.T) {
+	host := t.TempDir()
+	os.Chmod(host, 0o755)
+	os.Chmod(filepath.Dir(host), 0o755)
+	os.WriteFile(filepath.Join(host, "host-secret"), []byte("host\n"), 0o644)
+	img := fixtures.Buildroot(t, "x86_64")
+	// What the first run does, as the namespace's root (an RPM scriptlet
+	// of the install phase): each folder of /build that backs a mount is
+	// swapped for a link to the host folder; or the folder holding them
+	// is moved aside.
+	plants := map[string]string{
+		// Each folder of the box's tmpfs that backs a mount (mountinfo
+		// names its path in the tmpfs), if the job's folder holds it.
+		"link": `set -- $(awk '$5 == "/build" {print $3, $4}' /proc/self/mountinfo); dev=$1; top=${2%/}
+			for r in $(awk -v dev=$dev '$3 == dev && $5 != "/build" {print $4}' /proc/self/mountinfo); do
+				case "$r" in "$top"/*) p="/build${r#$top}"; mv "$p" "$p.old" && ln -s ` + host + ` "$p";; esac
+			done`,
+		// The folder that held them, in the layout this test was written
+		// against.
+		"move": `mv /build/.sandbox /build/aside && mkdir -m 1777 -p /build/.sandbox/tmp /build/.sandbox/shm && chown 1000:1000 /build/.sandbox`,
+	}
+	for _, withRoot := range []bool{false, true} {
+		for name, plant := range plants {
+			b, err := sandbox.Open(sandbox.Limits{Disk: 64 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if withRoot {
+				if err := b.UseRoot(img.Root); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b.Owner = sandbox.BuildUser
+			b.Caps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_SETFCAP", "CAP_SYS_CHROOT"}
+			out, err := runIn(t, b, "echo upper > /var/tmp/upper-marker 2>/dev/null; "+plant+" 2>/dev/null; true")
+			if err != nil {
+				t.Fatalf("root %v, %s: the planting run: %v: %s", withRoot, name, err, out)
+			}
+			b.RunAs(sandbox.BuildUser)
+			out, err = runIn(t, b, `cat /tmp/host-secret /dev/shm/host-secret 2>/dev/null
+				find /build -name upper-marker 2>/dev/null; true`)
+			t.Logf("root %v, %s: the next run: %v: %q", withRoot, name, err, out)
+			if strings.Contains(out, "host") {
+				t.Errorf("root %v, %s: a later run sees the host folder an earlier one linked in: %q", withRoot, name, out)
+			}
+			if strings.Contains(out, "upper-marker") {
+				t.Errorf("root %v, %s: a later run sees the root's writable layer: %q", withRoot, name, out)
+			}
+			b.Close()
+		}
+	}
 }
