@@ -257,6 +257,12 @@ func (b *Box) Cmd(argv ...string) (*exec.Cmd, error) {
 		}
 		src[p] = point
 	}
+	if b.root != "" {
+		// bwrap, as this Run's user, passes through to the root by name.
+		if err := os.Chown(filepath.Dir(b.root), 0, b.slot.base+b.user); err != nil {
+			return nil, err
+		}
+	}
 	line := b.command(argv, b.disk(), src)
 	cmd := exec.Command(line[0], line[1:]...)
 	cmd.Env = []string{"PATH=/usr/bin:/usr/sbin:/bin"}

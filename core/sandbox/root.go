@@ -10,6 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// rootMounts is the slot's folder where a root's mounts are.
+const rootMounts = "root"
+
 // BuildUser is the unprivileged user builds run as inside a root (mock's
 // mockbuild): RunAs(BuildUser) after the root's own set-up.
 const BuildUser = 1000
@@ -34,8 +37,19 @@ func (b *Box) UseRoot(dir string) error {
 	if b.sealed {
 		return fmt.Errorf("sandbox: UseRoot after the first Run")
 	}
-	lower := filepath.Join(b.slot.dir, "lower")
-	merged := filepath.Join(b.slot.dir, "root")
+	// The image's view and the merged root are mounted in a folder of
+	// the slot's that only root and the box's user of the Run enter (Cmd
+	// gives it that user's group): the slot's path is open to anyone, and
+	// the root has the image's 1777 folders and what the job installed.
+	mounts := filepath.Join(b.slot.dir, rootMounts)
+	if err := os.Mkdir(mounts, 0o700); err != nil {
+		return fmt.Errorf("sandbox root: %w", err)
+	}
+	if err := os.Chmod(mounts, 0o710); err != nil {
+		return fmt.Errorf("sandbox root: %w", err)
+	}
+	lower := filepath.Join(mounts, "lower")
+	merged := filepath.Join(mounts, "merged")
 	upper := filepath.Join(b.disk(), rootLayer, "upper")
 	work := filepath.Join(b.disk(), rootLayer, "work")
 	for _, d := range []string{lower, merged, upper, work} {

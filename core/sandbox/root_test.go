@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/quarrylinux/quarry/core/sandbox"
@@ -154,5 +156,52 @@ func TestAttackRunPlantsTheNextRunsMounts(t *testing.T) {
 			}
 			b.Close()
 		}
+	}
+}
+
+// TestAttackHostUsersReachTheJobsRoot: the box's root (the overlay, and
+// the image's view under it) is mounted in the box's slot, whose path is
+// open to anyone so that bwrap can reach what it binds: a host user, or
+// another box's job, would read what the job installed and write into
+// its 1777 folders (/var/tmp), which the job then runs with.
+func TestAttackHostUsersReachTheJobsRoot(t *testing.T) {
+	img := fixtures.Buildroot(t, "x86_64")
+	b, err := sandbox.Open(sandbox.Limits{Disk: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.UseRoot(img.Root); err != nil {
+		t.Fatal(err)
+	}
+	b.Owner = sandbox.BuildUser
+	b.Caps = []string{"CAP_DAC_OVERRIDE"}
+	if out, err := runIn(t, b, "echo installed > /var/tmp/installed"); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	slot := filepath.Dir(filepath.Dir(b.Dir()))
+	var mounts []string
+	for line := range mountsOf(t, slot) {
+		mounts = append(mounts, strings.Fields(line)[1])
+	}
+	for _, m := range mounts {
+		for _, uid := range []uint32{65534, sandbox.IDBase + 4000*sandbox.IDs - 1} {
+			// Another user of the host, an id of another slot's.
+			cmd := exec.Command("sh", "-c", "ls "+m+"/var/tmp 2>&1; echo planted > "+m+"/var/tmp/planted 2>&1")
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid, Groups: []uint32{}}}
+			out, _ := cmd.CombinedOutput()
+			if strings.Contains(string(out), "installed") {
+				t.Errorf("host uid %d reads the job's root at %s: %s", uid, m, out)
+			}
+			if _, err := os.Stat(filepath.Join(m, "var/tmp/planted")); err == nil {
+				t.Errorf("host uid %d wrote into the job's root at %s", uid, m)
+				os.Remove(filepath.Join(m, "var/tmp/planted"))
+			}
+		}
+	}
+	b.RunAs(sandbox.BuildUser)
+	b.Caps = nil
+	if out, err := runIn(t, b, "cat /var/tmp/installed; ls /var/tmp"); err != nil || out != "installed\ninstalled\n" {
+		t.Errorf("the next run: %v: %q", err, out)
 	}
 }
