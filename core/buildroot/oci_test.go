@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -243,6 +244,75 @@ func TestOCIImageTampered(t *testing.T) {
 			if strings.HasPrefix(e.Name(), "sha256-") && !strings.HasSuffix(e.Name(), ".lock") {
 				t.Errorf("the cache holds %s", e.Name())
 			}
+		}
+	}
+}
+
+// TestAttackOCIDescriptors: a descriptor's digest names the blob's path
+// (blobs/<alg>/<hex>), and its size what is read. A digest that climbs
+// out of the layout opens any host file (its hash in the message, a
+// device that never ends, a FIFO that never opens); a blob that is a
+// link to /dev/zero, or a FIFO, is read or waited on forever, whatever
+// its descriptor's size. Each is refused, at once.
+func TestAttackOCIDescriptors(t *testing.T) {
+	layer := layerTarBytes(t, []tentry{{name: "etc/os-release", body: "ID=x\n", typ: tar.TypeReg}})
+	good := sha256.Sum256(layer)
+	goodHex := hex.EncodeToString(good[:])
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	syscall.Mkfifo(fifo, 0o644)
+	type attack struct {
+		manifest, config, layer string           // digests: "" for the real one
+		blob                    func(dir string) // what the layer's blob is
+	}
+	zero := func(dir string) { os.Symlink("/dev/zero", filepath.Join(dir, "blobs/sha256", goodHex)) }
+	attacks := map[string]attack{
+		"layer digest climbs to /dev/zero":    {layer: "sha256:../../../../../../../../dev/zero"},
+		"layer digest climbs to a FIFO":       {layer: "sha256:../../../../../../../.." + fifo},
+		"config digest climbs to /etc/passwd": {config: "sha256:../../../../../../../../etc/passwd"},
+		"manifest digest climbs to a FIFO":    {manifest: "sha256:../../../../../../../.." + fifo},
+		"layer digest of another algorithm":   {layer: "sha512:" + strings.Repeat("0", 128)},
+		"layer blob a link to /dev/zero":      {blob: zero},
+		"layer blob a FIFO":                   {blob: func(dir string) { syscall.Mkfifo(filepath.Join(dir, "blobs/sha256", goodHex), 0o644) }},
+	}
+	for name, a := range attacks {
+		dir := filepath.Join(t.TempDir(), "layout")
+		os.MkdirAll(filepath.Join(dir, "blobs/sha256"), 0o755)
+		os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644)
+		ld := "sha256:" + goodHex
+		if a.blob != nil {
+			a.blob(dir)
+		} else {
+			writeBlob(t, dir, layer)
+		}
+		if a.layer != "" {
+			ld = a.layer
+		}
+		cfg := []byte(`{"architecture":"amd64","os":"linux"}`)
+		cd := writeBlob(t, dir, cfg)
+		if a.config != "" {
+			cd = a.config
+		}
+		m, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+			"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": len(cfg)},
+			"layers": []map[string]any{{"mediaType": mtTar, "digest": ld, "size": len(layer)}}})
+		md := writeBlob(t, dir, m)
+		if a.manifest != "" {
+			md = a.manifest
+		}
+		idx, _ := json.Marshal(map[string]any{"schemaVersion": 2, "manifests": []map[string]any{
+			{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(m)}}})
+		os.WriteFile(filepath.Join(dir, "index.json"), idx, 0o644)
+		done := make(chan error, 1)
+		go func() { _, err := Digest(dir, "x86_64"); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("%s: the image was pinned", name)
+			} else if strings.Contains(err.Error(), "passwd is sha256:") {
+				t.Errorf("%s: the host file was read: %v", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s: still reading after 10s", name)
 		}
 	}
 }
