@@ -316,3 +316,57 @@ func TestAttackOCIDescriptors(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackOCILayersWriteThroughLinks: a later layer's entry under what
+// an earlier layer made a link (to a host folder, or climbing out), a
+// hard link to a file a later layer whited out or to a path outside, and
+// whiteouts that name the parent or climb are refused or stay inside
+// the root: nothing is written outside it.
+func TestAttackOCILayersWriteThroughLinks(t *testing.T) {
+	outside := t.TempDir()
+	d, r, s, l := byte(tar.TypeDir), byte(tar.TypeReg), byte(tar.TypeSymlink), byte(tar.TypeLink)
+	cases := map[string][][]tentry{
+		"file under an absolute link": {
+			{{name: "etc", link: outside, typ: s}},
+			{{name: "etc/planted", body: "x", typ: r}},
+		},
+		"folder under a climbing link": {
+			{{name: "etc", link: "../../../../../../../../.." + outside, typ: s}},
+			{{name: "etc/", typ: d, mode: 0o755}, {name: "etc/sub/", typ: d, mode: 0o755}, {name: "etc/sub/planted", body: "x", typ: r}},
+		},
+		"link replaced, then written": {
+			{{name: "etc/", typ: d, mode: 0o755}},
+			{{name: ".wh.etc", typ: r}, {name: "etc", link: outside, typ: s}},
+			{{name: "etc/planted", body: "x", typ: r}},
+		},
+		"hard link to a whited-out file": {
+			{{name: "a", body: "a", typ: r}, {name: "h", link: "a", typ: l}},
+			{{name: ".wh.a", typ: r}},
+		},
+		"hard link out": {
+			{{name: "h", link: "../../../../../../../.." + outside + "/planted", typ: l}},
+		},
+		"whiteouts of the parent": {
+			{{name: "etc/", typ: d, mode: 0o755}, {name: "etc/keep", body: "k", typ: r}},
+			{{name: "etc/.wh..", typ: r}, {name: ".wh...", typ: r}, {name: "etc/.wh...", typ: r}, {name: "x/.wh.../..", typ: r}},
+		},
+	}
+	for name, layers := range cases {
+		dir := filepath.Join(t.TempDir(), "layout")
+		var ls []ociLayer
+		for _, l := range layers {
+			ls = append(ls, ociLayer{mtTar, layerTarBytes(t, l)})
+		}
+		pins := writeLayout(t, dir, map[string][]ociLayer{"amd64": ls}, false)
+		u, err := UnpackImage(dir, "x86_64", pins["amd64"], t.TempDir())
+		t.Logf("%s: %v", name, err)
+		if ents, _ := os.ReadDir(outside); len(ents) > 0 {
+			t.Errorf("%s: written outside the root: %v", name, ents)
+		}
+		if err == nil && name == "hard link to a whited-out file" {
+			if _, err := os.Lstat(filepath.Join(u.Dir, "a")); err == nil {
+				t.Errorf("%s: the whited-out file is there", name)
+			}
+		}
+	}
+}
