@@ -402,26 +402,67 @@ type layerEntry struct {
 	hdr        *tar.Header
 }
 
-// survivors applies the layers' entries in order: what each path ends as.
-func (o *ociImage) survivors() (map[string]*layerEntry, error) {
-	paths := map[string]*layerEntry{}
-	// parents are the paths something was put under (a folder, named or
-	// not): only those have anything to remove below them.
-	parents := map[string]bool{}
-	under := func(dir string, below func(*layerEntry) bool) {
-		if !parents[dir] {
-			return
+// tree is the flattened root as the layers are applied: each path's
+// entry, and under each folder the paths right below it (entries, or
+// folders only named by what is under them), so that what a whiteout
+// or a replacement removes is found without looking at anything else.
+type tree struct {
+	paths map[string]*layerEntry
+	kids  map[string]map[string]struct{}
+	// opaque is, per folder, the layer (+1) whose opaque whiteout left
+	// only that layer's entries below it: another in the same layer, at
+	// it or above it, has nothing more to remove there.
+	opaque map[string]int
+}
+
+func (t *tree) add(name string, e *layerEntry) {
+	t.paths[name] = e
+	for p := name; p != "."; {
+		dir := path.Dir(p)
+		k := t.kids[dir]
+		if k == nil {
+			k = map[string]struct{}{}
+			t.kids[dir] = k
 		}
-		prefix := dir + "/"
-		if dir == "." {
-			prefix = ""
+		if _, ok := k[p]; ok {
+			break // and so are its folders
 		}
-		for p, e := range paths {
-			if strings.HasPrefix(p, prefix) && p != dir && below(e) {
-				delete(paths, p)
-			}
+		k[p] = struct{}{}
+		p = dir
+	}
+}
+
+// below removes what is below dir (not dir) for which drop says so.
+// skip, if set, says a folder below which there is nothing to drop.
+func (t *tree) below(dir string, drop func(*layerEntry) bool, skip func(string) bool) {
+	for child := range t.kids[dir] {
+		if skip == nil || !skip(child) {
+			t.below(child, drop, skip)
+		}
+		if e := t.paths[child]; e != nil && drop(e) {
+			delete(t.paths, child)
+		}
+		if t.paths[child] == nil && len(t.kids[child]) == 0 {
+			delete(t.kids[dir], child)
+			delete(t.kids, child)
+			delete(t.opaque, child)
 		}
 	}
+}
+
+// remove removes name and everything below it.
+func (t *tree) remove(name string) {
+	all := func(*layerEntry) bool { return true }
+	t.below(name, all, nil)
+	delete(t.paths, name)
+}
+
+// survivors applies the layers' entries in order: what each path ends
+// as. Each whiteout, opaque folder or replacement costs what it removes
+// (and an opaque folder what its own layer put below it, once): a layer
+// of a million entries that each replace a folder is as quick as any.
+func (o *ociImage) survivors() (map[string]*layerEntry, error) {
+	t := &tree{paths: map[string]*layerEntry{}, kids: map[string]map[string]struct{}{}, opaque: map[string]int{}}
 	for li, d := range o.layers {
 		r, done, err := o.layerTar(d)
 		if err != nil {
@@ -449,30 +490,26 @@ func (o *ociImage) survivors() (map[string]*layerEntry, error) {
 			}
 			switch {
 			case base == ".wh..wh..opq": // the folder hides what lower layers put in it
-				under(dir, func(e *layerEntry) bool { return e.layer < li })
+				done := func(p string) bool { return t.opaque[p] == li+1 }
+				if !done(dir) {
+					t.below(dir, func(e *layerEntry) bool { return e.layer < li }, done)
+					t.opaque[dir] = li + 1
+				}
 				continue
 			case strings.HasPrefix(base, ".wh."):
-				gone := path.Join(dir, strings.TrimPrefix(base, ".wh."))
-				delete(paths, gone)
-				under(gone, func(*layerEntry) bool { return true })
+				t.remove(path.Join(dir, strings.TrimPrefix(base, ".wh.")))
 				continue
 			}
 			isDir := hdr.Typeflag == tar.TypeDir
-			if old := paths[name]; old != nil && old.dir && isDir {
+			if old := t.paths[name]; old != nil && old.dir && isDir {
 				old.hdr = hdr // the folder stays where it was first
 				continue
 			}
 			if !isDir {
 				// Nothing stays under what is now a file or a link.
-				under(name, func(*layerEntry) bool { return true })
+				t.below(name, func(*layerEntry) bool { return true }, nil)
 			}
-			paths[name] = &layerEntry{layer: li, pos: pos, dir: isDir, hdr: hdr}
-			for p := dir; !parents[p]; p = path.Dir(p) {
-				parents[p] = true
-				if p == "." {
-					break
-				}
-			}
+			t.add(name, &layerEntry{layer: li, pos: pos, dir: isDir, hdr: hdr})
 		}
 		// The blob is read to its end, where its digest is checked.
 		if _, err := io.Copy(io.Discard, r); err != nil {
@@ -481,7 +518,7 @@ func (o *ociImage) survivors() (map[string]*layerEntry, error) {
 		}
 		done()
 	}
-	return paths, nil
+	return t.paths, nil
 }
 
 // flatten writes the root's tar stream: every surviving layerEntry, in layer

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -367,6 +368,57 @@ func TestAttackOCILayersWriteThroughLinks(t *testing.T) {
 			if _, err := os.Lstat(filepath.Join(u.Dir, "a")); err == nil {
 				t.Errorf("%s: the whited-out file is there", name)
 			}
+		}
+	}
+}
+
+// TestAttackOCIReplacementsAreNotQuadratic: every whiteout, opaque
+// folder or file over a folder looked at every path of the root: a layer
+// of 30,000 files over 30,000 of a lower layer's, then 30,000 entries
+// that each replace a folder and as many opaque whiteouts of the
+// folder of the files (a few hundred KiB compressed) took minutes to
+// pin, and ten times as many took days. What each removes is found
+// below it, and an opaque folder's own layer is looked at once.
+func TestAttackOCIReplacementsAreNotQuadratic(t *testing.T) {
+	const n = 30000
+	var lower, upper []tentry
+	for i := 0; i < n; i++ {
+		lower = append(lower, tentry{name: fmt.Sprintf("keep/%d", i), typ: tar.TypeReg})
+		upper = append(upper, tentry{name: fmt.Sprintf("big/%d", i), typ: tar.TypeReg})
+	}
+	upper = append(upper, tentry{name: "p/q", typ: tar.TypeReg})
+	for i := 0; i < n; i++ {
+		upper = append(upper, tentry{name: "p", typ: tar.TypeReg})
+	}
+	for i := 0; i < n; i++ {
+		upper = append(upper, tentry{name: "big/.wh..wh..opq", typ: tar.TypeReg})
+	}
+	upper = append(upper, tentry{name: "keep/.wh..wh..opq", typ: tar.TypeReg})
+	dir := filepath.Join(t.TempDir(), "layout")
+	writeLayout(t, dir, map[string][]ociLayer{"amd64": {
+		{mtZstd, layerTarBytes(t, lower)}, {mtZstd, layerTarBytes(t, upper)}}}, false)
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { _, err := Digest(dir, "x86_64"); done <- err }()
+	o, err := openOCI(dir, "x86_64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		paths, err := o.survivors()
+		if err == nil && (len(paths) != n+1 || paths["p"] == nil || paths["big/0"] == nil) {
+			err = fmt.Errorf("%d paths survive, want p and big's files", len(paths))
+		}
+		done <- err
+	}()
+	for i := 0; i < 2; i++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("still applying the layers after %v", time.Since(start))
 		}
 	}
 }
