@@ -205,3 +205,44 @@ func TestAttackHostUsersReachTheJobsRoot(t *testing.T) {
 		t.Errorf("the next run: %v: %q", err, out)
 	}
 }
+
+// TestRootMountsAreNosuidNodev: the install phase's root (with the file
+// capabilities rpm needs, CAP_MKNOD not among them) makes no device
+// node, in its folder or in its /, and both are nosuid and nodev inside,
+// so that nothing it leaves there is a way back to its powers, or the
+// host's devices, for a later run.
+func TestRootMountsAreNosuidNodev(t *testing.T) {
+	img := fixtures.Buildroot(t, "x86_64")
+	b, err := sandbox.Open(sandbox.Limits{Disk: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.UseRoot(img.Root); err != nil {
+		t.Fatal(err)
+	}
+	b.Caps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_SETFCAP", "CAP_SYS_CHROOT"}
+	out, err := runIn(t, b, `for p in /build/null /null /tmp/null; do mknod $p c 1 3 2>/dev/null && echo made $p; done
+		awk '$5 == "/" || $5 == "/build" || $5 == "/tmp" {print $5, $6}' /proc/self/mountinfo`)
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if strings.Contains(out, "made") {
+		t.Errorf("a device node was made: %s", out)
+	}
+	seen := 0
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		seen++
+		opts := "," + f[1] + ","
+		if !strings.Contains(opts, ",nosuid,") || !strings.Contains(opts, ",nodev,") {
+			t.Errorf("%s is mounted %s inside: not nosuid and nodev", f[0], f[1])
+		}
+	}
+	if seen < 3 {
+		t.Errorf("mountinfo shows %d of /, /build and /tmp: %s", seen, out)
+	}
+}
