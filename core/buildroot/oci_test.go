@@ -422,3 +422,36 @@ func TestAttackOCIReplacementsAreNotQuadratic(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackOCIFolderChangedInPlace: Digests remembers an image's digest
+// by its file's identity, and an OCI layout folder's identity was the
+// folder's own, which a file rewritten in it does not change: a layout
+// whose index.json now names another manifest was still "pinned", and
+// quarry buildroot pin kept the old digest as "unchanged".
+func TestAttackOCIFolderChangedInPlace(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "layout")
+	pins := writeLayout(t, dir, map[string][]ociLayer{"amd64": threeLayers(t, "pebble")}, false)
+	d := &Digests{Path: filepath.Join(t.TempDir(), "digests.json")}
+	if got, err := d.Of(dir, "x86_64"); err != nil || got != pins["amd64"] {
+		t.Fatalf("%s %v", got, err)
+	}
+	// Another image in the same folder: its blobs added, index.json
+	// rewritten in place (the folder's times are untouched by that).
+	other := filepath.Join(t.TempDir(), "other")
+	newPins := writeLayout(t, other, map[string][]ociLayer{"amd64": threeLayers(t, "evil")}, false)
+	blobs, _ := filepath.Glob(filepath.Join(other, "blobs/sha256/*"))
+	for _, b := range blobs {
+		data, _ := os.ReadFile(b)
+		os.WriteFile(filepath.Join(dir, "blobs/sha256", filepath.Base(b)), data, 0o644)
+	}
+	idx, _ := os.ReadFile(filepath.Join(other, "index.json"))
+	f, err := os.OpenFile(filepath.Join(dir, "index.json"), os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(idx)
+	f.Close()
+	if got, err := d.Of(dir, "x86_64"); err != nil || got != newPins["amd64"] {
+		t.Errorf("the changed folder's digest: %s %v, want %s", got, err, newPins["amd64"])
+	}
+}
