@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -57,8 +58,18 @@ type blobs interface {
 
 type dirBlobs struct{ dir string }
 
+// open opens a file of the layout if it is a regular one: a FIFO would
+// never open, a device never end.
 func (d dirBlobs) open(name string) (io.ReadCloser, error) {
-	return os.Open(filepath.Join(d.dir, name))
+	f, err := os.OpenFile(filepath.Join(d.dir, name), os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
+	return f, nil
 }
 func (d dirBlobs) Close() error { return nil }
 
@@ -165,7 +176,7 @@ func openOCI(p, arch string) (*ociImage, error) {
 }
 
 func resolve(b blobs, arch string) (*ociImage, error) {
-	raw, err := readAll(b, "index.json", "", maxJSON)
+	raw, err := readIndex(b)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +189,7 @@ func resolve(b blobs, arch string) (*ociImage, error) {
 		if err != nil {
 			return nil, err
 		}
-		raw, err := readAll(b, blobPath(d.Digest), d.Digest, maxJSON)
+		raw, err := readBlob(b, "manifest", d)
 		if err != nil {
 			return nil, err
 		}
@@ -224,7 +235,7 @@ func pick(ds []descriptor, arch string) (descriptor, error) {
 
 // checkConfig refuses an image built for another arch.
 func checkConfig(b blobs, d descriptor, arch string) error {
-	raw, err := readAll(b, blobPath(d.Digest), d.Digest, maxJSON)
+	raw, err := readBlob(b, "config", d)
 	if err != nil {
 		return err
 	}
@@ -240,30 +251,61 @@ func checkConfig(b blobs, d descriptor, arch string) error {
 	return nil
 }
 
-// blobPath is where a layout keeps a digest's blob.
+// blobPath is where a layout keeps a digest's blob; the digest is one
+// checked (check), so that the path is a file of the layout's blobs.
 func blobPath(digest string) string {
 	return "blobs/" + strings.Replace(digest, ":", "/", 1)
 }
 
-// readAll reads a small layout file, checking its digest when given.
-func readAll(b blobs, name, digest string, limit int64) ([]byte, error) {
-	r, err := b.open(name)
+// check refuses a descriptor whose digest is not sha256:<64 hex digits>
+// (it names the blob's path: "sha256:../../etc/passwd" would be a host
+// file) or whose size is negative or over limit.
+func (d descriptor) check(what string, limit int64) error {
+	h, ok := strings.CutPrefix(d.Digest, "sha256:")
+	if !ok || len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
+		return fmt.Errorf("%s %q: not a sha256:<64 hex digits> digest (only sha256 digests are read)", what, d.Digest)
+	}
+	if d.Size < 0 || d.Size > limit {
+		return fmt.Errorf("%s %s: a size of %d bytes (at most %d)", what, d.Digest, d.Size, limit)
+	}
+	return nil
+}
+
+// readIndex reads the layout's index.json.
+func readIndex(b blobs) ([]byte, error) {
+	r, err := b.open("index.json")
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	data, err := io.ReadAll(io.LimitReader(r, maxJSON+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("index.json: %w", err)
 	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", name, limit)
+	if int64(len(data)) > maxJSON {
+		return nil, fmt.Errorf("index.json: larger than %d bytes", maxJSON)
 	}
-	if digest != "" {
-		sum := sha256.Sum256(data)
-		if got := "sha256:" + hex.EncodeToString(sum[:]); got != digest {
-			return nil, fmt.Errorf("%s is %s, not the %s its descriptor names", name, got, digest)
-		}
+	return data, nil
+}
+
+// readBlob reads a small blob (a manifest, a config) that d names,
+// checking its size and digest.
+func readBlob(b blobs, what string, d descriptor) ([]byte, error) {
+	if err := d.check(what, maxJSON); err != nil {
+		return nil, err
+	}
+	r, err := b.open(blobPath(d.Digest))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, d.Digest, err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, d.Size+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, d.Digest, err)
+	}
+	sum := sha256.Sum256(data)
+	if got := "sha256:" + hex.EncodeToString(sum[:]); got != d.Digest || int64(len(data)) != d.Size {
+		return nil, fmt.Errorf("%s %s: the blob is %s (%d bytes or more), not the %d bytes its descriptor names", what, d.Digest, got, len(data), d.Size)
 	}
 	return data, nil
 }
@@ -272,13 +314,14 @@ func readAll(b blobs, name, digest string, limit int64) ([]byte, error) {
 // size its descriptor names.
 type verified struct {
 	r    io.ReadCloser
+	lr   io.Reader // r, to a byte past the size
 	h    hash.Hash
 	n    int64
 	want descriptor
 }
 
 func (v *verified) Read(p []byte) (int, error) {
-	n, err := v.r.Read(p)
+	n, err := v.lr.Read(p)
 	v.h.Write(p[:n])
 	v.n += int64(n)
 	if err == io.EOF {
@@ -291,15 +334,16 @@ func (v *verified) Read(p []byte) (int, error) {
 
 func (v *verified) Close() error { return v.r.Close() }
 
+// layer reads a layer's blob, no further than a byte past its size.
 func (o *ociImage) layer(d descriptor) (io.ReadCloser, error) {
-	if !strings.HasPrefix(d.Digest, "sha256:") {
-		return nil, fmt.Errorf("layer %s: only sha256 digests are read", d.Digest)
+	if err := d.check("layer", 1<<62); err != nil {
+		return nil, err
 	}
 	r, err := o.blobs.open(blobPath(d.Digest))
 	if err != nil {
 		return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
 	}
-	return &verified{r: r, h: sha256.New(), want: d}, nil
+	return &verified{r: r, lr: io.LimitReader(r, d.Size+1), h: sha256.New(), want: d}, nil
 }
 
 // verify reads every layer blob through, as stored: an image whose
@@ -358,26 +402,67 @@ type layerEntry struct {
 	hdr        *tar.Header
 }
 
-// survivors applies the layers' entries in order: what each path ends as.
-func (o *ociImage) survivors() (map[string]*layerEntry, error) {
-	paths := map[string]*layerEntry{}
-	// parents are the paths something was put under (a folder, named or
-	// not): only those have anything to remove below them.
-	parents := map[string]bool{}
-	under := func(dir string, below func(*layerEntry) bool) {
-		if !parents[dir] {
-			return
+// tree is the flattened root as the layers are applied: each path's
+// entry, and under each folder the paths right below it (entries, or
+// folders only named by what is under them), so that what a whiteout
+// or a replacement removes is found without looking at anything else.
+type tree struct {
+	paths map[string]*layerEntry
+	kids  map[string]map[string]struct{}
+	// opaque is, per folder, the layer (+1) whose opaque whiteout left
+	// only that layer's entries below it: another in the same layer, at
+	// it or above it, has nothing more to remove there.
+	opaque map[string]int
+}
+
+func (t *tree) add(name string, e *layerEntry) {
+	t.paths[name] = e
+	for p := name; p != "."; {
+		dir := path.Dir(p)
+		k := t.kids[dir]
+		if k == nil {
+			k = map[string]struct{}{}
+			t.kids[dir] = k
 		}
-		prefix := dir + "/"
-		if dir == "." {
-			prefix = ""
+		if _, ok := k[p]; ok {
+			break // and so are its folders
 		}
-		for p, e := range paths {
-			if strings.HasPrefix(p, prefix) && p != dir && below(e) {
-				delete(paths, p)
-			}
+		k[p] = struct{}{}
+		p = dir
+	}
+}
+
+// below removes what is below dir (not dir) for which drop says so.
+// skip, if set, says a folder below which there is nothing to drop.
+func (t *tree) below(dir string, drop func(*layerEntry) bool, skip func(string) bool) {
+	for child := range t.kids[dir] {
+		if skip == nil || !skip(child) {
+			t.below(child, drop, skip)
+		}
+		if e := t.paths[child]; e != nil && drop(e) {
+			delete(t.paths, child)
+		}
+		if t.paths[child] == nil && len(t.kids[child]) == 0 {
+			delete(t.kids[dir], child)
+			delete(t.kids, child)
+			delete(t.opaque, child)
 		}
 	}
+}
+
+// remove removes name and everything below it.
+func (t *tree) remove(name string) {
+	all := func(*layerEntry) bool { return true }
+	t.below(name, all, nil)
+	delete(t.paths, name)
+}
+
+// survivors applies the layers' entries in order: what each path ends
+// as. Each whiteout, opaque folder or replacement costs what it removes
+// (and an opaque folder what its own layer put below it, once): a layer
+// of a million entries that each replace a folder is as quick as any.
+func (o *ociImage) survivors() (map[string]*layerEntry, error) {
+	t := &tree{paths: map[string]*layerEntry{}, kids: map[string]map[string]struct{}{}, opaque: map[string]int{}}
 	for li, d := range o.layers {
 		r, done, err := o.layerTar(d)
 		if err != nil {
@@ -405,30 +490,26 @@ func (o *ociImage) survivors() (map[string]*layerEntry, error) {
 			}
 			switch {
 			case base == ".wh..wh..opq": // the folder hides what lower layers put in it
-				under(dir, func(e *layerEntry) bool { return e.layer < li })
+				done := func(p string) bool { return t.opaque[p] == li+1 }
+				if !done(dir) {
+					t.below(dir, func(e *layerEntry) bool { return e.layer < li }, done)
+					t.opaque[dir] = li + 1
+				}
 				continue
 			case strings.HasPrefix(base, ".wh."):
-				gone := path.Join(dir, strings.TrimPrefix(base, ".wh."))
-				delete(paths, gone)
-				under(gone, func(*layerEntry) bool { return true })
+				t.remove(path.Join(dir, strings.TrimPrefix(base, ".wh.")))
 				continue
 			}
 			isDir := hdr.Typeflag == tar.TypeDir
-			if old := paths[name]; old != nil && old.dir && isDir {
+			if old := t.paths[name]; old != nil && old.dir && isDir {
 				old.hdr = hdr // the folder stays where it was first
 				continue
 			}
 			if !isDir {
 				// Nothing stays under what is now a file or a link.
-				under(name, func(*layerEntry) bool { return true })
+				t.below(name, func(*layerEntry) bool { return true }, nil)
 			}
-			paths[name] = &layerEntry{layer: li, pos: pos, dir: isDir, hdr: hdr}
-			for p := dir; !parents[p]; p = path.Dir(p) {
-				parents[p] = true
-				if p == "." {
-					break
-				}
-			}
+			t.add(name, &layerEntry{layer: li, pos: pos, dir: isDir, hdr: hdr})
 		}
 		// The blob is read to its end, where its digest is checked.
 		if _, err := io.Copy(io.Discard, r); err != nil {
@@ -437,7 +518,7 @@ func (o *ociImage) survivors() (map[string]*layerEntry, error) {
 		}
 		done()
 	}
-	return paths, nil
+	return t.paths, nil
 }
 
 // flatten writes the root's tar stream: every surviving layerEntry, in layer

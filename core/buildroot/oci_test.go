@@ -6,11 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -244,5 +246,212 @@ func TestOCIImageTampered(t *testing.T) {
 				t.Errorf("the cache holds %s", e.Name())
 			}
 		}
+	}
+}
+
+// TestAttackOCIDescriptors: a descriptor's digest names the blob's path
+// (blobs/<alg>/<hex>), and its size what is read. A digest that climbs
+// out of the layout opens any host file (its hash in the message, a
+// device that never ends, a FIFO that never opens); a blob that is a
+// link to /dev/zero, or a FIFO, is read or waited on forever, whatever
+// its descriptor's size. Each is refused, at once.
+func TestAttackOCIDescriptors(t *testing.T) {
+	layer := layerTarBytes(t, []tentry{{name: "etc/os-release", body: "ID=x\n", typ: tar.TypeReg}})
+	good := sha256.Sum256(layer)
+	goodHex := hex.EncodeToString(good[:])
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	syscall.Mkfifo(fifo, 0o644)
+	type attack struct {
+		manifest, config, layer string           // digests: "" for the real one
+		blob                    func(dir string) // what the layer's blob is
+	}
+	zero := func(dir string) { os.Symlink("/dev/zero", filepath.Join(dir, "blobs/sha256", goodHex)) }
+	attacks := map[string]attack{
+		"layer digest climbs to /dev/zero":    {layer: "sha256:../../../../../../../../dev/zero"},
+		"layer digest climbs to a FIFO":       {layer: "sha256:../../../../../../../.." + fifo},
+		"config digest climbs to /etc/passwd": {config: "sha256:../../../../../../../../etc/passwd"},
+		"manifest digest climbs to a FIFO":    {manifest: "sha256:../../../../../../../.." + fifo},
+		"layer digest of another algorithm":   {layer: "sha512:" + strings.Repeat("0", 128)},
+		"layer blob a link to /dev/zero":      {blob: zero},
+		"layer blob a FIFO":                   {blob: func(dir string) { syscall.Mkfifo(filepath.Join(dir, "blobs/sha256", goodHex), 0o644) }},
+	}
+	for name, a := range attacks {
+		dir := filepath.Join(t.TempDir(), "layout")
+		os.MkdirAll(filepath.Join(dir, "blobs/sha256"), 0o755)
+		os.WriteFile(filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`), 0o644)
+		ld := "sha256:" + goodHex
+		if a.blob != nil {
+			a.blob(dir)
+		} else {
+			writeBlob(t, dir, layer)
+		}
+		if a.layer != "" {
+			ld = a.layer
+		}
+		cfg := []byte(`{"architecture":"amd64","os":"linux"}`)
+		cd := writeBlob(t, dir, cfg)
+		if a.config != "" {
+			cd = a.config
+		}
+		m, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+			"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": len(cfg)},
+			"layers": []map[string]any{{"mediaType": mtTar, "digest": ld, "size": len(layer)}}})
+		md := writeBlob(t, dir, m)
+		if a.manifest != "" {
+			md = a.manifest
+		}
+		idx, _ := json.Marshal(map[string]any{"schemaVersion": 2, "manifests": []map[string]any{
+			{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": len(m)}}})
+		os.WriteFile(filepath.Join(dir, "index.json"), idx, 0o644)
+		done := make(chan error, 1)
+		go func() { _, err := Digest(dir, "x86_64"); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("%s: the image was pinned", name)
+			} else if strings.Contains(err.Error(), "passwd is sha256:") {
+				t.Errorf("%s: the host file was read: %v", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s: still reading after 10s", name)
+		}
+	}
+}
+
+// TestAttackOCILayersWriteThroughLinks: a later layer's entry under what
+// an earlier layer made a link (to a host folder, or climbing out), a
+// hard link to a file a later layer whited out or to a path outside, and
+// whiteouts that name the parent or climb are refused or stay inside
+// the root: nothing is written outside it.
+func TestAttackOCILayersWriteThroughLinks(t *testing.T) {
+	outside := t.TempDir()
+	d, r, s, l := byte(tar.TypeDir), byte(tar.TypeReg), byte(tar.TypeSymlink), byte(tar.TypeLink)
+	cases := map[string][][]tentry{
+		"file under an absolute link": {
+			{{name: "etc", link: outside, typ: s}},
+			{{name: "etc/planted", body: "x", typ: r}},
+		},
+		"folder under a climbing link": {
+			{{name: "etc", link: "../../../../../../../../.." + outside, typ: s}},
+			{{name: "etc/", typ: d, mode: 0o755}, {name: "etc/sub/", typ: d, mode: 0o755}, {name: "etc/sub/planted", body: "x", typ: r}},
+		},
+		"link replaced, then written": {
+			{{name: "etc/", typ: d, mode: 0o755}},
+			{{name: ".wh.etc", typ: r}, {name: "etc", link: outside, typ: s}},
+			{{name: "etc/planted", body: "x", typ: r}},
+		},
+		"hard link to a whited-out file": {
+			{{name: "a", body: "a", typ: r}, {name: "h", link: "a", typ: l}},
+			{{name: ".wh.a", typ: r}},
+		},
+		"hard link out": {
+			{{name: "h", link: "../../../../../../../.." + outside + "/planted", typ: l}},
+		},
+		"whiteouts of the parent": {
+			{{name: "etc/", typ: d, mode: 0o755}, {name: "etc/keep", body: "k", typ: r}},
+			{{name: "etc/.wh..", typ: r}, {name: ".wh...", typ: r}, {name: "etc/.wh...", typ: r}, {name: "x/.wh.../..", typ: r}},
+		},
+	}
+	for name, layers := range cases {
+		dir := filepath.Join(t.TempDir(), "layout")
+		var ls []ociLayer
+		for _, l := range layers {
+			ls = append(ls, ociLayer{mtTar, layerTarBytes(t, l)})
+		}
+		pins := writeLayout(t, dir, map[string][]ociLayer{"amd64": ls}, false)
+		u, err := UnpackImage(dir, "x86_64", pins["amd64"], t.TempDir())
+		t.Logf("%s: %v", name, err)
+		if ents, _ := os.ReadDir(outside); len(ents) > 0 {
+			t.Errorf("%s: written outside the root: %v", name, ents)
+		}
+		if err == nil && name == "hard link to a whited-out file" {
+			if _, err := os.Lstat(filepath.Join(u.Dir, "a")); err == nil {
+				t.Errorf("%s: the whited-out file is there", name)
+			}
+		}
+	}
+}
+
+// TestAttackOCIReplacementsAreNotQuadratic: every whiteout, opaque
+// folder or file over a folder looked at every path of the root: a layer
+// of 30,000 files over 30,000 of a lower layer's, then 30,000 entries
+// that each replace a folder and as many opaque whiteouts of the
+// folder of the files (a few hundred KiB compressed) took minutes to
+// pin, and ten times as many took days. What each removes is found
+// below it, and an opaque folder's own layer is looked at once.
+func TestAttackOCIReplacementsAreNotQuadratic(t *testing.T) {
+	const n = 30000
+	var lower, upper []tentry
+	for i := 0; i < n; i++ {
+		lower = append(lower, tentry{name: fmt.Sprintf("keep/%d", i), typ: tar.TypeReg})
+		upper = append(upper, tentry{name: fmt.Sprintf("big/%d", i), typ: tar.TypeReg})
+	}
+	upper = append(upper, tentry{name: "p/q", typ: tar.TypeReg})
+	for i := 0; i < n; i++ {
+		upper = append(upper, tentry{name: "p", typ: tar.TypeReg})
+	}
+	for i := 0; i < n; i++ {
+		upper = append(upper, tentry{name: "big/.wh..wh..opq", typ: tar.TypeReg})
+	}
+	upper = append(upper, tentry{name: "keep/.wh..wh..opq", typ: tar.TypeReg})
+	dir := filepath.Join(t.TempDir(), "layout")
+	writeLayout(t, dir, map[string][]ociLayer{"amd64": {
+		{mtZstd, layerTarBytes(t, lower)}, {mtZstd, layerTarBytes(t, upper)}}}, false)
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { _, err := Digest(dir, "x86_64"); done <- err }()
+	o, err := openOCI(dir, "x86_64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		paths, err := o.survivors()
+		if err == nil && (len(paths) != n+1 || paths["p"] == nil || paths["big/0"] == nil) {
+			err = fmt.Errorf("%d paths survive, want p and big's files", len(paths))
+		}
+		done <- err
+	}()
+	for i := 0; i < 2; i++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("still applying the layers after %v", time.Since(start))
+		}
+	}
+}
+
+// TestAttackOCIFolderChangedInPlace: Digests remembers an image's digest
+// by its file's identity, and an OCI layout folder's identity was the
+// folder's own, which a file rewritten in it does not change: a layout
+// whose index.json now names another manifest was still "pinned", and
+// quarry buildroot pin kept the old digest as "unchanged".
+func TestAttackOCIFolderChangedInPlace(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "layout")
+	pins := writeLayout(t, dir, map[string][]ociLayer{"amd64": threeLayers(t, "pebble")}, false)
+	d := &Digests{Path: filepath.Join(t.TempDir(), "digests.json")}
+	if got, err := d.Of(dir, "x86_64"); err != nil || got != pins["amd64"] {
+		t.Fatalf("%s %v", got, err)
+	}
+	// Another image in the same folder: its blobs added, index.json
+	// rewritten in place (the folder's times are untouched by that).
+	other := filepath.Join(t.TempDir(), "other")
+	newPins := writeLayout(t, other, map[string][]ociLayer{"amd64": threeLayers(t, "evil")}, false)
+	blobs, _ := filepath.Glob(filepath.Join(other, "blobs/sha256/*"))
+	for _, b := range blobs {
+		data, _ := os.ReadFile(b)
+		os.WriteFile(filepath.Join(dir, "blobs/sha256", filepath.Base(b)), data, 0o644)
+	}
+	idx, _ := os.ReadFile(filepath.Join(other, "index.json"))
+	f, err := os.OpenFile(filepath.Join(dir, "index.json"), os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(idx)
+	f.Close()
+	if got, err := d.Of(dir, "x86_64"); err != nil || got != newPins["amd64"] {
+		t.Errorf("the changed folder's digest: %s %v, want %s", got, err, newPins["amd64"])
 	}
 }

@@ -1,10 +1,14 @@
 package buildroot
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 
@@ -44,7 +48,8 @@ func Check(arch, image, found string, pin *qlock.Buildroot) error {
 }
 
 // Digests remembers images' digests by the identity of their file (device,
-// inode, size, modification and change times): hashing a 400 MB image
+// inode, size, modification and change times; of each file in it, for an
+// OCI layout folder): hashing a 400 MB image
 // takes seconds, and every import and build checks each arch's. A file
 // rewritten in place gets a new change time, which no one but root can
 // set back.
@@ -55,6 +60,10 @@ type Digests struct {
 
 type fileID struct {
 	Dev, Ino, Size, Mtime, Ctime int64
+	// Files is, for a folder (an OCI layout), the sha256 of every file's
+	// and folder's path and identity in it: a file rewritten in place
+	// (index.json, a blob) changes its own times, not the folder's.
+	Files string `json:",omitempty"`
 }
 
 type digestEntry struct {
@@ -101,6 +110,27 @@ func identify(path string) (fileID, error) {
 	if err := syscall.Stat(path, &st); err != nil {
 		return fileID{}, err
 	}
-	return fileID{Dev: int64(st.Dev), Ino: int64(st.Ino), Size: st.Size,
-		Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano()}, nil
+	id := fileID{Dev: int64(st.Dev), Ino: int64(st.Ino), Size: st.Size,
+		Mtime: st.Mtim.Nano(), Ctime: st.Ctim.Nano()}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+		return id, nil
+	}
+	h := sha256.New()
+	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		var st syscall.Stat_t
+		if err := syscall.Stat(p, &st); err != nil { // a link's target: what is read
+			return err
+		}
+		rel, _ := filepath.Rel(path, p)
+		fmt.Fprintf(h, "%q %d %d %d %d %d %d\n", rel, st.Mode, st.Dev, st.Ino, st.Size, st.Mtim.Nano(), st.Ctim.Nano())
+		return nil
+	})
+	if err != nil {
+		return fileID{}, err
+	}
+	id.Files = hex.EncodeToString(h.Sum(nil))
+	return id, nil
 }

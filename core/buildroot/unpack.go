@@ -67,11 +67,11 @@ func unpack(name string, open Opener, verify func() error, hashStream bool, want
 		return nil, fmt.Errorf("buildroot %s: %q is not a sha256:<64 hex digits> digest", name, want)
 	}
 	dir := filepath.Join(cache, "sha256-"+hexDigest)
+	if err := private(cache); err != nil {
+		return nil, fmt.Errorf("buildroot cache: %w", err)
+	}
 	if done(dir) {
 		return &Unpacked{Dir: dir, Digest: want}, nil
-	}
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return nil, err
 	}
 	unlock, err := lock(dir + ".lock")
 	if err != nil {
@@ -128,6 +128,26 @@ func unpack(name string, open Opener, verify func() error, hashStream bool, want
 	}
 	unix.Close(fd)
 	return &Unpacked{Dir: dir, Digest: want, Devices: devices}, nil
+}
+
+// private makes the cache folder root's alone (0700), as a cache of an
+// earlier Quarry may not be. A root keeps its image's owners as host ids
+// and its modes (a 1777 /var/tmp, a folder of the image's user 1000,
+// which is some host account's uid) and is every later job's /: no one
+// but root may reach it. A job sees it through its box's idmapped mount,
+// which root makes.
+func private(cache string) error {
+	if err := os.MkdirAll(cache, 0o700); err != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(cache, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR || int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("%s is not a folder of this user's (uid %d): another could change the roots in it", cache, os.Geteuid())
+	}
+	return os.Chmod(cache, 0o700)
 }
 
 // done says whether dir is an unpacked image: a real folder (not a link)

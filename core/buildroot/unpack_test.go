@@ -309,3 +309,39 @@ func TestUnpackRefusesSparseFiles(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestAttackHostUsersChangeTheRoot: an unpacked root is every later job's
+// / (every distribution's, on this machine), and its files keep the
+// image's owners as host ids and its modes: its 1777 /tmp, /var/tmp and
+// /run/lock are anyone's to write, and a folder of the image's user 1000
+// is the host's uid 1000's. No one but root may reach it on the host.
+func TestAttackHostUsersChangeTheRoot(t *testing.T) {
+	parent := t.TempDir()
+	os.Chmod(parent, 0o755)
+	os.Chmod(filepath.Dir(parent), 0o755)
+	cache := filepath.Join(parent, "roots")
+	os.Mkdir(cache, 0o755) // a cache of an earlier Quarry's
+	data, digest := image(t,
+		entry{name: "./", typ: tar.TypeDir, mode: 0o755},
+		entry{name: "./var/", typ: tar.TypeDir, mode: 0o755},
+		entry{name: "./var/tmp/", typ: tar.TypeDir, mode: 0o1777},
+		entry{name: "./builddir/", typ: tar.TypeDir, mode: 0o755, uid: 1000},
+	)
+	u, err := Unpack("x86_64", of(data, nil), digest, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		uid  uint32
+		path string
+	}{{65534, "var/tmp/planted"}, {1000, "builddir/planted"}} {
+		target := filepath.Join(u.Dir, c.path)
+		cmd := exec.Command("sh", "-c", "echo planted > "+target)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: c.uid, Gid: c.uid, Groups: []uint32{}}}
+		if out, err := cmd.CombinedOutput(); err == nil {
+			t.Errorf("host uid %d wrote %s into the unpacked root", c.uid, c.path)
+		} else {
+			t.Logf("uid %d: %v: %s", c.uid, err, out)
+		}
+	}
+}

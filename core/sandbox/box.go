@@ -71,25 +71,37 @@ func Open(l Limits) (*Box, error) {
 		return nil, err
 	}
 	b := &Box{limits: l.withDefaults(), slot: s}
-	if err := os.Mkdir(b.Dir(), 0o700); err != nil {
+	if err := os.Mkdir(b.disk(), 0o700); err != nil {
 		s.release()
 		return nil, err
 	}
 	inodes := max(b.limits.Disk/8192, 65536)
 	opts := fmt.Sprintf("size=%d,nr_inodes=%d,mode=0700,uid=%d,gid=%d", b.limits.Disk, inodes, s.base, s.base)
-	if err := unix.Mount("quarry-sandbox", b.Dir(), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+	if err := unix.Mount("quarry-sandbox", b.disk(), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
 		s.release()
 		return nil, fmt.Errorf("sandbox folder: mount tmpfs: %w", err)
 	}
-	// /tmp and /dev/shm inside are folders of this tmpfs, so that the
-	// disk limit bounds everything a sandbox can write.
-	for _, d := range scratchDirs {
-		p := filepath.Join(b.Dir(), d)
-		if err := os.MkdirAll(p, 0o755); err != nil {
+	// The folder, and /tmp and /dev/shm inside, are folders of this
+	// tmpfs, so that the disk limit bounds everything a sandbox can write.
+	// They sit side by side at its top, which no run sees: bwrap finds
+	// each by its name on the host at every Run, and a name inside the
+	// job's folder would be the job's to change between two Runs (a link
+	// to a host folder, mounted at /tmp by the next).
+	for _, d := range []string{folder, scratchDirs[0], scratchDirs[1]} {
+		p := filepath.Join(b.disk(), d)
+		mode := os.FileMode(0o777) | os.ModeSticky
+		if d == folder {
+			mode = 0o700
+		}
+		if err := os.Mkdir(p, 0o700); err != nil {
 			b.Close()
 			return nil, err
 		}
-		if err := os.Chmod(p, 0o777|os.ModeSticky); err != nil {
+		if err := os.Lchown(p, s.base, s.base); err != nil {
+			b.Close()
+			return nil, err
+		}
+		if err := os.Chmod(p, mode); err != nil {
 			b.Close()
 			return nil, err
 		}
@@ -97,13 +109,18 @@ func Open(l Limits) (*Box, error) {
 	return b, nil
 }
 
-// scratchDirs are the folders of the box's tmpfs bound at /tmp and
-// /dev/shm.
-var scratchDirs = []string{".sandbox/tmp", ".sandbox/shm"}
+// folder and scratchDirs are the folders at the top of the box's tmpfs
+// bound at /build, /tmp and /dev/shm.
+const folder = "build"
+
+var scratchDirs = []string{"tmp", "shm"}
+
+// disk is where the box's tmpfs is mounted on the host.
+func (b *Box) disk() string { return filepath.Join(b.slot.dir, "disk") }
 
 // Dir is the sandbox's folder on the host. The host writes inputs there
 // before the first Run; after it, only ReadFile and Find read it.
-func (b *Box) Dir() string { return filepath.Join(b.slot.dir, "build") }
+func (b *Box) Dir() string { return filepath.Join(b.disk(), folder) }
 
 // UID is the host uid the sandbox's root maps to.
 func (b *Box) UID() int { return b.slot.base }
@@ -152,19 +169,20 @@ func (b *Box) Close() error {
 }
 
 // seal gives the inputs the host wrote to the sandbox's root, before
-// anything of the sandbox has run (so no link in it is the job's).
+// anything of the sandbox has run (so no link in it is the job's), and
+// the tmpfs's top to the same id: bwrap, as the box's user, passes
+// through it to what it binds.
 func (b *Box) seal() error {
 	if b.sealed {
 		return nil
 	}
-	layer := filepath.Join(b.Dir(), rootLayer)
 	id := b.slot.base + b.Owner
+	if err := os.Lchown(b.disk(), id, id); err != nil {
+		return err
+	}
 	err := filepath.WalkDir(b.Dir(), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
-		}
-		if p == layer {
-			return filepath.SkipDir // the root's layer: UseRoot's
 		}
 		return os.Lchown(p, id, id)
 	})
@@ -239,7 +257,13 @@ func (b *Box) Cmd(argv ...string) (*exec.Cmd, error) {
 		}
 		src[p] = point
 	}
-	line := b.command(argv, b.Dir(), src)
+	if b.root != "" {
+		// bwrap, as this Run's user, passes through to the root by name.
+		if err := os.Chown(filepath.Dir(b.root), 0, b.slot.base+b.user); err != nil {
+			return nil, err
+		}
+	}
+	line := b.command(argv, b.disk(), src)
 	// The system's prlimit, whatever the caller's PATH: the box's ids
 	// must be able to run it, and a folder of the caller's may be closed
 	// to them.
@@ -285,12 +309,16 @@ func systemTool(name string) (string, error) {
 }
 
 // Command is the command line a Run executes, as provenance records it:
-// the box's folder shown as /build and each bind by its path inside, so
+// the box's tmpfs shown as <box>, and each bind by its path inside, so
 // that the line is the same on every machine.
-func (b *Box) Command(argv ...string) []string { return b.command(argv, Dir, nil) }
+func (b *Box) Command(argv ...string) []string { return b.command(argv, shownDisk, nil) }
 
-// command is the line; src maps a bound path to its bind point.
-func (b *Box) command(argv []string, work string, src map[string]string) []string {
+// shownDisk stands for the box's tmpfs in the lines provenance records.
+const shownDisk = "<box>"
+
+// command is the line; disk is where the box's tmpfs is, and src maps a
+// bound path to its bind point.
+func (b *Box) command(argv []string, disk string, src map[string]string) []string {
 	from := func(p string) string {
 		if s, ok := src[p]; ok {
 			return s
@@ -305,7 +333,7 @@ func (b *Box) command(argv []string, work string, src map[string]string) []strin
 		args = append(args, "--unshare-user", "--uid", strconv.Itoa(b.user), "--gid", strconv.Itoa(b.user), "--disable-userns")
 	}
 	switch {
-	case b.root != "" && work == Dir:
+	case b.root != "" && disk == shownDisk:
 		args = append(args, "--bind", "<buildroot>", "/")
 	case b.root != "":
 		args = append(args, "--bind", b.root, "/")
@@ -323,16 +351,10 @@ func (b *Box) command(argv []string, work string, src map[string]string) []strin
 	args = append(args,
 		"--proc", "/proc",
 		"--dev", "/dev",
-		"--bind", work, Dir,
-		"--bind", work+"/"+scratchDirs[0], "/tmp",
-		"--bind", work+"/"+scratchDirs[1], "/dev/shm",
+		"--bind", disk+"/"+folder, Dir,
+		"--bind", disk+"/"+scratchDirs[0], "/tmp",
+		"--bind", disk+"/"+scratchDirs[1], "/dev/shm",
 	)
-	if b.root != "" {
-		// The root's writable layer is in the folder's tmpfs (so that
-		// the disk limit bounds it), and is hidden from the box: it is
-		// written through the overlay only.
-		args = append(args, "--tmpfs", Dir+"/"+rootLayer, "--remount-ro", Dir+"/"+rootLayer)
-	}
 	for _, p := range b.ReadOnly {
 		args = append(args, "--ro-bind", from(p), p)
 	}

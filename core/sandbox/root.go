@@ -10,13 +10,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// rootMounts is the slot's folder where a root's mounts are.
+const rootMounts = "root"
+
 // BuildUser is the unprivileged user builds run as inside a root (mock's
 // mockbuild): RunAs(BuildUser) after the root's own set-up.
 const BuildUser = 1000
 
-// rootLayer is the folder of the box's tmpfs that holds the root's
-// writable layer: the disk limit bounds what a job writes to its /.
-const rootLayer = ".sandbox/root"
+// rootLayer is the folder at the top of the box's tmpfs that holds the
+// root's writable layer: the disk limit bounds what a job writes to its
+// /, and no run sees the layer but through the overlay.
+const rootLayer = "root"
 
 // UseRoot makes dir, an unpacked buildroot image (owned by the ids
 // 0..65535 the image names), the box's / in place of the host's /usr and
@@ -33,10 +37,21 @@ func (b *Box) UseRoot(dir string) error {
 	if b.sealed {
 		return fmt.Errorf("sandbox: UseRoot after the first Run")
 	}
-	lower := filepath.Join(b.slot.dir, "lower")
-	merged := filepath.Join(b.slot.dir, "root")
-	upper := filepath.Join(b.Dir(), rootLayer, "upper")
-	work := filepath.Join(b.Dir(), rootLayer, "work")
+	// The image's view and the merged root are mounted in a folder of
+	// the slot's that only root and the box's user of the Run enter (Cmd
+	// gives it that user's group): the slot's path is open to anyone, and
+	// the root has the image's 1777 folders and what the job installed.
+	mounts := filepath.Join(b.slot.dir, rootMounts)
+	if err := os.Mkdir(mounts, 0o700); err != nil {
+		return fmt.Errorf("sandbox root: %w", err)
+	}
+	if err := os.Chmod(mounts, 0o710); err != nil {
+		return fmt.Errorf("sandbox root: %w", err)
+	}
+	lower := filepath.Join(mounts, "lower")
+	merged := filepath.Join(mounts, "merged")
+	upper := filepath.Join(b.disk(), rootLayer, "upper")
+	work := filepath.Join(b.disk(), rootLayer, "work")
 	for _, d := range []string{lower, merged, upper, work} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("sandbox root: %w", err)
@@ -67,7 +82,7 @@ func (b *Box) UseRoot(dir string) error {
 	}
 	// The overlay is the host's (mounted by root in the host's
 	// namespace): no one in the box can set the trusted xattrs it reads,
-	// and its upper layer is hidden from the box (see command).
+	// and its upper layer is not in the box's folder.
 	opts := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work)
 	if err := unix.Mount("quarry-root", merged, "overlay", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
 		return fmt.Errorf("sandbox root %s: overlay: %w", dir, err)
