@@ -38,7 +38,8 @@ plugins: deps
 # built and locked, import and debrand, plan, then the whole pipeline
 # (build for every arch, compose, sign, the cloud image, publish into
 # out/current), then verify the publication against the core's public key
-# and list its SIGs.
+# and list its SIGs; last, install the whole core with dnf into an empty
+# root per arch (/tmp/pebble-try/<arch>/root) and run greet in each.
 QUARRY_DEMO = bin/quarry --config examples/distro/quarry.yaml --state $(DEMO_STATE)
 demo: build plugins buildroots
 	$(GO) run ./testing/fixtures/cmd/mkupstream examples/distro examples/distro/upstream
@@ -52,6 +53,7 @@ demo: build plugins buildroots
 	$(QUARRY_DEMO) build --out out
 	$(QUARRY_DEMO) verify out/current --key $(DEMO_STATE)/keys/RPM-GPG-KEY-pebble
 	$(QUARRY_DEMO) sig list --key $(DEMO_STATE)/keys/RPM-GPG-KEY-pebble
+	scripts/try-install.sh out/current $(DEMO_STATE)/keys/RPM-GPG-KEY-pebble /tmp/pebble-try
 
 test: deps buildroots
 	@test -z "$$(gofmt -l cmd core plugins proto sdk sigs examples testing)" || { gofmt -l cmd core plugins proto sdk sigs examples testing; echo "gofmt: the files above need formatting"; exit 1; }

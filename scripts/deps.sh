@@ -29,7 +29,7 @@ libc6-dev-ppc64el-cross    /usr/powerpc64le-linux-gnu/include/bits/libc-header-s
 gcc-s390x-linux-gnu        s390x-linux-gnu-gcc                          the s390x cross compiler
 libc6-dev-s390x-cross      /usr/s390x-linux-gnu/include/bits/libc-header-start.h     the s390x C library for cross builds
 qemu-user        qemu-aarch64                                           runs binaries of the foreign arches in the smoke tests
-qemu-user-static /usr/libexec/qemu-binfmt/aarch64-binfmt-P              runs the foreign arches' buildroots through binfmt_misc (scripts/binfmt.sh)
+qemu-user-static /usr/libexec/qemu-binfmt/aarch64-binfmt-P              runs the buildroots of the foreign arches through binfmt_misc (scripts/binfmt.sh)
 mmdebstrap       mmdebstrap                                             makes the stand-in buildroot images (scripts/buildroot.sh)
 skopeo           skopeo                                                 checks the cloud SIG OCI image in tests
 '

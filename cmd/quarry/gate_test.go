@@ -19,6 +19,7 @@ var hostileSIGs = map[string][]string{
 	"provides": {
 		"sig provides: rpm provides-tool-1.0-1.pbl9.noarch.rpm: no-core-provides: Provides: libgreet.so.1()(64bit), which core package libgreet provides",
 		"sig provides: rpm provides-tool-1.0-1.pbl9.noarch.rpm: no-core-provides: Provides: /usr/bin/greet, a path core package greet owns",
+		"sig provides: rpm provides-tool-1.0-1.pbl9.noarch.rpm: no-core-provides: Provides: libc.so.6()(64bit), which core package glibc provides",
 		"sig provides: rpm provides-tool-1.0-1.pbl9.noarch.rpm: no-core-conflicts: Conflicts: libgreet.so.1()(64bit), which core package libgreet provides",
 	},
 	"repofile": {"sig repofile: rpm repofile-baseos-1.0-1.pbl9.noarch.rpm: no-package-manager-paths: file /etc/yum.repos.d/00-pebble-baseos.repo is under /etc/yum.repos.d: dnf's repository definitions"},

@@ -62,8 +62,8 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(c.Packages()); n != 20 {
-		t.Errorf("example has %d packages, want 20", n)
+	if n := len(c.Packages()); n != 22 {
+		t.Errorf("example has %d packages, want 22", n)
 	}
 	if !strings.HasPrefix(c.Resolve("upstream/rpms"), "/") {
 		t.Errorf("Resolve gives a relative path: %s", c.Resolve("upstream/rpms"))

@@ -49,7 +49,7 @@ func TestConfigsTheTestsUseLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(c.Packages()) != 20 {
+			if len(c.Packages()) != 22 {
 				t.Errorf("%d packages", len(c.Packages()))
 			}
 		})
