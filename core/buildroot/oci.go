@@ -457,71 +457,84 @@ func (t *tree) remove(name string) {
 	delete(t.paths, name)
 }
 
+// entries walks every layer's tar entries in order, each layer's blob
+// read to its end (where its digest is checked); fn's error stops it,
+// named by the layer.
+func (o *ociImage) entries(fn func(layer, pos int, hdr *tar.Header, tr *tar.Reader) error) error {
+	for li, d := range o.layers {
+		r, done, err := o.layerTar(d)
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			defer done()
+			tr := tar.NewReader(r)
+			for pos := 0; ; pos++ {
+				hdr, err := tr.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return err
+				}
+				if err := fn(li, pos, hdr, tr); err != nil {
+					return err
+				}
+			}
+			_, err := io.Copy(io.Discard, r)
+			return err
+		}()
+		if err != nil {
+			return fmt.Errorf("layer %s: %w", d.Digest, err)
+		}
+	}
+	return nil
+}
+
 // survivors applies the layers' entries in order: what each path ends
 // as. Each whiteout, opaque folder or replacement costs what it removes
 // (and an opaque folder what its own layer put below it, once): a layer
 // of a million entries that each replace a folder is as quick as any.
 func (o *ociImage) survivors() (map[string]*layerEntry, error) {
 	t := &tree{paths: map[string]*layerEntry{}, kids: map[string]map[string]struct{}{}, opaque: map[string]int{}}
-	for li, d := range o.layers {
-		r, done, err := o.layerTar(d)
+	err := o.entries(func(li, pos int, hdr *tar.Header, _ *tar.Reader) error {
+		name, err := clean(hdr.Name)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		tr := tar.NewReader(r)
-		for pos := 0; ; pos++ {
-			hdr, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				done()
-				return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
-			}
-			name, err := clean(hdr.Name)
-			if err != nil {
-				done()
-				return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
-			}
-			dir, base := path.Split(name)
-			dir = strings.TrimSuffix(dir, "/")
-			if dir == "" {
-				dir = "."
-			}
-			switch {
-			case base == ".wh..wh..opq": // the folder hides what lower layers put in it
-				done := func(p string) bool { return t.opaque[p] == li+1 }
-				if !done(dir) {
-					t.below(dir, func(e *layerEntry) bool { return e.layer < li }, done)
-					t.opaque[dir] = li + 1
-				}
-				continue
-			case strings.HasPrefix(base, ".wh."):
-				t.remove(path.Join(dir, strings.TrimPrefix(base, ".wh.")))
-				continue
-			}
-			isDir := hdr.Typeflag == tar.TypeDir
-			if old := t.paths[name]; old != nil && old.dir && isDir {
-				old.hdr = hdr // the folder stays where it was first
-				continue
-			}
-			if !isDir {
-				// Nothing stays under what is now a file or a link.
-				t.below(name, func(*layerEntry) bool { return true }, nil)
-			}
-			t.add(name, &layerEntry{layer: li, pos: pos, dir: isDir, hdr: hdr})
+		dir, base := path.Split(name)
+		dir = strings.TrimSuffix(dir, "/")
+		if dir == "" {
+			dir = "."
 		}
-		// The blob is read to its end, where its digest is checked.
-		if _, err := io.Copy(io.Discard, r); err != nil {
-			done()
-			return nil, fmt.Errorf("layer %s: %w", d.Digest, err)
+		switch {
+		case base == ".wh..wh..opq": // the folder hides what lower layers put in it
+			done := func(p string) bool { return t.opaque[p] == li+1 }
+			if !done(dir) {
+				t.below(dir, func(e *layerEntry) bool { return e.layer < li }, done)
+				t.opaque[dir] = li + 1
+			}
+			return nil
+		case strings.HasPrefix(base, ".wh."):
+			t.remove(path.Join(dir, strings.TrimPrefix(base, ".wh.")))
+			return nil
 		}
-		done()
-	}
-	return t.paths, nil
+		isDir := hdr.Typeflag == tar.TypeDir
+		if old := t.paths[name]; old != nil && old.dir && isDir {
+			old.hdr = hdr // the folder stays where it was first
+			return nil
+		}
+		if !isDir {
+			// Nothing stays under what is now a file or a link.
+			t.below(name, func(*layerEntry) bool { return true }, nil)
+		}
+		t.add(name, &layerEntry{layer: li, pos: pos, dir: isDir, hdr: hdr})
+		return nil
+	})
+	return t.paths, err
 }
 
-// flatten writes the root's tar stream: every surviving layerEntry, in layer
+// flatten writes the root's tar stream: every surviving entry, in layer
 // order, each once.
 func (o *ociImage) flatten(w io.Writer) error {
 	paths, err := o.survivors()
@@ -533,46 +546,28 @@ func (o *ociImage) flatten(w io.Writer) error {
 		at[[2]int{e.layer, e.pos}] = e
 	}
 	tw := tar.NewWriter(w)
-	for li, d := range o.layers {
-		r, done, err := o.layerTar(d)
-		if err != nil {
+	err = o.entries(func(li, pos int, hdr *tar.Header, tr *tar.Reader) error {
+		e := at[[2]int{li, pos}]
+		if e == nil {
+			return nil
+		}
+		out := *hdr
+		if e.dir {
+			out = *e.hdr // a folder's last metadata, at its first place
+		}
+		out.Format = tar.FormatPAX
+		if err := tw.WriteHeader(&out); err != nil {
 			return err
 		}
-		tr := tar.NewReader(r)
-		for pos := 0; ; pos++ {
-			hdr, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				done()
-				return fmt.Errorf("layer %s: %w", d.Digest, err)
-			}
-			e := at[[2]int{li, pos}]
-			if e == nil {
-				continue
-			}
-			out := *e.hdr
-			if !e.dir {
-				out = *hdr
-			}
-			out.Format = tar.FormatPAX
-			if err := tw.WriteHeader(&out); err != nil {
-				done()
-				return err
-			}
-			if out.Typeflag == tar.TypeReg {
-				if _, err := io.Copy(tw, tr); err != nil {
-					done()
-					return fmt.Errorf("layer %s: %s: %w", d.Digest, hdr.Name, err)
-				}
+		if out.Typeflag == tar.TypeReg {
+			if _, err := io.Copy(tw, tr); err != nil {
+				return fmt.Errorf("%s: %w", hdr.Name, err)
 			}
 		}
-		if _, err := io.Copy(io.Discard, r); err != nil {
-			done()
-			return fmt.Errorf("layer %s: %w", d.Digest, err)
-		}
-		done()
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return tw.Close()
 }

@@ -14,6 +14,20 @@ import (
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
+// rootBox is a box with img as its root, closed when the test ends.
+func rootBox(t *testing.T, img *fixtures.Image, disk int64) *sandbox.Box {
+	t.Helper()
+	b, err := sandbox.Open(sandbox.Limits{Disk: disk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	if err := b.UseRoot(img.Root); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func runIn(t *testing.T, b *sandbox.Box, script string) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
@@ -26,14 +40,7 @@ func runIn(t *testing.T, b *sandbox.Box, script string) (string, error) {
 // image itself never changes.
 func TestRootIsTheImage(t *testing.T) {
 	img := fixtures.Buildroot(t, "x86_64")
-	b, err := sandbox.Open(sandbox.Limits{Disk: 256 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.UseRoot(img.Root); err != nil {
-		t.Fatal(err)
-	}
+	b := rootBox(t, img, 256<<20)
 	if err := b.RunAs(sandbox.BuildUser); err != nil {
 		t.Fatal(err)
 	}
@@ -166,14 +173,7 @@ func TestAttackRunPlantsTheNextRunsMounts(t *testing.T) {
 // its 1777 folders (/var/tmp), which the job then runs with.
 func TestAttackHostUsersReachTheJobsRoot(t *testing.T) {
 	img := fixtures.Buildroot(t, "x86_64")
-	b, err := sandbox.Open(sandbox.Limits{Disk: 64 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.UseRoot(img.Root); err != nil {
-		t.Fatal(err)
-	}
+	b := rootBox(t, img, 64<<20)
 	b.Owner = sandbox.BuildUser
 	b.Caps = []string{"CAP_DAC_OVERRIDE"}
 	if out, err := runIn(t, b, "echo installed > /var/tmp/installed"); err != nil {
@@ -213,14 +213,7 @@ func TestAttackHostUsersReachTheJobsRoot(t *testing.T) {
 // host's devices, for a later run.
 func TestRootMountsAreNosuidNodev(t *testing.T) {
 	img := fixtures.Buildroot(t, "x86_64")
-	b, err := sandbox.Open(sandbox.Limits{Disk: 64 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if err := b.UseRoot(img.Root); err != nil {
-		t.Fatal(err)
-	}
+	b := rootBox(t, img, 64<<20)
 	b.Caps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_SETFCAP", "CAP_SYS_CHROOT"}
 	out, err := runIn(t, b, `for p in /build/null /null /tmp/null; do mknod $p c 1 3 2>/dev/null && echo made $p; done
 		awk '$5 == "/" || $5 == "/build" || $5 == "/tmp" {print $5, $6}' /proc/self/mountinfo`)
