@@ -31,6 +31,7 @@ libc6-dev-s390x-cross      /usr/s390x-linux-gnu/include/bits/libc-header-start.h
 qemu-user        qemu-aarch64                                           runs binaries of the foreign arches in the smoke tests
 qemu-user-static /usr/libexec/qemu-binfmt/aarch64-binfmt-P              runs the buildroots of the foreign arches through binfmt_misc (scripts/binfmt.sh)
 mmdebstrap       mmdebstrap                                             makes the stand-in buildroot images (scripts/buildroot.sh)
+arch-test        arch-test                                              lets mmdebstrap make a foreign arch root (it checks the arch runs, under qemu)
 skopeo           skopeo                                                 checks the cloud SIG OCI image in tests
 '
 
