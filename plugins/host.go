@@ -324,9 +324,29 @@ func (p *Plugin) limitHit() string {
 	return ""
 }
 
-// Close stops the plugin and removes its folder.
+// stopGrace is how long Close waits for go-plugin's cooperative stop (its
+// own grace is 2 s, then it kills the plugin) before it kills what holds
+// the plugin's pipes open.
+const stopGrace = 5 * time.Second
+
+// Close stops the plugin, cooperatively, and removes its folder. A plugin
+// that ends when asked ends cleanly (no "signal: killed" in the log);
+// what outlived bwrap, holding the pipes go-plugin waits for, is killed
+// after the grace.
 func (p *Plugin) Close() {
-	p.kill()
+	if p.pc != nil {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			p.pc.Kill()
+		}()
+		select {
+		case <-done:
+		case <-time.After(stopGrace):
+			p.box.Kill()
+			<-done
+		}
+	}
 	p.box.Close()
 }
 
