@@ -212,6 +212,25 @@ func TestHelpNamesTheCommands(t *testing.T) {
 	}
 }
 
+// TestHelpAndMistypedCommands: quarry help CMD is that command's help; a
+// mistyped command fails, saying what was meant; an error is printed
+// once, with one prefix (urfave/cli neither prints nor exits itself).
+func TestHelpAndMistypedCommands(t *testing.T) {
+	out, errOut, code := runCmd(t, exec.Command(quarryBin, "help", "build"))
+	if code != 0 || !strings.Contains(out, "quarry build - the whole pipeline") || errOut != "" {
+		t.Errorf("help build: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = runCmd(t, exec.Command(quarryBin, "biuld"))
+	if code == 0 || out != "" || errOut != "quarry: No help topic for 'biuld'. Did you mean \"build\"?\n" {
+		t.Errorf("biuld: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	d := newDistro(t)
+	_, errOut, code = d.run("import", "--unpin")
+	if code != 2 || errOut != "quarry: --unpin needs the packages to unpin\n" {
+		t.Errorf("import --unpin: exit %d, stderr %q", code, errOut)
+	}
+}
+
 func TestMalformedConfigNamesFileAndLine(t *testing.T) {
 	d := newDistro(t)
 	d.editConfig("  dist_tag: .pbl9\n", "  dist_tag: .pbl9\n  disttag: .pbl9\n")

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -31,7 +32,15 @@ func main() {
 	// Every SIG plugin this run started ends with it, also after Ctrl-C.
 	plugin.CleanupClients()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "quarry:", err)
+		// Printed here, once, with one prefix: urfave/cli is told not to
+		// print or exit itself (ExitErrHandler), so the plugins above are
+		// cleaned up first.
+		if msg := err.Error(); msg != "" {
+			if !strings.HasPrefix(msg, "quarry: ") {
+				msg = "quarry: " + msg
+			}
+			fmt.Fprintln(os.Stderr, msg)
+		}
 		var ee cli.ExitCoder
 		if errors.As(err, &ee) {
 			os.Exit(ee.ExitCode())
@@ -76,7 +85,10 @@ Start with:  quarry import               (import and debrand every package)
 			pluginCommand(),
 			sigCommand(),
 		},
-		HideHelpCommand: true,
+		// quarry help CMD, and a mistyped command says what was meant.
+		Suggest: true,
+		// main prints the error and exits, after cleaning up.
+		ExitErrHandler: func(*cli.Context, error) {},
 	}
 }
 
