@@ -5,7 +5,6 @@ import (
 	"maps"
 	"os/exec"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/arch"
@@ -111,13 +110,18 @@ func RootEnv(d config.Distribution, a, build, digest string) Env {
 	if a == arch.Noarch {
 		e.Build = build
 	}
-	m := DistMacros(d)
+	e.Macros = macroFile(DistMacros(d))
+	return e
+}
+
+// macroFile writes macros as an rpm macro file, one per line, sorted: the
+// same macros give the same bytes (and the same job keys).
+func macroFile(m map[string]string) string {
 	var b strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		fmt.Fprintf(&b, "%%%s %s\n", k, m[k])
 	}
-	e.Macros = b.String()
-	return e
+	return b.String()
 }
 
 // NewEnv describes target arch a for distribution d, checking that its
@@ -154,16 +158,7 @@ func newEnv(d config.Distribution, a, build string) (Env, error) {
 			m["_host"] = info.Triplet
 		}
 	}
-	var b strings.Builder
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%%%s %s\n", k, m[k])
-	}
-	e.Macros = b.String()
+	e.Macros = macroFile(m)
 	flags := fmt.Sprintf("-O2 -g -I%[1]s/usr/include -L%[1]s/usr/lib64 -Wl,-rpath-link,%[1]s/usr/lib64", Sysroot)
 	e.RPMRC = fmt.Sprintf("optflags: %s %s\n", optArch, flags)
 	e.Toolchain = toolVersion(cc, "--version") + "; " + toolVersion("rpmbuild", "--version")
