@@ -77,14 +77,6 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	if err := l.prepare(box.Dir(), job); err != nil {
 		return nil, &Error{Job: job.ID, Msg: "prepare: " + err.Error()}
 	}
-	for _, st := range steps[:len(steps)-1] {
-		box.RunAs(st.user)
-		rec.Setup = append(rec.Setup, box.Command(st.argv...))
-	}
-	last := steps[len(steps)-1]
-	box.RunAs(last.user)
-	rec.Command = box.Command(last.argv...)
-
 	// The log is the host's file, outside the job's folder: the job only
 	// writes to a pipe, and the sandbox stops it at the log limit.
 	logFile, err := os.CreateTemp(l.Work, strings.ReplaceAll(job.ID, "/", "@")+"-*.log")
@@ -97,9 +89,16 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 		out = io.MultiWriter(logFile, logw)
 	}
 	var runErr error
-	for _, st := range steps {
+	for i, st := range steps {
 		box.RunAs(st.user)
 		box.Caps = st.caps
+		// The line as it runs, its user and capabilities included: the
+		// last is rpmbuild, the ones before it the setup.
+		if line := box.Command(st.argv...); i < len(steps)-1 {
+			rec.Setup = append(rec.Setup, line)
+		} else {
+			rec.Command = line
+		}
 		if runErr = box.Run(ctx, out, st.argv...); runErr != nil {
 			break
 		}
