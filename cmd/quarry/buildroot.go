@@ -1,16 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/quarrylinux/quarry/core/arch"
 	"github.com/quarrylinux/quarry/core/buildroot"
 	"github.com/quarrylinux/quarry/core/lock"
 )
@@ -77,19 +78,12 @@ func runBuildrootList(c *cli.Context) error {
 			enc.Encode(map[string]any{"event": "buildroot", "arch": a, "image": img, "pinned": pinned, "digest": found, "status": status})
 			continue
 		}
-		fmt.Printf("%-8s %s\n         pinned %s\n         status %s\n", a, img, cmpOr(pinned, "-"), status)
+		fmt.Printf("%-8s %s\n         pinned %s\n         status %s\n", a, img, cmp.Or(pinned, "-"), status)
 	}
 	if bad > 0 {
 		return cli.Exit(fmt.Sprintf("quarry: %d buildroot images are not as pinned", bad), 1)
 	}
 	return nil
-}
-
-func cmpOr(s, or string) string {
-	if s == "" {
-		return or
-	}
-	return s
 }
 
 func runBuildrootPin(c *cli.Context) error {
@@ -143,15 +137,16 @@ func (e *env) digests() *buildroot.Digests {
 	return &buildroot.Digests{Path: filepath.Join(e.state, "buildroot-digests.json")}
 }
 
-// buildroots checks every arch's image against lk and returns the pins,
-// arch → digest (nil in the cross mode). With pinNew, an arch not pinned
-// yet is pinned in lk (quarry import's first run); a changed image is an
-// error either way, and lk is then left as it was.
-func (e *env) buildroots(lk *lock.Lock, pinNew bool) (map[string]string, error) {
+// buildroots checks every arch's image against lk and returns them by
+// arch, each as the config names it now with its digest, the pinned one
+// (nil in the cross mode). With pinNew, an arch not pinned yet is pinned
+// in lk (quarry import's first run); a changed image is an error either
+// way, and lk is then left as it was.
+func (e *env) buildroots(lk *lock.Lock, pinNew bool) (map[string]*lock.Buildroot, error) {
 	if e.cfg.Cross() {
 		return nil, nil
 	}
-	pins := map[string]string{}
+	images := map[string]*lock.Buildroot{}
 	fresh := map[string]*lock.Buildroot{}
 	var errs []error
 	for _, a := range e.cfg.ArchNames() {
@@ -174,7 +169,7 @@ func (e *env) buildroots(lk *lock.Lock, pinNew bool) (map[string]string, error) 
 			errs = append(errs, err)
 			continue
 		}
-		pins[a] = d
+		images[a] = &lock.Buildroot{Image: img, Digest: d}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -186,32 +181,27 @@ func (e *env) buildroots(lk *lock.Lock, pinNew bool) (map[string]string, error) 
 		lk.Buildroots[a] = p
 		e.log.Info("pinned buildroot", "arch", a, "image", p.Image, "digest", p.Digest)
 	}
-	return pins, nil
+	return images, nil
 }
 
-// unpackRoots unpacks the pinned images (once per machine: the cache is
-// shared and content-addressed) and returns digest → folder. lk names
-// each arch's image.
-func (e *env) unpackRoots(lk *lock.Lock, pins map[string]string, arches []string) (map[string]string, error) {
+// unpackRoots unpacks the checked images (once per machine: the cache is
+// shared and content-addressed) and returns digest → folder.
+func (e *env) unpackRoots(images map[string]*lock.Buildroot) (map[string]string, error) {
 	roots := map[string]string{}
-	for _, a := range arches {
-		if a == arch.Noarch {
+	for _, a := range slices.Sorted(maps.Keys(images)) {
+		img := images[a]
+		if roots[img.Digest] != "" {
 			continue
 		}
-		d := pins[a]
-		if d == "" || roots[d] != "" {
-			continue
-		}
-		img := lk.Buildroots[a].Image
-		e.log.Info("unpacking buildroot", "arch", a, "digest", d, "cache", e.cfg.RootCache())
-		u, err := buildroot.UnpackImage(img, a, d, e.cfg.RootCache())
+		e.log.Info("unpacking buildroot", "arch", a, "digest", img.Digest, "cache", e.cfg.RootCache())
+		u, err := buildroot.UnpackImage(img.Image, a, img.Digest, e.cfg.RootCache())
 		if err != nil {
 			return nil, err
 		}
 		if u.Devices > 0 {
 			e.log.Debug("buildroot device nodes left out", "arch", a, "count", u.Devices)
 		}
-		roots[d] = u.Dir
+		roots[img.Digest] = u.Dir
 	}
 	return roots, nil
 }

@@ -84,13 +84,20 @@ func (e *env) makePlan(c *cli.Context) (*planned, error) {
 	if err != nil {
 		return nil, err
 	}
-	pins, err := e.buildroots(lk, false)
+	images, err := e.buildroots(lk, false)
 	if err != nil {
 		return nil, err
 	}
-	roots, err := e.unpackRoots(lk, pins, e.cfg.ArchNames())
+	roots, err := e.unpackRoots(images)
 	if err != nil {
 		return nil, err
+	}
+	var pins map[string]string // arch → digest, nil in the cross mode
+	if images != nil {
+		pins = map[string]string{}
+		for a, img := range images {
+			pins[a] = img.Digest
+		}
 	}
 	extra, err := e.releaseFiles(c)
 	if err != nil {
