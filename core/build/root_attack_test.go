@@ -36,6 +36,7 @@ cp /usr/bin/cat %{buildroot}/usr/local/bin/capcat
 %post
 echo secret > /root-secret && chmod 600 /root-secret
 cp /bin/sh /usr/local/bin/rootsh && chmod 4755 /usr/local/bin/rootsh
+date +%%s%%N > /build/alive
 (setsid sh -c 'while :; do date +%%s%%N > /build/alive; sleep 0.1; done' >/dev/null 2>&1 &)
 `
 
