@@ -3,6 +3,8 @@ package compose
 import (
 	"fmt"
 	"strings"
+
+	"github.com/quarrylinux/quarry/core/layout"
 )
 
 // RepoDef is one repository a .repo file describes.
@@ -63,7 +65,7 @@ func SIGRepoFile(distro, pretty, sig, url, keyName string, repos []SIGRepo) []by
 		if name == "" {
 			name = r.ID
 		}
-		section(distro+"-sig-"+sig+"-"+r.ID, fmt.Sprintf("%s $releasever - SIG %s - %s", pretty, sig, name), url+"/sig/"+sig+"/"+r.ID+"/$basearch/", true)
+		section(layout.Names(distro).SIGRepoID(sig, r.ID), fmt.Sprintf("%s $releasever - SIG %s - %s", pretty, sig, name), url+"/sig/"+sig+"/"+r.ID+"/$basearch/", true)
 	}
 	return []byte(strings.TrimRight(b.String(), "\n") + "\n")
 }

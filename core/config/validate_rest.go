@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/quarrylinux/quarry/core/layout"
 )
 
 // validateRest checks what refers to the core's packages, and the
@@ -52,7 +54,7 @@ func (c *Config) validateRest(p *problems, pkgs packageSet) {
 		if !p.name(path, g.Name, namePattern, maxNameLen, "lower-case letters and digits, starting with a letter") {
 			continue
 		}
-		if g.Name == "release" {
+		if g.Name == layout.ReleaseOwner {
 			p.at(path, "release is reserved: sig/release holds the SIG release packages")
 		}
 		if first, ok := seen[g.Name]; ok {
@@ -60,7 +62,7 @@ func (c *Config) validateRest(p *problems, pkgs packageSet) {
 		}
 		seen[g.Name] = g.Line
 		// The core builds <distro>-release-<sig> beside its own packages.
-		release := c.Distribution.Name + "-release-" + g.Name
+		release := layout.Names(c.Distribution.Name).ReleasePackage(g.Name)
 		if first, ok := pkgs.fold[strings.ToLower(release)]; ok {
 			p.at(path, "sig %s's release package %s would be the core package %s (line %d)", g.Name, release, first, pkgs.exact[first])
 		}

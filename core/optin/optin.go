@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/quarrylinux/quarry/core/layout"
+
 	"github.com/quarrylinux/quarry/core/compose"
 	"github.com/quarrylinux/quarry/core/store"
 )
@@ -47,7 +49,7 @@ func (x *Index) RepoFile(s *SIG, url, only string) []byte {
 		if strings.HasPrefix(line, "[") {
 			section = strings.Trim(line, "[]")
 		}
-		if line == "enabled=1" && section != x.Distribution+"-sig-"+s.Name+"-"+only {
+		if line == "enabled=1" && section != layout.Names(x.Distribution).SIGRepoID(s.Name, only) {
 			line = "enabled=0"
 		}
 		out = append(out, line)
@@ -57,7 +59,7 @@ func (x *Index) RepoFile(s *SIG, url, only string) []byte {
 
 // Paths are where a SIG's files go under root.
 func Paths(root, distro, sig, key string) (repoFile, keyFile string) {
-	return filepath.Join(root, "etc", "yum.repos.d", distro+"-sig-"+sig+".repo"),
+	return filepath.Join(root, "etc", "yum.repos.d", layout.Names(distro).SIGRepoFile(sig)),
 		filepath.Join(root, "etc", "pki", "rpm-gpg", key)
 }
 

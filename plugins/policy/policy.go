@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/quarrylinux/quarry/core/layout"
+
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/sdk"
@@ -126,7 +128,7 @@ func ReleaseName(distro, name string) bool {
 }
 
 // RepoID is the published id of a SIG repository.
-func (g *Gate) RepoID(id string) string { return g.Distro + "-sig-" + g.SIG + "-" + id }
+func (g *Gate) RepoID(id string) string { return layout.Names(g.Distro).SIGRepoID(g.SIG, id) }
 
 // Repos checks the SIG's repositories.
 func (g *Gate) Repos(repos []sdk.Repo, arches []string) Violations {
