@@ -55,7 +55,12 @@ func Carry(prev, draft, sig, keyName string, keyring openpgp.KeyRing) (*Carried,
 		return nil, errors.New(strings.Join(problems, "\n"))
 	}
 	out := &Carried{}
-	files := map[string]bool{"keys/" + keyName: true}
+	files := map[string]bool{}
+	// Its key goes with its packages; a SIG of installers only may have
+	// none to carry.
+	if _, ok := want["keys/"+keyName]; ok {
+		files["keys/"+keyName] = true
+	}
 	for _, a := range m.Artifacts {
 		if a.SIG != sig {
 			continue
@@ -75,8 +80,11 @@ func Carry(prev, draft, sig, keyName string, keyring openpgp.KeyRing) (*Carried,
 			out.Repos = append(out.Repos, r)
 		}
 	}
-	if len(out.Artifacts) == 0 {
+	if len(out.Artifacts) == 0 && len(out.Images) == 0 {
 		return &Carried{}, nil
+	}
+	if len(out.Artifacts) > 0 && !files["keys/"+keyName] {
+		return nil, fmt.Errorf("%s: sig %s's packages without its key keys/%s; not carried", t.Path(ManifestFile), sig, keyName)
 	}
 	err = t.Walk(func(e treefs.Entry) error {
 		if strings.HasPrefix(e.Path, "sig/"+sig+"/") || strings.HasPrefix(e.Path, "images/"+sig+"/") {
