@@ -30,6 +30,10 @@ type Event struct {
 	Status  string        `json:"status"`
 	Detail  string        `json:"detail,omitempty"`
 	Elapsed time.Duration `json:"elapsed_ns,omitempty"`
+	// Record is a built or cached job's; Err is a failed or skipped
+	// one's (a *Error when the job ran: its log is in the store).
+	Record *Record `json:"-"`
+	Err    error   `json:"-"`
 }
 
 // Builder runs a plan: one bounded pool over the ready jobs of every arch,
@@ -103,7 +107,7 @@ func (b *Builder) Run(ctx context.Context) (*Result, error) {
 			if res.Status[d] == Queued {
 				res.Status[d] = Skipped
 				res.Errors[d] = fmt.Errorf("%s: skipped: %s", d, why)
-				b.emit(p.Job(d), Skipped, why, 0)
+				b.emitErr(p.Job(d), Skipped, res.Errors[d])
 				skip(d, "needs "+d+", which was skipped")
 			}
 		}
@@ -111,7 +115,7 @@ func (b *Builder) Run(ctx context.Context) (*Result, error) {
 	fail := func(id string, err error) {
 		res.Status[id] = Failed
 		res.Errors[id] = err
-		b.emit(p.Job(id), Failed, err.Error(), 0)
+		b.emitErr(p.Job(id), Failed, err)
 		skip(id, "needs "+id+", which failed")
 	}
 	// What cannot build fails before anything starts.
@@ -152,7 +156,7 @@ func (b *Builder) Run(ctx context.Context) (*Result, error) {
 			if rec, ok := b.Cache.Get(job.Key()); ok {
 				res.Status[j.ID] = Cached
 				res.Records[j.ID] = rec
-				b.emit(j, Cached, "", 0)
+				b.emitRec(j, Cached, rec)
 				b.finished(j.ID, dependents, waiting)
 				continue
 			}
@@ -189,7 +193,7 @@ func (b *Builder) Run(ctx context.Context) (*Result, error) {
 				}
 				res.Status[d.id] = Skipped
 				res.Errors[d.id] = fmt.Errorf("%s: stopped after the first failure (--fail-fast)", d.id)
-				b.emit(j, Skipped, "stopped after the first failure", 0)
+				b.emitErr(j, Skipped, res.Errors[d.id])
 				continue
 			}
 			fail(d.id, d.err)
@@ -201,7 +205,7 @@ func (b *Builder) Run(ctx context.Context) (*Result, error) {
 		}
 		res.Status[d.id] = Built
 		res.Records[d.id] = d.rec
-		b.emit(j, Built, "", d.rec.Duration())
+		b.emitRec(j, Built, d.rec)
 		b.finished(d.id, dependents, waiting)
 	}
 	why := "never became ready"
@@ -212,7 +216,7 @@ func (b *Builder) Run(ctx context.Context) (*Result, error) {
 		if res.Status[j.ID] == Queued {
 			res.Status[j.ID] = Skipped
 			res.Errors[j.ID] = fmt.Errorf("%s: skipped: %s", j.ID, why)
-			b.emit(j, Skipped, why, 0)
+			b.emitErr(j, Skipped, res.Errors[j.ID])
 		}
 	}
 	return res, nil
@@ -263,5 +267,21 @@ func (b *Builder) job(j *plan.Job, res *Result) (*Job, error) {
 func (b *Builder) emit(j *plan.Job, status, detail string, elapsed time.Duration) {
 	if b.Events != nil {
 		b.Events(Event{Job: j.ID, Package: j.Package, Arch: j.Arch, Status: status, Detail: detail, Elapsed: elapsed})
+	}
+}
+
+func (b *Builder) emitRec(j *plan.Job, status string, rec *Record) {
+	if b.Events != nil {
+		ev := Event{Job: j.ID, Package: j.Package, Arch: j.Arch, Status: status, Record: rec}
+		if status == Built {
+			ev.Elapsed = rec.Duration()
+		}
+		b.Events(ev)
+	}
+}
+
+func (b *Builder) emitErr(j *plan.Job, status string, err error) {
+	if b.Events != nil {
+		b.Events(Event{Job: j.ID, Package: j.Package, Arch: j.Arch, Status: status, Detail: err.Error(), Err: err})
 	}
 }

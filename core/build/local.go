@@ -39,7 +39,10 @@ type Error struct {
 	Job  string
 	Msg  string
 	Tail string
-	Err  error // the sandbox's error, a *sandbox.LimitError when a limit stopped it
+	// Log is the whole log's sha256 in the store (as long as the log
+	// limit let it grow), kept for quarry log and the console.
+	Log string
+	Err error // the sandbox's error, a *sandbox.LimitError when a limit stopped it
 }
 
 func (e *Error) Error() string {
@@ -116,8 +119,10 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 			msg = runErr.Error()
 		}
 		msg += l.notCarried(job)
+		tail := tailOf(logFile.Name(), 25)
+		digest := l.keepLog(logFile.Name())
 		msg += l.keep(box, job, logFile.Name())
-		return nil, &Error{Job: job.ID, Msg: msg, Tail: tailOf(logFile.Name(), 25), Err: runErr}
+		return nil, &Error{Job: job.ID, Msg: msg, Tail: tail, Log: digest, Err: runErr}
 	}
 	rec.RPMBuild = between(box, "rpmbuild", "end")
 	logData, err := readAll(logFile)
@@ -136,6 +141,25 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	box.Close() // its unmount is part of the job's time
 	rec.End = time.Now().UTC()
 	return rec, nil
+}
+
+// keepLog puts a failed job's log into the store, for quarry log; a log
+// that cannot be read is only missing there (the error has its tail).
+func (l *Local) keepLog(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	data, err := readAll(f)
+	if err != nil {
+		return ""
+	}
+	digest, err := l.Store.Put(data)
+	if err != nil {
+		return ""
+	}
+	return digest
 }
 
 // A step is one Run of a job: who runs what, with which capabilities.
