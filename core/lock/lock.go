@@ -7,6 +7,8 @@ package lock
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,4 +123,28 @@ func (l *Lock) Save(path string) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// Clone is a deep copy of the lock, for a run to change until it commits.
+func (l *Lock) Clone() *Lock {
+	data, err := json.Marshal(l)
+	if err != nil {
+		panic(fmt.Sprintf("lock: %v", err)) // plain data: it always marshals
+	}
+	c := New()
+	if err := json.Unmarshal(data, c); err != nil {
+		panic(fmt.Sprintf("lock: %v", err))
+	}
+	return c
+}
+
+// Digest is the sha256 of the lock's canonical bytes: what a run was
+// made from, in its history and its recorded build.
+func (l *Lock) Digest() string {
+	data, err := l.Marshal()
+	if err != nil {
+		panic(fmt.Sprintf("lock: %v", err))
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
