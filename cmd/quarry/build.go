@@ -1,27 +1,30 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/quarrylinux/quarry/core/build"
+	"github.com/quarrylinux/quarry/core/pipeline"
 	"github.com/quarrylinux/quarry/core/plan"
-	"github.com/quarrylinux/quarry/core/sandbox"
 )
 
 func buildCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "build",
-		Usage: "the whole pipeline: import, build every package for every arch, compose, sign, publish",
+		Name:      "build",
+		Usage:     "the whole pipeline: import, build every package for every arch, compose, sign, publish",
+		ArgsUsage: "[PKG]...",
 		Description: `Imports and debrands what changed upstream (see quarry import; --no-import
 skips it), plans the build (see quarry plan), then runs one job per (package, arch)
 inside that arch's buildroot (see quarry buildroot): a fresh root from the
@@ -41,6 +44,13 @@ When every job has built, the outputs are signed, composed into repositories
 and published atomically into --out (see quarry publish); --no-publish stops
 after the build. A failed build publishes nothing.
 
+With PKG..., builds only those packages' jobs (and what they need, from the
+cache when built before) and publishes nothing; a name that is not a package
+of the distribution is an error.
+
+A run whose build holds nothing new (every job cached, the same SIGs, config,
+lock and key as the current compose) publishes nothing and says so.
+
 --check-reproducible then rebuilds every job once more (cache or not) and
 compares each RPM byte for byte with the first build, naming the header
 tags and whether the payload differ; anything short of 100 % fails the
@@ -58,151 +68,98 @@ command and publishes nothing.`,
 	}
 }
 
-func (e *env) cache() *build.Cache {
-	return &build.Cache{Dir: filepath.Join(e.state, "build"), Store: e.store}
-}
-
-// weights estimates each job's duration from its last build.
-func (e *env) weights() func(string) float64 {
-	c := e.cache()
-	return func(id string) float64 {
-		if rec, ok := c.Latest(id); ok {
-			return rec.Duration().Seconds()
-		}
-		return 0
-	}
-}
-
 func runBuild(c *cli.Context) error {
 	e, err := setup(c)
 	if err != nil {
 		return err
 	}
-	unlock, err := lockState(filepath.Join(e.state, "build"))
+	unlock, err := lockState(e.lay.BuildDir())
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if !c.Bool("no-import") {
-		if err := importAll(c, e); err != nil {
-			return err
-		}
+	only := c.Args().Slice()
+	rep := e.reporter()
+	p := e.pipeline(rep)
+	o := pipeline.RunOptions{
+		Import:  !c.Bool("no-import"),
+		Plan:    pipeline.PlanOptions{Jobs: c.Int("jobs")},
+		Build:   pipeline.BuildOptions{Jobs: c.Int("jobs"), FailFast: c.Bool("fail-fast"), KeepFailed: c.Bool("keep-failed"), Only: only},
+		Publish: !c.Bool("no-publish") && len(only) == 0,
 	}
-	// Folders of jobs a killed run left behind are redone from scratch,
-	// and the sandboxes it left mounted are taken down.
-	if err := os.RemoveAll(filepath.Join(e.state, "build", "work")); err != nil {
-		return err
-	}
-	if err := sandbox.SweepSlots(); err != nil {
-		return err
-	}
-	pl, err := e.makePlan(c)
-	if err != nil {
-		return err
-	}
-	p := pl.Plan
-	prog := newBuildProgress(p, e.json)
-	b := &build.Builder{Plan: p, Envs: pl.Envs, EnvErrors: pl.EnvErrors, Cache: e.cache(),
-		Exec:     e.checked(&build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Keep: c.Bool("keep-failed"), Limits: e.buildLimits(), Roots: pl.Roots}, pl),
-		Jobs:     c.Int("jobs"),
-		FailFast: c.Bool("fail-fast"),
-		Events:   prog.event,
-	}
-	res, err := b.Run(c.Context)
-	prog.finish()
-	if err != nil {
-		return err
-	}
-	// Packages that build for no arch, or whose SRPM could not be made, have
-	// no jobs; they fail the build too. A SIG's failures fail that SIG only.
-	var early []string
-	sigOf := pl.sigOf()
-	for _, pr := range p.Problems {
-		if pr.Arch != "" {
-			continue
-		}
-		if sig := sigOf[pr.Package]; sig != "" {
-			pl.failSIG(sig, fmt.Errorf("sig %s: %s", sig, pr))
-			continue
-		}
-		early = append(early, pr.String())
-	}
-	printBuild(p, res, e.json)
-	for _, msg := range early {
-		fmt.Fprintln(os.Stderr, "quarry:", msg)
-	}
-	coreFailed := 0
-	for id, err := range res.Errors {
-		if sig := sigOf[p.Job(id).Package]; sig != "" {
-			pl.failSIG(sig, fmt.Errorf("sig %s: %w", sig, err))
-		} else {
-			coreFailed++
-		}
-	}
-	if err := res.Err(); err != nil {
-		fmt.Fprintln(os.Stderr, "quarry:", err)
-	}
-	refused, err := e.gateBuilt(pl, res)
-	if err != nil {
-		return err
-	}
-	if len(refused) > 0 {
-		fmt.Fprintln(os.Stderr, "quarry:", refused)
-	}
-	if coreFailed > 0 || len(early) > 0 || len(refused) > 0 {
-		return cli.Exit(fmt.Sprintf("quarry: %d core jobs failed or were skipped, %d core packages cannot build, %d core RPMs refused; nothing published", coreFailed, len(early), len(refused)), 1)
-	}
-	if c.Bool("check-reproducible") {
-		if err := checkReproducible(c, e, p, res, pl.Roots); err != nil {
-			return err
-		}
-	}
-	if c.Bool("no-publish") {
-		if err := e.commitLock(); err != nil {
-			return err
-		}
-		// (A publish prints the SIGs' failures with what it kept of them.)
-		for _, name := range slices.Sorted(maps.Keys(pl.SIGErrors)) {
-			fmt.Fprintln(os.Stderr, "quarry:", pl.SIGErrors[name])
-		}
-		if len(pl.SIGErrors) > 0 {
-			return cli.Exit(fmt.Sprintf("quarry: %d SIGs failed", len(pl.SIGErrors)), 1)
+	printed := false
+	o.AfterBuild = func(ctx context.Context, pl *pipeline.Planned, b *pipeline.Built) error {
+		rep.finish()
+		printBuild(b, e.json)
+		printed = true
+		if c.Bool("check-reproducible") {
+			return checkReproducible(c, e, pl, b)
 		}
 		return nil
 	}
-	key, err := e.signingKey()
-	if err != nil {
-		return err
+	res, err := p.Run(c.Context, o)
+	rep.finish()
+	if res.Built != nil && !printed {
+		printBuild(res.Built, e.json)
 	}
-	return e.composeAndPublish(c, pl, res, key)
+	var unknown *plan.UnknownError
+	if errors.As(err, &unknown) {
+		return cli.Exit(fmt.Sprintf("quarry: build: %v", unknown), 2)
+	}
+	var be *pipeline.BuildError
+	if errors.As(err, &be) {
+		for _, msg := range be.CannotBuild {
+			fmt.Fprintln(os.Stderr, "quarry:", msg)
+		}
+		for _, msg := range be.Failed {
+			fmt.Fprintln(os.Stderr, "quarry:", msg)
+		}
+		for _, msg := range be.Refused {
+			fmt.Fprintln(os.Stderr, "quarry:", msg)
+		}
+		return cli.Exit("quarry: "+be.Error(), 1)
+	}
+	if res.Published != nil {
+		printPublished(res.Published, e.json)
+	}
+	if len(only) > 0 && err == nil && !c.Bool("no-publish") {
+		fmt.Fprintf(os.Stderr, "quarry: built %s only; nothing published (quarry build without packages publishes)\n", strings.Join(only, " "))
+	}
+	return sigsFailed(err)
 }
 
-func printBuild(p *plan.Plan, res *build.Result, asJSON bool) {
-	ids := make([]string, 0, len(res.Status))
-	for id := range res.Status {
-		ids = append(ids, id)
+// sigsFailed prints each SIG's failure and returns the exit error; other
+// errors pass.
+func sigsFailed(err error) error {
+	var se *pipeline.SIGsError
+	if !errors.As(err, &se) {
+		return err
 	}
-	sort.Strings(ids)
+	for _, msg := range se.Errors {
+		fmt.Fprintln(os.Stderr, "quarry:", msg)
+	}
+	return cli.Exit("quarry: "+se.Error(), 1)
+}
+
+func printBuild(b *pipeline.Built, asJSON bool) {
+	jobs := slices.Clone(b.Jobs)
+	sort.Slice(jobs, func(i, j int) bool { return jobs[i].ID < jobs[j].ID })
 	if asJSON {
 		enc := json.NewEncoder(os.Stdout)
-		for _, id := range ids {
-			ev := map[string]any{"event": "job", "job": id, "status": res.Status[id]}
-			if rec := res.Records[id]; rec != nil {
-				ev["key"], ev["outputs"] = rec.Key, rec.Outputs
-			}
-			if err := res.Errors[id]; err != nil {
-				ev["error"] = err.Error()
+		for _, j := range jobs {
+			ev := pipeline.Event{Time: time.Now().UTC(), Kind: pipeline.EventResult, Phase: pipeline.PhaseBuild, Job: j.ID, Package: j.Package, Arch: j.Arch, SIG: j.SIG, Status: j.Status, Error: j.Error}
+			if rec := b.Records[j.ID]; rec != nil {
+				ev.Key, ev.Log, ev.Outputs = rec.Key, rec.Log, rec.Outputs
 			}
 			enc.Encode(ev)
 		}
 		return
 	}
 	count := map[string]int{}
-	for _, id := range ids {
-		st := res.Status[id]
-		count[st]++
-		line := fmt.Sprintf("%-28s %-8s", id, st)
-		if rec := res.Records[id]; rec != nil {
+	for _, j := range jobs {
+		count[j.Status]++
+		line := fmt.Sprintf("%-28s %-8s", j.ID, j.Status)
+		if rec := b.Records[j.ID]; rec != nil {
 			var files []string
 			for _, o := range rec.Outputs {
 				files = append(files, o.File)
@@ -211,27 +168,21 @@ func printBuild(p *plan.Plan, res *build.Result, asJSON bool) {
 		}
 		fmt.Println(line)
 	}
-	fmt.Printf("%d jobs: %d built, %d cached, %d failed, %d skipped\n", len(ids), count[build.Built], count[build.Cached], count[build.Failed], count[build.Skipped])
+	fmt.Printf("%d jobs: %d built, %d cached, %d failed, %d skipped\n", len(jobs), count[build.Built], count[build.Cached], count[build.Failed], count[build.Skipped])
 }
 
-func explain(e *env, pl *planned, pkg string) error {
-	p := pl.Plan
-	why := build.Explain(p, pl.Envs, pl.EnvErrors, e.cache())
-	found := false
-	for _, j := range p.Jobs {
+func explain(e *env, p *pipeline.Pipeline, pl *pipeline.Planned, pkg string) error {
+	why, cannot, found := p.Explain(pl, pkg)
+	if !found {
+		return cli.Exit(fmt.Sprintf("quarry: %s is not a package of %s", pkg, e.cfg.File), 1)
+	}
+	for _, j := range pl.Jobs {
 		if j.Package == pkg {
-			found = true
 			fmt.Printf("%-28s %s\n", j.ID, why[j.ID])
 		}
 	}
-	for _, pr := range p.Problems {
-		if pr.Package == pkg && pr.Arch == "" {
-			found = true
-			fmt.Printf("%-28s cannot build: %s\n", pkg, pr.Reason)
-		}
-	}
-	if !found {
-		return cli.Exit(fmt.Sprintf("quarry: %s is not a package of %s", pkg, e.cfg.File), 1)
+	for _, r := range cannot {
+		fmt.Printf("%-28s cannot build: %s\n", pkg, r)
 	}
 	return nil
 }

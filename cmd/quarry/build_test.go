@@ -55,7 +55,7 @@ func (d *distro) buildJSON(env []string, args ...string) (map[string]jobEvent, s
 	jobs := map[string]jobEvent{}
 	for _, line := range strings.Split(stdout, "\n") {
 		var ev jobEvent
-		if json.Unmarshal([]byte(line), &ev) == nil && ev.Event == "job" {
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Event == "result" {
 			jobs[ev.Job] = ev
 		}
 	}
@@ -257,7 +257,7 @@ func TestKilledBuildResumes(t *testing.T) {
 	sc := bufio.NewScanner(stdout)
 	for built < 2 && sc.Scan() {
 		var ev struct{ Event, Status string }
-		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Event == "build" && ev.Status == "built" {
+		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Event == "job" && ev.Status == "built" {
 			built++
 		}
 	}

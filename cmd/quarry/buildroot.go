@@ -3,11 +3,8 @@ package main
 import (
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/urfave/cli/v2"
@@ -133,75 +130,4 @@ func runBuildrootPin(c *cli.Context) error {
 	return nil
 }
 
-func (e *env) digests() *buildroot.Digests {
-	return &buildroot.Digests{Path: filepath.Join(e.state, "buildroot-digests.json")}
-}
-
-// buildroots checks every arch's image against lk and returns them by
-// arch, each as the config names it now with its digest, the pinned one
-// (nil in the cross mode). With pinNew, an arch not pinned yet is pinned
-// in lk (quarry import's first run); a changed image is an error either
-// way, and lk is then left as it was.
-func (e *env) buildroots(lk *lock.Lock, pinNew bool) (map[string]*lock.Buildroot, error) {
-	if e.cfg.Cross() {
-		return nil, nil
-	}
-	images := map[string]*lock.Buildroot{}
-	fresh := map[string]*lock.Buildroot{}
-	var errs []error
-	for _, a := range e.cfg.ArchNames() {
-		img := e.cfg.ImageOf(a)
-		d, err := e.digests().Of(img, a)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) && e.cfg.Build.Buildroot.Image == "" && e.cfg.Build.Buildroot.Images[a] == "" {
-				err = fmt.Errorf("%w (make buildroots makes the stand-in images; or set build.buildroot in quarry.yaml)", err)
-			}
-			errs = append(errs, fmt.Errorf("buildroot %s: %w", a, err))
-			continue
-		}
-		err = buildroot.Check(a, img, d, lk.Buildroots[a])
-		var unpinned *buildroot.UnpinnedError
-		if errors.As(err, &unpinned) && pinNew {
-			fresh[a] = &lock.Buildroot{Image: img, Digest: d}
-			err = nil
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		images[a] = &lock.Buildroot{Image: img, Digest: d}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	for a, p := range fresh {
-		if lk.Buildroots == nil {
-			lk.Buildroots = map[string]*lock.Buildroot{}
-		}
-		lk.Buildroots[a] = p
-		e.log.Info("pinned buildroot", "arch", a, "image", p.Image, "digest", p.Digest)
-	}
-	return images, nil
-}
-
-// unpackRoots unpacks the checked images (once per machine: the cache is
-// shared and content-addressed) and returns digest → folder.
-func (e *env) unpackRoots(images map[string]*lock.Buildroot) (map[string]string, error) {
-	roots := map[string]string{}
-	for _, a := range slices.Sorted(maps.Keys(images)) {
-		img := images[a]
-		if roots[img.Digest] != "" {
-			continue
-		}
-		e.log.Info("unpacking buildroot", "arch", a, "digest", img.Digest, "cache", e.cfg.RootCache())
-		u, err := buildroot.UnpackImage(img.Image, a, img.Digest, e.cfg.RootCache())
-		if err != nil {
-			return nil, err
-		}
-		if u.Devices > 0 {
-			e.log.Debug("buildroot device nodes left out", "arch", a, "count", u.Devices)
-		}
-		roots[img.Digest] = u.Dir
-	}
-	return roots, nil
-}
+func (e *env) digests() *buildroot.Digests { return e.pipeline(nil).Digests() }

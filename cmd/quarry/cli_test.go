@@ -320,7 +320,7 @@ func TestKilledImportResumes(t *testing.T) {
 	sc := bufio.NewScanner(stdout)
 	for imported < 2 && sc.Scan() {
 		var ev struct{ Event, Package, Status string }
-		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Event == "import" && ev.Status == "imported" {
+		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Event == "package" && ev.Status == "imported" {
 			imported++
 		}
 	}

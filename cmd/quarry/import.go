@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/pipeline"
 	"github.com/quarrylinux/quarry/core/source"
 )
 
@@ -51,89 +52,41 @@ func runImport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	// A changed buildroot image stops the import before anything is
-	// fetched; an arch not pinned yet is pinned with the packages.
-	if _, err := e.buildroots(lk, true); err != nil {
-		return err
-	}
 	var reqs []source.Request
 	for _, arg := range c.Args().Slice() {
 		name, ref, _ := strings.Cut(arg, "@")
 		reqs = append(reqs, source.Request{Name: name, Ref: ref, Unpin: c.Bool("unpin")})
 	}
-	if len(reqs) == 0 {
-		if c.Bool("unpin") {
-			return cli.Exit("--unpin needs the packages to unpin", 2)
-		}
-		for _, name := range e.cfg.Packages() {
-			reqs = append(reqs, source.Request{Name: name})
-		}
+	if len(reqs) == 0 && c.Bool("unpin") {
+		return cli.Exit("--unpin needs the packages to unpin", 2)
 	}
-	prog := newProgress("import", len(reqs), e.json)
-	im := &source.Importer{Config: e.cfg, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Log: e.log, Limits: e.buildLimits(),
-		Progress: func(ev source.Event) { prog.event(ev.Package, ev.Status, ev.Detail) }}
-	results, err := im.Import(c.Context, lk, reqs)
-	prog.finish()
+	rep := e.reporter()
+	// A changed buildroot image stops the import before anything is
+	// fetched; an arch not pinned yet is pinned with the packages.
+	im, err := e.pipeline(rep).Import(c.Context, lk, reqs, c.Int("jobs"))
+	rep.finish()
 	if err != nil {
 		return err
 	}
-	changed := pin(lk, results)
-	wrote, err := lk.Save(e.lockPath())
+	wrote, err := im.Lock.Save(e.lockPath())
 	if err != nil {
 		return fmt.Errorf("write %s: %w", e.lockPath(), err)
 	}
 	if e.json {
-		err = json.NewEncoder(os.Stdout).Encode(map[string]any{"event": "result", "packages": len(results), "changed": changed, "lock": e.lockPath(), "lock_written": wrote})
+		err = json.NewEncoder(os.Stdout).Encode(map[string]any{"time": time.Now().UTC(), "event": pipeline.EventResult, "phase": pipeline.PhaseImport,
+			"packages": len(im.Results), "changed": im.Changed, "lock": e.lockPath(), "lock_written": wrote})
 	} else {
-		for _, r := range results {
+		for _, r := range im.Results {
 			status := "unchanged"
 			if r.Changed {
 				status = "imported"
 			}
 			fmt.Printf("%-24s %-10s %s  tree %s\n", r.Name, status, r.Entry.NVR, r.Entry.Tree[:12])
 		}
-		fmt.Printf("%d packages, %d changed; lock %s\n", len(results), changed, e.lockPath())
+		fmt.Printf("%d packages, %d changed; lock %s\n", len(im.Results), im.Changed, e.lockPath())
 	}
 	if err != nil || c.Bool("no-push") || (c.String("push") == "" && e.cfg.Push == nil) {
 		return err
 	}
-	return pushImports(c, e, results)
-}
-
-// importAll is the import step of quarry build: every package, progress on
-// stderr. The new lock is kept in memory for the rest of the run, and
-// written only when the run has published (commitLock).
-func importAll(c *cli.Context, e *env) error {
-	lk, err := e.loadLock()
-	if err != nil {
-		return err
-	}
-	if _, err := e.buildroots(lk, true); err != nil {
-		return err
-	}
-	var reqs []source.Request
-	for _, name := range e.cfg.Packages() {
-		reqs = append(reqs, source.Request{Name: name})
-	}
-	im := &source.Importer{Config: e.cfg, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Log: e.log, Limits: e.buildLimits()}
-	results, err := im.Import(c.Context, lk, reqs)
-	if err != nil {
-		return err
-	}
-	changed := pin(lk, results)
-	e.pending = lk
-	e.log.Info("imported", "packages", len(results), "changed", changed)
-	return nil
-}
-
-// pin records imported packages in the lock and counts the changed ones.
-func pin(lk *lock.Lock, results []source.Result) int {
-	changed := 0
-	for _, r := range results {
-		lk.Packages[r.Name] = r.Entry
-		if r.Changed {
-			changed++
-		}
-	}
-	return changed
+	return pushImports(c, e, im.Results)
 }

@@ -35,9 +35,9 @@ private key file) or signing.gpg_key (a key in your gpg keyring) instead.`,
 				if err != nil {
 					return err
 				}
-				path, uid, pubName := e.defaultKeyPath(), fmt.Sprintf("%s <%s>", e.cfg.Distribution.PrettyName, packagerEmail(e.cfg.Distribution.Packager)), e.keyName()
+				path, uid, pubName := e.lay.CoreKeyFile(), fmt.Sprintf("%s <%s>", e.cfg.Distribution.PrettyName, packagerEmail(e.cfg.Distribution.Packager)), e.lay.KeyName()
 				if sig := c.String("sig"); sig != "" {
-					path, pubName = e.sigKeyPath(sig), e.sigKeyName(sig)
+					path, pubName = e.lay.SIGKeyFile(sig), e.lay.SIGKeyName(sig)
 					uid = fmt.Sprintf("%s SIG %s <%s>", e.cfg.Distribution.PrettyName, sig, packagerEmail(e.cfg.Distribution.Packager))
 				}
 				if sandbox.Visible(path) {
@@ -72,30 +72,14 @@ private key file) or signing.gpg_key (a key in your gpg keyring) instead.`,
 	}
 }
 
-func (e *env) defaultKeyPath() string { return filepath.Join(e.state, "keys", "core.key") }
-
-// sigKeyPath is where a SIG's signing key lives: with the core's, out of
-// every plugin's and build job's sight.
-func (e *env) sigKeyPath(sig string) string {
-	return filepath.Join(e.state, "keys", "sig-"+sig+".key")
-}
-
-// sigKeyName is a SIG's public key file name.
-func (e *env) sigKeyName(sig string) string {
-	return "RPM-GPG-KEY-" + e.cfg.Distribution.Name + "-sig-" + sig
-}
-
 // sigKey loads a SIG's signing key.
 func (e *env) sigKey(sig string) (*sign.Key, error) {
-	k, err := sign.Load(e.sigKeyPath(sig), "")
+	k, err := sign.Load(e.lay.SIGKeyFile(sig), "")
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("sig %s has no signing key: run quarry key init --sig %s", sig, sig)
 	}
 	return k, err
 }
-
-// keyName is the public key's file name in repositories and packages.
-func (e *env) keyName() string { return "RPM-GPG-KEY-" + e.cfg.Distribution.Name }
 
 // signingKey loads the key the config names, or the one key init made,
 // once per command: planning (for the release package) and signing share
@@ -121,7 +105,7 @@ func (e *env) loadSigningKey() (*sign.Key, error) {
 	case s.Key != "":
 		keyFile = e.cfg.Resolve(s.Key)
 	case s.GPGKey == "":
-		keyFile = e.defaultKeyPath()
+		keyFile = e.lay.CoreKeyFile()
 	}
 	for _, f := range []string{pass, keyFile} {
 		if f != "" && sandbox.Visible(f) {

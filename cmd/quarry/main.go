@@ -5,6 +5,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/layout"
 	"github.com/quarrylinux/quarry/core/lock"
 	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/sign"
@@ -27,7 +29,8 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newApp().RunContext(ctx, os.Args)
+	app := newApp()
+	err := app.RunContext(ctx, flagsFirst(app, os.Args))
 	stop()
 	// Every SIG plugin this run started ends with it, also after Ctrl-C.
 	plugin.CleanupClients()
@@ -99,21 +102,14 @@ type env struct {
 	state string
 	log   hclog.Logger
 	json  bool
+	lay   layout.Layout // Out is set by the commands with --out
 
 	key *sign.Key // the signing key, once loaded
-	// pending is the lock quarry build imported, written only once the
-	// run succeeded: a failed run leaves quarry.lock as it was.
-	pending *lock.Lock
 }
 
-func (e *env) lockPath() string { return filepath.Join(e.state, "quarry.lock") }
+func (e *env) lockPath() string { return e.lay.LockFile() }
 
-func (e *env) loadLock() (*lock.Lock, error) {
-	if e.pending != nil {
-		return e.pending, nil
-	}
-	return lock.Load(e.lockPath())
-}
+func (e *env) loadLock() (*lock.Lock, error) { return lock.Load(e.lockPath()) }
 
 // buildLimits bound build jobs, SRPM builds and spec queries.
 func (e *env) buildLimits() sandbox.Limits {
@@ -125,18 +121,6 @@ func (e *env) buildLimits() sandbox.Limits {
 func (e *env) pluginLimits() sandbox.Limits {
 	l := e.cfg.Plugins.Limits
 	return sandbox.Limits{Procs: l.Processes, Disk: int64(l.Disk), Setting: "plugins.limits"}
-}
-
-// commitLock writes the lock this run imported, if any.
-func (e *env) commitLock() error {
-	if e.pending == nil {
-		return nil
-	}
-	if _, err := e.pending.Save(e.lockPath()); err != nil {
-		return fmt.Errorf("write %s: %w", e.lockPath(), err)
-	}
-	e.pending = nil
-	return nil
 }
 
 // newLogger is the log on stderr the global flags ask for (setup checks
@@ -163,5 +147,10 @@ func setup(c *cli.Context) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &env{cfg: cfg, store: st, state: state, log: log, json: c.Bool("json")}, nil
+	e := &env{cfg: cfg, store: st, state: state, log: log, json: c.Bool("json"), lay: layout.Layout{Distro: cfg.Distribution.Name, State: state}}
+	// --out is a flag of the commands that publish or plan for it.
+	if out, err := filepath.Abs(cmp.Or(c.String("out"), "out")); err == nil {
+		e.lay.Out = out
+	}
+	return e, nil
 }

@@ -8,9 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/quarrylinux/quarry/core/arch"
+	"github.com/quarrylinux/quarry/core/pipeline"
 	"github.com/quarrylinux/quarry/core/plan"
-	"github.com/quarrylinux/quarry/plugins"
 )
 
 func planCommand() *cli.Command {
@@ -40,90 +39,43 @@ func runPlan(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	pl, err := e.makePlan(c)
+	lk, err := e.loadLock()
 	if err != nil {
 		return err
 	}
-	p := pl.Plan
+	p := e.pipeline(nil)
+	pl, err := p.Plan(c.Context, lk, pipeline.PlanOptions{Jobs: c.Int("jobs")})
+	if err != nil {
+		return err
+	}
 	if pkg := c.String("why"); pkg != "" {
-		return explain(e, pl, pkg)
+		return explain(e, p, pl, pkg)
 	}
 	if e.json {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(p); err != nil {
+		out := struct {
+			*plan.Plan
+			SIGErrors map[string]string `json:"sig_errors,omitempty"`
+		}{Plan: pl.Plan, SIGErrors: map[string]string{}}
+		for name, err := range pl.SIGErrors {
+			out.SIGErrors[name] = err.Error()
+		}
+		if err := enc.Encode(out); err != nil {
 			return err
 		}
 	} else {
-		printPlan(p)
+		printPlan(pl.Plan)
 	}
-	if len(p.Problems) > 0 {
-		return cli.Exit(fmt.Sprintf("quarry: %d packages or jobs cannot build (see above)", len(p.Problems)), 1)
+	// A SIG that is misspelled, refused or broken fails the plan too: the
+	// build would leave it out.
+	for _, err := range pl.SIGErrorList() {
+		fmt.Fprintln(os.Stderr, "quarry:", err)
+	}
+	if n, m := len(pl.Problems), len(pl.SIGErrors); n > 0 || m > 0 {
+		return cli.Exit(fmt.Sprintf("quarry: %d packages or jobs cannot build, %d SIGs failed (see above)", n, m), 1)
 	}
 	return nil
-}
-
-// planned is a plan and the per-arch rpm settings it was made with.
-type planned struct {
-	*plan.Plan
-	Envs      map[string]plan.Env
-	EnvErrors map[string]error
-	// SIGs passed the gate; SIGErrors failed, by SIG name.
-	SIGs      []*plugins.SIG
-	SIGErrors map[string]error
-	// Roots are the unpacked buildroots by digest (none in the cross
-	// mode).
-	Roots map[string]string
-	// gated is set once the built RPMs were read back and judged.
-	gated bool
-}
-
-// makePlan loads the imported packages and plans them.
-func (e *env) makePlan(c *cli.Context) (*planned, error) {
-	lk, err := e.loadLock()
-	if err != nil {
-		return nil, err
-	}
-	images, err := e.buildroots(lk, false)
-	if err != nil {
-		return nil, err
-	}
-	roots, err := e.unpackRoots(images)
-	if err != nil {
-		return nil, err
-	}
-	var pins map[string]string // arch → digest, nil in the cross mode
-	if images != nil {
-		pins = map[string]string{}
-		for a, img := range images {
-			pins[a] = img.Digest
-		}
-	}
-	extra, err := e.releaseFiles(c)
-	if err != nil {
-		return nil, err
-	}
-	l := &plan.Loader{Config: e.cfg, Lock: lk, Store: e.store, StateDir: e.state, Jobs: c.Int("jobs"), Extra: extra, Limits: e.buildLimits(), Buildroots: pins, Roots: roots}
-	pkgs, problems, err := l.Load(c.Context)
-	if err != nil {
-		return nil, err
-	}
-	sigs, sigErrs := e.intakeSIGs(c, l, pkgs)
-	all := pkgs
-	for _, s := range sigs {
-		all = append(all, s.Packages...)
-		all = append(all, s.Release)
-	}
-	// What a job finds beyond the batch: the buildroot's tools (the build
-	// host's arch's, which noarch jobs build in too), or the host's.
-	host := plan.DetectHost()
-	if pins != nil {
-		host = plan.DetectHostIn(roots[pins[arch.Host()]])
-	}
-	p := plan.Make(plan.Input{Arches: e.cfg.ArchNames(), Packages: all, Host: host, Weight: e.weights()})
-	p.Problems = append(problems, p.Problems...)
-	envs, envErrs := l.Envs()
-	return &planned{Plan: p, Envs: envs, EnvErrors: envErrs, SIGs: sigs, SIGErrors: sigErrs, Roots: roots}, nil
 }
 
 func printPlan(p *plan.Plan) {

@@ -124,7 +124,7 @@ func describeSIG(c *cli.Context, e *env, h *plugins.Host, name string) (*sigRow,
 			return nil, err
 		}
 		for _, r := range repos {
-			row.Repos = append(row.Repos, e.cfg.Distribution.Name+"-sig-"+name+"-"+r.ID)
+			row.Repos = append(row.Repos, e.lay.SIGRepoID(name, r.ID))
 		}
 	}
 	return row, nil
@@ -144,37 +144,16 @@ func (e *env) pluginHost() (*plugins.Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &plugins.Host{Dirs: e.cfg.PluginDirs(), Lock: lk, Work: e.sigWork(), Limits: e.pluginLimits(), MaxStderr: int64(e.cfg.Plugins.Limits.Log),
+	return &plugins.Host{Dirs: e.cfg.PluginDirs(), Lock: lk, Work: e.lay.PluginWork(), Limits: e.pluginLimits(), MaxStderr: int64(e.cfg.Plugins.Limits.Log),
 		StartTimeout: e.cfg.Plugins.StartTimeout, CallTimeout: e.cfg.Plugins.CallTimeout, Log: e.log, HostVersion: version}, nil
 }
 
 // configureSIG hands a SIG its config block; error diagnostics fail it.
 func (e *env) configureSIG(c *cli.Context, p *plugins.Plugin) error {
-	for _, g := range e.cfg.SIGs {
-		if g.Name != p.SIG {
-			continue
-		}
-		raw, err := g.ConfigJSON()
-		if err != nil {
-			return err
-		}
-		diags, err := p.Configure(c.Context, sdk.ConfigureRequest{Config: raw, Distribution: e.sdkDistribution()})
-		if err != nil {
-			return err
-		}
-		for _, dg := range diags {
-			e.log.Warn("sig config", "sig", p.SIG, "diagnostic", dg.String())
-		}
-		if diags.HasErrors() {
-			var lines []string
-			for _, dg := range diags {
-				if dg.Severity == sdk.Error {
-					lines = append(lines, fmt.Sprintf("%s:%d: sigs[%s].config.%s", e.cfg.File, g.Line, g.Name, dg.String()))
-				}
-			}
-			return fmt.Errorf("sig %s: its config is refused:\n%s", p.SIG, strings.Join(lines, "\n"))
-		}
-		return nil
+	src, ok := e.sigSource().(*plugins.Source)
+	if !ok {
+		_, err := e.sigSource().Intake(c.Context, p.SIG, nil, nil, nil) // its error
+		return err
 	}
-	return fmt.Errorf("sig %s is not in %s", p.SIG, e.cfg.File)
+	return src.Configure(c.Context, p)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
@@ -18,7 +19,8 @@ import (
 // pushImports publishes freshly imported trees downstream (import --push).
 func pushImports(c *cli.Context, e *env, results []source.Result) error {
 	p := &downstream.Pusher{Config: e.cfg, Store: e.store, StateDir: e.state, URL: c.String("push"), Force: c.Bool("force"), Log: e.log}
-	prog := newProgress("push", len(results), e.json)
+	rep := e.reporter()
+	event := rep.items("push", len(results))
 	var (
 		mu     sync.Mutex
 		errs   []error
@@ -32,12 +34,12 @@ func pushImports(c *cli.Context, e *env, results []source.Result) error {
 	g.SetLimit(jobs)
 	for _, r := range results {
 		g.Go(func() error {
-			prog.event(r.Name, "started", "")
+			event(r.Name, "started", "")
 			res, err := p.Push(ctx, r.Name, r.Entry)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				prog.event(r.Name, "failed", err.Error())
+				event(r.Name, "failed", err.Error())
 				errs = append(errs, err)
 				return nil
 			}
@@ -45,20 +47,22 @@ func pushImports(c *cli.Context, e *env, results []source.Result) error {
 			if res.Changed {
 				status = "pushed"
 			}
-			prog.event(r.Name, status, res.Tag)
+			event(r.Name, status, res.Tag)
 			pushed = append(pushed, res)
 			return nil
 		})
 	}
 	_ = g.Wait()
-	prog.finish()
+	rep.finish()
 	sort.Slice(pushed, func(i, j int) bool { return pushed[i].Package < pushed[j].Package })
 	for _, r := range pushed {
 		if e.json {
 			b, _ := json.Marshal(struct {
-				Event string `json:"event"`
+				Time  time.Time `json:"time"`
+				Event string    `json:"event"`
+				Phase string    `json:"phase"`
 				downstream.Result
-			}{"pushed", r})
+			}{time.Now().UTC(), "result", "push", r})
 			fmt.Fprintln(os.Stdout, string(b))
 			continue
 		}

@@ -4,22 +4,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/quarrylinux/quarry/core/build"
-	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/pipeline"
 )
 
 // checkReproducible rebuilds every job of a finished build from the same
 // inputs and compares the RPMs byte for byte. It fails (so nothing is
 // published) unless every one matches.
-func checkReproducible(c *cli.Context, e *env, p *plan.Plan, res *build.Result, roots map[string]string) error {
+func checkReproducible(c *cli.Context, e *env, pl *pipeline.Planned, b *pipeline.Built) error {
 	var recs []*build.Record
-	for _, j := range p.Jobs {
-		if rec := res.Records[j.ID]; rec != nil {
+	for _, j := range b.Jobs {
+		if rec := b.Records[j.ID]; rec != nil {
 			recs = append(recs, rec)
 		}
 	}
@@ -27,14 +27,16 @@ func checkReproducible(c *cli.Context, e *env, p *plan.Plan, res *build.Result, 
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	prog := newProgress("reproduce", len(recs), e.json)
-	exec := &build.Local{Store: e.store, Work: filepath.Join(e.state, "build", "work"), Limits: e.buildLimits(), Roots: roots}
+	prog := e.reporter()
+	exec := &build.Local{Store: e.store, Work: e.lay.WorkDir(), Limits: e.buildLimits(), Roots: pl.Roots}
+	done := 0
 	rep, err := build.Reproduce(c.Context, exec, e.store, recs, workers, func(job string, same bool) {
 		status := "same"
 		if !same {
 			status = "failed"
 		}
-		prog.event(job, status, "")
+		done++
+		prog.event(pipeline.Event{Kind: pipeline.EventJob, Phase: "reproduce", Job: job, Status: status, Done: done, Total: len(recs)})
 	})
 	prog.finish()
 	if err != nil {
@@ -53,7 +55,7 @@ func checkReproducible(c *cli.Context, e *env, p *plan.Plan, res *build.Result, 
 		for id, err := range rep.Errors {
 			errs[id] = err.Error()
 		}
-		json.NewEncoder(os.Stdout).Encode(map[string]any{"event": "reproducible", "jobs": rep.Jobs, "same_jobs": rep.SameJobs,
+		json.NewEncoder(os.Stdout).Encode(map[string]any{"time": time.Now().UTC(), "event": "result", "phase": "reproduce", "jobs": rep.Jobs, "same_jobs": rep.SameJobs,
 			"rpms": rep.RPMs, "same_rpms": rep.SameRPMs, "percent": pct, "mismatches": ms, "errors": errs})
 	} else {
 		for _, m := range rep.Mismatches {

@@ -197,7 +197,12 @@ func checkCloudImages(t *testing.T, d *distro, cur string) {
 	// A package that does not exist: caught before the image build.
 	raw, _ := os.ReadFile(d.config())
 	d.writeConfig(strings.Replace(string(raw), "  - name: cloud\n", "  - name: cloud\n    config:\n      image: {packages: [pebble-release, no-such-package]}\n", 1))
-	_, stderr, code := d.run("publish")
+	// (A SIG's config is the build's: publish refuses what was built
+	// with another one.)
+	if _, stderr, code := d.run("publish"); code == 0 || !strings.Contains(stderr, "changed since the last build") {
+		t.Errorf("publish after the SIG's config changed: exit %d\n%s", code, stderr)
+	}
+	_, stderr, code := d.run("build", "--no-import")
 	if code == 0 || !strings.Contains(stderr, "sig cloud: installer pebble-cloud-generic: package no-such-package is in none of its repositories (BaseOS, AppStream, cloud); nothing was built") {
 		t.Errorf("a kickstart with a missing package: exit %d\n%s", code, stderr)
 	}
