@@ -82,6 +82,7 @@ Start with:  quarry import               (import and debrand every package)
 			buildCommand(),
 			buildrootCommand(),
 			publishCommand(),
+			composesCommand(),
 			keyCommand(),
 			verifyCommand(),
 			repoCommand(),

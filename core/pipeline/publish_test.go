@@ -318,8 +318,17 @@ func TestPublishNothingNew(t *testing.T) {
 	if _, err := w.p.Publish(ctx, b); err == nil {
 		t.Fatal("a failed SIG is not an error")
 	}
-	if _, _, err := w.p.Publisher().Rollback(); err != nil {
+	_, to, err := w.p.Publisher().Rollback()
+	if err != nil {
 		t.Fatal(err)
+	}
+	cs, err := w.p.Publisher().Composes()
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("composes: %+v %v", cs, err)
+	}
+	if cs[0].Current || !cs[1].Current || cs[1].ID != to || cs[1].Rollback || cs[1].Packages != 3 || cs[1].Sources != 3 ||
+		strings.Join(cs[1].SIGs, " ") != "hpc media" || cs[1].Images != 2 {
+		t.Errorf("composes after a rollback: %+v", cs)
 	}
 	if res, err := w.p.Publish(ctx, w.built(nil)); err != nil || res.Nothing {
 		t.Fatalf("after a rollback: %+v %v", res, err)
