@@ -4,7 +4,7 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 DEMO_STATE ?= out/demo
 
-.PHONY: deps buildroots build plugins demo test bench clean proto
+.PHONY: deps buildroots build man plugins demo test bench clean proto
 
 deps:
 	@scripts/deps.sh
@@ -19,6 +19,10 @@ buildroots: deps
 
 build: deps
 	$(GO) build -o bin/quarry ./cmd/quarry
+
+# The man page, generated from the commands' own help.
+man: build
+	bin/quarry man > bin/quarry.1
 
 # Every SIG plugin in sigs/ and examples/ into bin/quarry-sig-<name>
 # (examples/hello-sig is the SIG "hello"). Stripped and reproducible: the

@@ -231,6 +231,48 @@ func TestHelpAndMistypedCommands(t *testing.T) {
 	}
 }
 
+// The bash completion asks quarry itself: a real bash completes a
+// command, a subcommand and a flag; the man page covers every command.
+func TestCompletionAndManPage(t *testing.T) {
+	complete := func(words ...string) string {
+		t.Helper()
+		script := fmt.Sprintf(`eval "$(%[1]s completion bash)"; quarry() { %[1]s "$@"; }; COMP_WORDS=(%[2]s); COMP_CWORD=%[3]d; _quarry; echo "${COMPREPLY[*]}"`,
+			quarryBin, strings.Join(words, " "), len(words)-1)
+		out, errOut, code := runCmd(t, exec.Command("bash", "-c", script))
+		if code != 0 {
+			t.Fatalf("bash: exit %d: %s", code, errOut)
+		}
+		return strings.TrimSpace(out)
+	}
+	if got := complete("quarry", "bui"); got != "build buildroot" {
+		t.Errorf("quarry bui<TAB>: %q", got)
+	}
+	if got := complete("quarry", "plugin", "ch"); got != "check" {
+		t.Errorf("quarry plugin ch<TAB>: %q", got)
+	}
+	if got := complete("quarry", "build", "--no-i"); got != "--no-import" {
+		t.Errorf("quarry build --no-i<TAB>: %q", got)
+	}
+	man, _, code := runCmd(t, exec.Command(quarryBin, "man"))
+	if code != 0 || !strings.Contains(man, ".TH quarry 1") {
+		t.Fatalf("man: exit %d\n%.200s", code, man)
+	}
+	for _, c := range newAppCommands(t) {
+		if c != "h" && c != "help" && !strings.Contains(man, "\n.SH "+c+"\n") {
+			t.Errorf("the man page has no section of %s", c)
+		}
+	}
+	if _, errOut, code := runCmd(t, exec.Command(quarryBin, "completion", "tcsh")); code != 2 || !strings.Contains(errOut, "bash, zsh or fish") {
+		t.Errorf("completion tcsh: exit %d, %s", code, errOut)
+	}
+}
+
+// newAppCommands are quarry's commands, as its help lists them.
+func newAppCommands(t *testing.T) []string {
+	out, _, _ := runCmd(t, exec.Command(quarryBin, "--generate-bash-completion"))
+	return strings.Fields(out)
+}
+
 func TestMalformedConfigNamesFileAndLine(t *testing.T) {
 	d := newDistro(t)
 	d.editConfig("  dist_tag: .pbl9\n", "  dist_tag: .pbl9\n  disttag: .pbl9\n")

@@ -88,7 +88,10 @@ Start with:  quarry import               (import and debrand every package)
 			repoCommand(),
 			pluginCommand(),
 			sigCommand(),
+			completionCommand(),
+			manCommand(),
 		},
+		EnableBashCompletion: true,
 		// quarry help CMD, and a mistyped command says what was meant.
 		Suggest: true,
 		// main prints the error and exits, after cleaning up.
