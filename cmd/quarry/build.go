@@ -17,7 +17,6 @@ import (
 
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/pipeline"
-	"github.com/quarrylinux/quarry/core/plan"
 )
 
 func buildCommand() *cli.Command {
@@ -102,10 +101,6 @@ func runBuild(c *cli.Context) error {
 	if res.Built != nil && !printed {
 		printBuild(res.Built, e.json)
 	}
-	var unknown *plan.UnknownError
-	if errors.As(err, &unknown) {
-		return cli.Exit(fmt.Sprintf("quarry: build: %v", unknown), 2)
-	}
 	var be *pipeline.BuildError
 	if errors.As(err, &be) {
 		for _, msg := range be.CannotBuild {
@@ -117,7 +112,7 @@ func runBuild(c *cli.Context) error {
 		for _, msg := range be.Refused {
 			fmt.Fprintln(os.Stderr, "quarry:", msg)
 		}
-		return cli.Exit("quarry: "+be.Error(), 1)
+		return be
 	}
 	if res.Published != nil {
 		printPublished(res.Published, e.json)
@@ -138,7 +133,7 @@ func sigsFailed(err error) error {
 	for _, msg := range se.Errors {
 		fmt.Fprintln(os.Stderr, "quarry:", msg)
 	}
-	return cli.Exit("quarry: "+se.Error(), 1)
+	return se
 }
 
 func printBuild(b *pipeline.Built, asJSON bool) {

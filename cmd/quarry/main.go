@@ -7,7 +7,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -44,11 +43,7 @@ func main() {
 			}
 			fmt.Fprintln(os.Stderr, msg)
 		}
-		var ee cli.ExitCoder
-		if errors.As(err, &ee) {
-			os.Exit(ee.ExitCode())
-		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
