@@ -32,7 +32,6 @@ type BuildOptions struct {
 // *BuildError when the core cannot be published; a SIG's failures fail
 // that SIG only (Built.SIGErrors).
 func (p *Pipeline) Build(ctx context.Context, pl *Planned, o BuildOptions) (*Built, error) {
-	p.phase(PhaseBuild)
 	if len(o.Only) > 0 {
 		sub, err := pl.Plan.Only(o.Only)
 		if err != nil {
@@ -42,6 +41,12 @@ func (p *Pipeline) Build(ctx context.Context, pl *Planned, o BuildOptions) (*Bui
 		cp.Plan = sub
 		pl = &cp
 	}
+	sigOf := pl.sigOf()
+	start := Event{Kind: EventPhase, Phase: PhaseBuild, Total: len(pl.Jobs)}
+	for _, j := range pl.Jobs {
+		start.Jobs = append(start.Jobs, JobRef{ID: j.ID, Package: j.Package, Arch: j.Arch, SIG: sigOf[j.Package]})
+	}
+	p.emit(start)
 	// Folders of jobs a killed run left behind are redone from scratch,
 	// and the sandboxes it left mounted are taken down.
 	if err := os.RemoveAll(p.Layout.WorkDir()); err != nil {
@@ -54,7 +59,6 @@ func (p *Pipeline) Build(ctx context.Context, pl *Planned, o BuildOptions) (*Bui
 	if exec == nil {
 		exec = &build.Local{Store: p.Store, Work: p.Layout.WorkDir(), Keep: o.KeepFailed, Limits: p.BuildLimits(), Roots: pl.Roots}
 	}
-	sigOf := pl.sigOf()
 	done, total := 0, len(pl.Jobs)
 	b := &build.Builder{Plan: pl.Plan, Envs: pl.Envs, EnvErrors: pl.EnvErrors, Cache: p.Cache(),
 		Exec:     p.checked(exec, pl),

@@ -54,6 +54,18 @@ type Event struct {
 	Compose string         `json:"compose,omitempty"`
 	// Counts of a summary, by status.
 	Counts map[string]int `json:"counts,omitempty"`
+	// Jobs are the build's, with its phase event.
+	Jobs []JobRef `json:"jobs,omitempty"`
+	// Run is the run's id in the history (0: not recorded).
+	Run int64 `json:"run,omitempty"`
+}
+
+// JobRef names one job of a build.
+type JobRef struct {
+	ID      string `json:"id"`
+	Package string `json:"package"`
+	Arch    string `json:"arch"`
+	SIG     string `json:"sig,omitempty"`
 }
 
 func (p *Pipeline) emit(ev Event) {
@@ -63,6 +75,7 @@ func (p *Pipeline) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = p.now().UTC()
 	}
+	ev.Run = p.run
 	p.Events(ev)
 }
 

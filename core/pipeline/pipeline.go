@@ -20,6 +20,7 @@ import (
 
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/history"
 	"github.com/quarrylinux/quarry/core/layout"
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/sandbox"
@@ -63,6 +64,11 @@ type Pipeline struct {
 	Version string
 	// Now dates runs; nil is time.Now.
 	Now func() time.Time
+	// History, when set, records every run (Run, and Publish called on
+	// its own through PublishRun).
+	History *history.DB
+
+	run int64 // the run being recorded
 }
 
 // BuildLimits bound build jobs, SRPM builds and spec queries.
