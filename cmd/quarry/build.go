@@ -80,7 +80,13 @@ func runBuild(c *cli.Context) error {
 	only := c.Args().Slice()
 	rep := e.reporter()
 	p := e.pipeline(rep)
+	if p.History, err = e.openHistory(); err != nil {
+		return err
+	}
+	defer p.History.Close()
 	o := pipeline.RunOptions{
+		Command: "build",
+		Args:    os.Args[1:],
 		Import:  !c.Bool("no-import"),
 		Plan:    pipeline.PlanOptions{Jobs: c.Int("jobs")},
 		Build:   pipeline.BuildOptions{Jobs: c.Int("jobs"), FailFast: c.Bool("fail-fast"), KeepFailed: c.Bool("keep-failed"), Only: only},

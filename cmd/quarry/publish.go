@@ -42,8 +42,12 @@ current again.`,
 			}
 			rep := e.reporter()
 			p := e.pipeline(rep)
+			if p.History, err = e.openHistory(); err != nil {
+				return err
+			}
+			defer p.History.Close()
 			if c.Bool("rollback") {
-				from, to, err := p.Publisher().Rollback()
+				from, to, err := p.Rollback(c.Context)
 				if err != nil {
 					return fmt.Errorf("rollback: %w", err)
 				}
@@ -63,7 +67,7 @@ current again.`,
 			if err := b.Err(); errors.As(err, &be) {
 				return cli.Exit(fmt.Sprintf("quarry: not everything is built (run quarry build): %v", be), 1)
 			}
-			res, err := p.Publish(c.Context, b)
+			res, err := p.PublishRun(c.Context, b)
 			rep.finish()
 			if res != nil {
 				printPublished(res, e.json)
