@@ -33,6 +33,8 @@ qemu-user-static /usr/libexec/qemu-binfmt/aarch64-binfmt-P              runs the
 mmdebstrap       mmdebstrap                                             makes the stand-in buildroot images (scripts/buildroot.sh)
 arch-test        arch-test                                              lets mmdebstrap make a foreign arch root (it checks the arch runs, under qemu)
 skopeo           skopeo                                                 checks the cloud SIG OCI image in tests
+chromium         chromium                                               the real browser the console tests drive (chromedp)
+fonts-dejavu-core /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf       a font for the console screenshots
 '
 
 present() {
