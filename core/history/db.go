@@ -25,6 +25,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -43,6 +45,22 @@ type DB struct {
 
 	// Prepared once: UpdateJob is called on every job event of a build.
 	updateJob *sql.Stmt
+
+	mu      sync.Mutex
+	lastSeq int64 // the last job write's sequence number
+}
+
+// nextSeq numbers a job write: increasing within this writer, and, being
+// time based, past what an earlier writer of the file wrote.
+func (d *DB) nextSeq() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := time.Now().UnixNano()
+	if s <= d.lastSeq {
+		s = d.lastSeq + 1
+	}
+	d.lastSeq = s
+	return s
 }
 
 // Open opens the history database at path for writing, creating it (mode

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -136,6 +137,19 @@ func TestRoundTrip(t *testing.T) {
 		{Run: id, ID: "zed.x86_64", Package: "zed", Arch: "x86_64", Status: Skipped, Key: "k4", Error: "kmod.x86_64 failed"},
 	}
 
+	// Each write has its sequence number; a finished run its stored
+	// counts.
+	all, err := d.Jobs(id, Filter{})
+	if err != nil || len(all) != len(wantJobs) {
+		t.Fatalf("Jobs: %v %v", all, err)
+	}
+	for i := range wantJobs {
+		if all[i].Seq == 0 {
+			t.Errorf("job %s has no write sequence", all[i].ID)
+		}
+		wantJobs[i].Seq = all[i].Seq
+	}
+	want.counted = true
 	// The writer and a reader read the same.
 	for name, r := range map[string]*DB{"writer": d, "reader": openRO(t, path)} {
 		got, err := r.Run(id)
@@ -460,7 +474,7 @@ func TestMigrations(t *testing.T) {
 
 	// A failing migration leaves nothing of itself.
 	migrations = append(saved[:len(saved):len(saved)], `CREATE TABLE extra (x)`, `CREATE TABLE half (x); SELECT * FROM nowhere`)
-	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "version 3") {
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), fmt.Sprintf("version %d", len(saved)+2)) {
 		t.Errorf("failing migration: %v", err)
 	}
 	migrations = saved
@@ -485,7 +499,7 @@ func TestMigrations(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s of a newer database worked", name)
 		}
-		for _, s := range []string{path, "version 99", "version 1"} {
+		for _, s := range []string{path, "version 99", fmt.Sprintf("version %d", len(migrations))} {
 			if !strings.Contains(err.Error(), s) {
 				t.Errorf("%s: %q does not say %q", name, err, s)
 			}
@@ -509,6 +523,36 @@ func TestOpenReadOnlyMissing(t *testing.T) {
 	for name, open := range map[string]func(string) (*DB, error){"Open": Open, "OpenReadOnly": OpenReadOnly} {
 		if _, err := open(path); err == nil || !strings.Contains(err.Error(), path) {
 			t.Errorf("%s of a file that is not a database: %v", name, err)
+		}
+	}
+}
+
+// A live view asks for what changed since it last looked: the jobs
+// written after a sequence number, and only those.
+func TestJobsSince(t *testing.T) {
+	d, path := openTemp(t)
+	id, err := d.Begin(Run{Command: "build", PID: os.Getpid(), Started: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddJobs(id, []Job{{ID: "a/x86_64"}, {ID: "b/x86_64"}, {ID: "c/x86_64"}}); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := d.Jobs(id, Filter{})
+	last := int64(0)
+	for _, j := range all {
+		last = max(last, j.Seq)
+	}
+	if err := d.UpdateJob(id, Job{ID: "b/x86_64", Status: Running}); err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]*DB{"writer": d, "reader": openRO(t, path)} {
+		got, err := r.Jobs(id, Filter{Since: last})
+		if err != nil || len(got) != 1 || got[0].ID != "b/x86_64" || got[0].Status != Running || got[0].Seq <= last {
+			t.Errorf("%s: since %d: %+v %v", name, last, got, err)
+		}
+		if got, _ := r.Jobs(id, Filter{Since: got[0].Seq}); len(got) != 0 {
+			t.Errorf("%s: nothing changed, yet %+v", name, got)
 		}
 	}
 }

@@ -72,6 +72,15 @@ CREATE TABLE composes (
 );
 CREATE INDEX composes_at ON composes (at);
 `,
+	// 2: a finished run's counts, stored once (its jobs never change
+	// again, and counting 10,000 jobs per run of a list is what made
+	// the runs page slow), and each job's write sequence, so that a live
+	// view reads only the jobs that changed since it last looked.
+	`
+ALTER TABLE runs ADD COLUMN counts TEXT; -- JSON Counts once ended, NULL while running
+ALTER TABLE jobs ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_seq ON jobs (run, seq);
+`,
 }
 
 // migrate applies the migrations the database has not had, each in its

@@ -14,9 +14,9 @@ import (
 // is gone reads as interrupted (its state, its end, its queued and running
 // jobs), as Begin will record it. Times are in the local time zone.
 
-const runCols = `id, command, args, user, host, pid, proc, started, ended, config_digest, lock_digest, state, phase, compose, errors`
+const runCols = `id, command, args, user, host, pid, proc, started, ended, config_digest, lock_digest, state, phase, compose, errors, counts`
 
-const jobCols = `j.run, j.id, j.package, j.arch, j.sig, j.status, j.started, j.ended, j.key, j.log, j.outputs, j.error, j.detail`
+const jobCols = `j.run, j.id, j.package, j.arch, j.sig, j.status, j.started, j.ended, j.key, j.log, j.outputs, j.error, j.detail, j.seq`
 
 type scanner interface{ Scan(...any) error }
 
@@ -36,10 +36,17 @@ func scanRun(s scanner) (Run, liveness, error) {
 	var args, errs, ident string
 	var started int64
 	var ended sql.NullInt64
+	var counts sql.NullString
 	err := s.Scan(&r.ID, &r.Command, &args, &r.User, &r.Host, &r.PID, &ident, &started, &ended,
-		&r.ConfigDigest, &r.LockDigest, &r.State, &r.Phase, &r.Compose, &errs)
+		&r.ConfigDigest, &r.LockDigest, &r.State, &r.Phase, &r.Compose, &errs, &counts)
 	if err != nil {
 		return Run{}, liveness{}, err
+	}
+	if counts.Valid {
+		if err := json.Unmarshal([]byte(counts.String), &r.Counts); err != nil {
+			return Run{}, liveness{}, fmt.Errorf("run %d: counts: %w", r.ID, err)
+		}
+		r.counted = true
 	}
 	r.Started = fromNanos(started)
 	if ended.Valid {
@@ -87,13 +94,24 @@ func (d *DB) Runs(limit int, before int64) ([]Run, error) {
 	if len(runs) == 0 {
 		return runs, nil
 	}
-	// The runs are contiguous in id order, so one range holds their jobs.
-	counts, err := d.counts(runs[len(runs)-1].ID, runs[0].ID)
-	if err != nil {
-		return nil, err
+	// Finished runs have their counts; the others are counted, in one
+	// range of ids (they are the newest, a handful at most).
+	lo, hi := int64(math.MaxInt64), int64(0)
+	for _, r := range runs {
+		if !r.counted {
+			lo, hi = min(lo, r.ID), max(hi, r.ID)
+		}
+	}
+	counts := map[int64]Counts{}
+	if hi > 0 {
+		if counts, err = d.counts(lo, hi); err != nil {
+			return nil, err
+		}
 	}
 	for i := range runs {
-		runs[i].Counts = counts[runs[i].ID]
+		if !runs[i].counted {
+			runs[i].Counts = counts[runs[i].ID]
+		}
 		if d.dead(live[i]) {
 			if err := d.interrupted(&runs[i]); err != nil {
 				return nil, err
@@ -157,11 +175,13 @@ func (d *DB) one(op, where string, args ...any) (Run, error) {
 }
 
 func (d *DB) complete(r Run, l liveness) (Run, error) {
-	counts, err := d.counts(r.ID, r.ID)
-	if err != nil {
-		return Run{}, err
+	if !r.counted {
+		counts, err := d.counts(r.ID, r.ID)
+		if err != nil {
+			return Run{}, err
+		}
+		r.Counts = counts[r.ID]
 	}
-	r.Counts = counts[r.ID]
 	if d.dead(l) {
 		if err := d.interrupted(&r); err != nil {
 			return Run{}, err
@@ -205,7 +225,7 @@ func scanJob(s scanner, extra ...any) (Job, error) {
 	var started, ended sql.NullInt64
 	var outputs sql.NullString
 	err := s.Scan(append([]any{&j.Run, &j.ID, &j.Package, &j.Arch, &j.SIG, &j.Status, &started, &ended,
-		&j.Key, &j.Log, &outputs, &j.Error, &j.Detail}, extra...)...)
+		&j.Key, &j.Log, &outputs, &j.Error, &j.Detail, &j.Seq}, extra...)...)
 	if err != nil {
 		return Job{}, err
 	}
@@ -251,6 +271,9 @@ func (d *DB) Jobs(run int64, f Filter) ([]Job, error) {
 	}
 	if f.Arch != "" {
 		where, args = append(where, "j.arch = ?"), append(args, f.Arch)
+	}
+	if f.Since > 0 {
+		where, args = append(where, "j.seq > ?"), append(args, f.Since)
 	}
 	switch {
 	case f.Status == "":

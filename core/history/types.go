@@ -59,9 +59,11 @@ type Run struct {
 	Phase        string    `json:"phase"`
 	Compose      string    `json:"compose,omitempty"` // the compose it published
 	Errors       []string  `json:"errors,omitempty"`
-	// Counts are computed from the run's jobs when it is read; Begin
-	// ignores them.
+	// Counts are computed from the run's jobs when it is read (stored
+	// once it ended); Begin ignores them.
 	Counts Counts `json:"counts"`
+
+	counted bool // Counts were stored at its end
 }
 
 // Counts are a run's jobs by status.
@@ -112,6 +114,9 @@ type Job struct {
 	Outputs []Output  `json:"outputs,omitempty"`
 	Error   string    `json:"error,omitempty"`
 	Detail  string    `json:"detail,omitempty"` // the last event's detail
+	// Seq orders the job writes: Filter.Since takes the jobs written
+	// after one.
+	Seq int64 `json:"seq"`
 }
 
 // Output is an RPM a job wrote.
@@ -137,4 +142,6 @@ type Compose struct {
 type Filter struct {
 	Package, Arch, Status string
 	Limit, Offset         int
+	// Since takes only the jobs written after the write of that Seq.
+	Since int64
 }

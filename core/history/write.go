@@ -132,8 +132,8 @@ func (d *DB) AddJobs(run int64, jobs []Job) error {
 		return d.wrap(op, err)
 	}
 	defer tx.Rollback()
-	st, err := tx.Prepare(`INSERT INTO jobs (run, id, package, arch, sig, status, started, ended, key, log, outputs, error, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	st, err := tx.Prepare(`INSERT INTO jobs (run, id, package, arch, sig, status, started, ended, key, log, outputs, error, detail, seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return d.wrap(op, err)
 	}
@@ -146,7 +146,7 @@ func (d *DB) AddJobs(run int64, jobs []Job) error {
 			j.Status = Queued
 		}
 		if _, err := st.Exec(run, j.ID, j.Package, j.Arch, j.SIG, j.Status, nanos(j.Started), nanos(j.Ended),
-			j.Key, j.Log, jsonOutputs(j.Outputs), j.Error, j.Detail); err != nil {
+			j.Key, j.Log, jsonOutputs(j.Outputs), j.Error, j.Detail, d.nextSeq()); err != nil {
 			return d.wrap(op+" "+j.ID, d.fk(err, run))
 		}
 	}
@@ -160,8 +160,8 @@ func (d *DB) AddJobs(run int64, jobs []Job) error {
 // every other field is set when the event carries it and kept when it is
 // zero, so an event need carry only what it knows (a job's start, then
 // its end and outputs).
-const updateJobSQL = `INSERT INTO jobs (run, id, package, arch, sig, status, started, ended, key, log, outputs, error, detail)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const updateJobSQL = `INSERT INTO jobs (run, id, package, arch, sig, status, started, ended, key, log, outputs, error, detail, seq)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (run, id) DO UPDATE SET
 		package = iif(excluded.package = '', package, excluded.package),
 		arch    = iif(excluded.arch = '', arch, excluded.arch),
@@ -173,7 +173,8 @@ const updateJobSQL = `INSERT INTO jobs (run, id, package, arch, sig, status, sta
 		log     = iif(excluded.log = '', log, excluded.log),
 		outputs = coalesce(excluded.outputs, outputs),
 		error   = iif(excluded.error = '', error, excluded.error),
-		detail  = excluded.detail`
+		detail  = excluded.detail,
+		seq     = excluded.seq`
 
 // UpdateJob records one job event: the job's new status and what the
 // event knows (see updateJobSQL), adding the job if AddJobs did not.
@@ -186,7 +187,7 @@ func (d *DB) UpdateJob(run int64, j Job) error {
 		return d.wrap(op, errors.New("a job event needs a job id and a status"))
 	}
 	_, err := d.updateJob.Exec(run, j.ID, j.Package, j.Arch, j.SIG, j.Status, nanos(j.Started), nanos(j.Ended),
-		j.Key, j.Log, jsonOutputs(j.Outputs), j.Error, j.Detail)
+		j.Key, j.Log, jsonOutputs(j.Outputs), j.Error, j.Detail, d.nextSeq())
 	if err != nil {
 		return d.wrap(op, d.fk(err, run))
 	}
@@ -217,7 +218,27 @@ func (d *DB) Finish(run int64, state string, compose string, errs []string) erro
 	if err := d.changed(res, err, op); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(`UPDATE jobs SET status = ? WHERE run = ? AND status IN ('queued', 'running')`, Interrupted, run); err != nil {
+	if _, err := tx.Exec(`UPDATE jobs SET status = ?, seq = ? WHERE run = ? AND status IN ('queued', 'running')`, Interrupted, d.nextSeq(), run); err != nil {
+		return d.wrap(op, err)
+	}
+	// Its jobs are final now: their counts are stored with it.
+	var c Counts
+	rows, err := tx.Query(`SELECT status, count(*) FROM jobs WHERE run = ? GROUP BY status`, run)
+	if err != nil {
+		return d.wrap(op, err)
+	}
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			rows.Close()
+			return d.wrap(op, err)
+		}
+		c.add(status, n)
+	}
+	rows.Close()
+	counts, _ := json.Marshal(c)
+	if _, err := tx.Exec(`UPDATE runs SET counts = ? WHERE id = ?`, string(counts), run); err != nil {
 		return d.wrap(op, err)
 	}
 	if err := tx.Commit(); err != nil {
