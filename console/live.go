@@ -62,7 +62,9 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
-	seen := map[string]string{}
+	// The newest job write sent: the page's, or found by the first look.
+	since, _ := parseOffset(r.URL.Query().Get("since"))
+	known := since > 0
 	var last string
 	tick := time.NewTicker(s.Poll)
 	defer tick.Stop()
@@ -71,19 +73,16 @@ func (s *Server) runEvents(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		jobs, err := s.hist().Jobs(id, history.Filter{})
+		// Only what was written since the last look (the page has the
+		// rest); the first look only finds where the writes are.
+		jobs, err := s.hist().Jobs(id, history.Filter{Since: since})
 		if err != nil {
 			return
 		}
 		for _, j := range jobs {
-			state := j.Status + "|" + j.Ended.String()
-			if seen[j.ID] != state {
-				seen[j.ID] = state
-				if !first {
-					if out.send("job", j) != nil {
-						return
-					}
-				}
+			since = max(since, j.Seq)
+			if (known || !first) && out.send("job", j) != nil {
+				return
 			}
 		}
 		if cur := fmt.Sprint(run.State, run.Phase, run.Counts); cur != last {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/build"
@@ -56,7 +57,19 @@ type RunView struct {
 	Arches []string      `json:"arches"`
 	Rows   []Row         `json:"-"`
 	Jobs   []history.Job `json:"jobs"`
+	// Page is this page of jobs (PageJobs each); Prev and Next the
+	// others, 0 for none.
+	Page            int    `json:"page"`
+	Prev            int    `json:"prev_page,omitempty"`
+	Next            int    `json:"next_page,omitempty"`
+	Status, Package string `json:"-"` // the filters, for the links
+	// Since is the newest write the page shows: its live updates start
+	// after it, so that nothing written since it was read is missed.
+	Since int64 `json:"-"`
 }
+
+// PageJobs is how many jobs a run's page (and its JSON twin) holds.
+const PageJobs = 2000
 
 // Row is one package's jobs, one cell per arch (nil: no job).
 type Row struct {
@@ -77,11 +90,25 @@ func (s *Server) runPage(r *http.Request) (string, any, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("run %d: %w", id, err)
 	}
-	jobs, err := s.hist().Jobs(id, history.Filter{Status: r.URL.Query().Get("status"), Package: r.URL.Query().Get("package")})
+	// A page of jobs at a time: a run of 10,000 jobs is 5 pages.
+	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	pg = max(pg, 1)
+	f := history.Filter{Status: r.URL.Query().Get("status"), Package: r.URL.Query().Get("package"), Limit: PageJobs + 1, Offset: (pg - 1) * PageJobs}
+	jobs, err := s.hist().Jobs(id, f)
 	if err != nil {
 		return "", nil, err
 	}
-	v := RunView{Title: fmt.Sprintf("Run %d", id), Run: run, Jobs: jobs, Arches: s.arches(jobs)}
+	v := RunView{Title: fmt.Sprintf("Run %d", id), Run: run, Page: pg, Status: f.Status, Package: f.Package}
+	if len(jobs) > PageJobs {
+		jobs, v.Next = jobs[:PageJobs], pg+1
+	}
+	if pg > 1 {
+		v.Prev = pg - 1
+	}
+	v.Jobs, v.Arches = jobs, s.arches(jobs)
+	for _, j := range jobs {
+		v.Since = max(v.Since, j.Seq)
+	}
 	col := map[string]int{}
 	for i, a := range v.Arches {
 		col[a] = i

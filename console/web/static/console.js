@@ -15,7 +15,7 @@ function took(j) {
 
 function liveGrid(grid) {
   const run = grid.dataset.run;
-  const es = new EventSource(`/api/v1/runs/${run}/events`);
+  const es = new EventSource(`/api/v1/runs/${run}/events?since=${grid.dataset.since || 0}`);
   es.addEventListener("job", (e) => {
     const j = JSON.parse(e.data);
     const cell = document.getElementById("job-" + j.id);
