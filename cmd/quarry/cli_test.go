@@ -393,3 +393,22 @@ func TestKilledImportResumes(t *testing.T) {
 		}
 	}
 }
+
+// A SIG that cannot run (misspelled, not built) fails quarry plan: it
+// names the SIG and exits 1, where the build would leave the SIG out.
+func TestPlanReportsSIGErrors(t *testing.T) {
+	d := newDistro(t)
+	raw, _ := os.ReadFile(d.config())
+	text := string(raw)
+	if i := strings.Index(text, "\nsigs:\n"); i >= 0 {
+		text = text[:i]
+	}
+	d.writeConfig(text + "\nsigs:\n  - name: kernal\n")
+	d.keyInit()
+	d.mustRun("key", "init", "--bits", "2048", "--sig", "kernal")
+	d.mustRun("import")
+	stdout, stderr, code := d.run("plan")
+	if code != 1 || !strings.Contains(stderr, "quarry: sig kernal") || !strings.Contains(stderr, "1 SIGs failed") || !strings.Contains(stdout, "jobs, in order") {
+		t.Errorf("plan with a misspelled SIG: exit %d\n%s\n%s", code, lastLine(stdout), stderr)
+	}
+}
