@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -29,6 +31,7 @@ verifies against the core's public key. Every page has a JSON twin under
 writes nothing; quarry build records what it shows.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "the `ADDR` to listen on"},
+			&cli.StringFlag{Name: "key", Usage: "the core's public key `FILE` the publication is verified against (default: <state>/keys/RPM-GPG-KEY-<distro>)"},
 			outFlag(),
 		},
 		Action: func(c *cli.Context) error {
@@ -50,12 +53,14 @@ writes nothing; quarry build records what it shows.`,
 				// makes the database; then it is opened.
 				s.OpenHistory = func() (*history.DB, error) { return e.readHistory() }
 			}
-			if k, err := e.signingKey(); err == nil {
-				s.Trust = k.Public()
-			} else if pub, err2 := os.ReadFile(e.lay.KeysDir() + "/" + e.lay.KeyName()); err2 == nil {
-				if keys, err3 := sign.Keyring(pub); err3 == nil {
-					s.Trust = keys
+			// The public key only: the console never reaches a private key.
+			keyFile := cmp.Or(c.String("key"), filepath.Join(e.lay.KeysDir(), e.lay.KeyName()))
+			if pub, err := os.ReadFile(keyFile); err == nil {
+				if s.Trust, err = sign.Keyring(pub); err != nil {
+					return fmt.Errorf("serve: %s: %w", keyFile, err)
 				}
+			} else {
+				e.log.Warn("no public key: the console cannot verify the publication", "key", keyFile, "error", err)
 			}
 			ln, err := net.Listen("tcp", c.String("listen"))
 			if err != nil {
