@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/plugins/policy"
 	"github.com/quarrylinux/quarry/sdk"
@@ -20,7 +21,7 @@ import (
 type Intake struct {
 	Host    *Host
 	Store   *store.Store
-	Sources *plan.Sources // the core's SRPM maker and spec reader
+	Sources *srpm.Sources // the core's SRPM maker and spec reader
 	Distro  sdk.Distribution
 	Gate    policy.Core
 	Limits  policy.Limits

@@ -8,7 +8,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/plugins/policy"
 	"github.com/quarrylinux/quarry/sdk"
@@ -33,7 +33,7 @@ type Source struct {
 }
 
 // Intake launches the SIG's plugin and returns what passed the gate.
-func (s *Source) Intake(ctx context.Context, sig string, srcs *plan.Sources, core sdk.Core, coreNames map[string]bool) (*SIG, error) {
+func (s *Source) Intake(ctx context.Context, sig string, srcs *srpm.Sources, core sdk.Core, coreNames map[string]bool) (*SIG, error) {
 	cfg, ok := s.Configs[sig]
 	if !ok {
 		return nil, fmt.Errorf("sig %s is not configured", sig)

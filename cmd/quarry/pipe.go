@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/quarrylinux/quarry/core/pipeline"
-	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/sign"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/sdk"
 )
@@ -50,7 +50,7 @@ func (e *env) sigSource() pipeline.SIGSource {
 
 type brokenSource struct{ err error }
 
-func (b brokenSource) Intake(context.Context, string, *plan.Sources, sdk.Core, map[string]bool) (*plugins.SIG, error) {
+func (b brokenSource) Intake(context.Context, string, *srpm.Sources, sdk.Core, map[string]bool) (*plugins.SIG, error) {
 	return nil, b.err
 }
 

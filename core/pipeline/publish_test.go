@@ -16,9 +16,9 @@ import (
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/layout"
 	"github.com/quarrylinux/quarry/core/lock"
-	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/publish"
 	"github.com/quarrylinux/quarry/core/sign"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/sdk"
@@ -82,7 +82,7 @@ type installers struct {
 	started int
 }
 
-func (f *installers) Intake(context.Context, string, *plan.Sources, sdk.Core, map[string]bool) (*plugins.SIG, error) {
+func (f *installers) Intake(context.Context, string, *srpm.Sources, sdk.Core, map[string]bool) (*plugins.SIG, error) {
 	return nil, errors.New("not in these tests")
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/quarrylinux/quarry/core/compose"
 	"github.com/quarrylinux/quarry/core/layout"
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/plugins/policy"
@@ -20,7 +21,7 @@ import (
 // gate, as packages owned by their SIG, each with its release package.
 // A SIG that fails is in the errors, by name; the others and the core go
 // on.
-func (p *Pipeline) intake(ctx context.Context, l *plan.Loader, core []*plan.Package) ([]*plugins.SIG, map[string]error) {
+func (p *Pipeline) intake(ctx context.Context, l *srpm.Loader, core []*plan.Package) ([]*plugins.SIG, map[string]error) {
 	errs := map[string]error{}
 	if len(p.Config.SIGs) == 0 {
 		return nil, errs
@@ -160,7 +161,7 @@ install -D -m 0644 %%{SOURCE1} %%{buildroot}/etc/pki/rpm-gpg/%[7]s
 
 // releasePackage makes the SIG's release package, built and signed by the
 // core (never by the SIG) and published in sig/release/.
-func (p *Pipeline) releasePackage(ctx context.Context, srcs *plan.Sources, s *plugins.SIG) (*plan.Package, error) {
+func (p *Pipeline) releasePackage(ctx context.Context, srcs *srpm.Sources, s *plugins.SIG) (*plan.Package, error) {
 	key, err := p.Keys.SIG(s.Name)
 	if err != nil {
 		return nil, err

@@ -13,7 +13,9 @@ import (
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/readback"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/core/toolchain"
 	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/plugins/policy"
 )
@@ -67,13 +69,13 @@ func buildCheck(ctx context.Context, e *env) error {
 	d := e.target.Distribution
 	dist := config.Distribution{Name: d.Name, PrettyName: d.PrettyName, Version: d.Version, DistTag: d.DistTag, Vendor: "Conformance", Packager: "Conformance <conformance@quarry.example>"}
 	host := arch.Host()
-	envs := map[string]plan.Env{}
+	envs := map[string]toolchain.Env{}
 	for _, a := range []string{host, arch.Noarch} {
-		if envs[a], err = plan.NewEnv(dist, a); err != nil {
+		if envs[a], err = toolchain.NewEnv(dist, a); err != nil {
 			return err
 		}
 	}
-	srcs := &plan.Sources{Store: st, Env: envs[host], Targets: []string{host, arch.Noarch}}
+	srcs := &srpm.Sources{Store: st, Env: envs[host], Targets: []string{host, arch.Noarch}}
 	var planned []*plan.Package
 	for _, p := range pkgs {
 		if p.Git != nil {
@@ -100,7 +102,7 @@ func buildCheck(ctx context.Context, e *env) error {
 		}
 		planned = append(planned, &plan.Package{Name: p.Name, Tree: digest, Source: src, Owner: e.target.SIG})
 	}
-	pl := plan.Make(plan.Input{Arches: []string{host}, Packages: planned, Host: plan.DetectHost()})
+	pl := plan.Make(plan.Input{Arches: []string{host}, Packages: planned, Host: toolchain.DetectHost()})
 	var problems []string
 	for _, pr := range pl.Problems {
 		problems = append(problems, pr.String())
