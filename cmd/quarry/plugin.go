@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/sdk"
 )
 
@@ -150,7 +151,7 @@ func (e *env) pluginHost() (*plugins.Host, error) {
 
 // configureSIG hands a SIG its config block; error diagnostics fail it.
 func (e *env) configureSIG(c *cli.Context, p *plugins.Plugin) error {
-	src, ok := e.sigSource().(*plugins.Source)
+	src, ok := e.sigSource().(*intake.Source)
 	if !ok {
 		_, err := e.sigSource().Intake(c.Context, p.SIG, nil, nil, nil) // its error
 		return err

@@ -13,7 +13,7 @@ import (
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/toolchain"
-	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/plugins/intake"
 )
 
 // Planned is a plan, the per-arch rpm settings it was made with, and the
@@ -25,7 +25,7 @@ type Planned struct {
 	Envs      map[string]toolchain.Env
 	EnvErrors map[string]error
 	// SIGs passed the gate; SIGErrors failed, by SIG name.
-	SIGs      []*plugins.SIG
+	SIGs      []*intake.SIG
 	SIGErrors map[string]error
 	// Roots are the unpacked buildroots by digest (none in the cross
 	// mode).
@@ -142,7 +142,7 @@ func (pl *Planned) failSIG(name string, err error) {
 	if pl.SIGErrors[name] == nil {
 		pl.SIGErrors[name] = err
 	}
-	pl.SIGs = slices.DeleteFunc(pl.SIGs, func(s *plugins.SIG) bool { return s.Name == name })
+	pl.SIGs = slices.DeleteFunc(pl.SIGs, func(s *intake.SIG) bool { return s.Name == name })
 }
 
 // SIGErrorList is the SIGs' failures, sorted by SIG.

@@ -20,7 +20,7 @@ import (
 	"github.com/quarrylinux/quarry/core/sign"
 	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
-	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/sdk"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
@@ -82,11 +82,11 @@ type installers struct {
 	started int
 }
 
-func (f *installers) Intake(context.Context, string, *srpm.Sources, sdk.Core, map[string]bool) (*plugins.SIG, error) {
+func (f *installers) Intake(context.Context, string, *srpm.Sources, sdk.Core, map[string]bool) (*intake.SIG, error) {
 	return nil, errors.New("not in these tests")
 }
 
-func (f *installers) Installers(_ context.Context, sig, root string) (plugins.InstallerMaker, error) {
+func (f *installers) Installers(_ context.Context, sig, root string) (intake.InstallerMaker, error) {
 	f.started++
 	return f, nil
 }

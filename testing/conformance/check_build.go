@@ -16,7 +16,7 @@ import (
 	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/core/toolchain"
-	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/plugins/policy"
 )
 
@@ -42,7 +42,7 @@ func buildCheck(ctx context.Context, e *env) error {
 	pkgs := o.Packages
 	flavours := map[string]string{}
 	for _, k := range o.Kernels {
-		p := plugins.KernelPackage(k)
+		p := intake.KernelPackage(k)
 		flavours[p.Name] = k.Flavour
 		pkgs = append(pkgs, p)
 	}
@@ -81,7 +81,7 @@ func buildCheck(ctx context.Context, e *env) error {
 		if p.Git != nil {
 			continue // fetched by the host at build time; its files are not here
 		}
-		tree, err := plugins.SourceTree(p.Spec, p.Files)
+		tree, err := intake.SourceTree(p.Spec, p.Files)
 		if err != nil {
 			return errorf("package %s: %v", p.Name, err)
 		}

@@ -1,4 +1,10 @@
-package plugins
+// Package intake turns what a SIG's plugin returns into plan packages:
+// it launches the plugin through the host (package plugins), configures
+// it, collects its repositories, packages, kernels and installers, checks
+// them at the gate (plugins/policy), fetches its git sources, lays each
+// package out as an imported one is and has the core's SRPM maker
+// (core/srpm) make its SRPM. Source is the pipeline's SIG source over it.
+package intake
 
 import (
 	"context"
@@ -12,6 +18,7 @@ import (
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/plugins/policy"
 	"github.com/quarrylinux/quarry/sdk"
 )
@@ -19,7 +26,7 @@ import (
 // Intake runs SIG plugins and turns what they return, once it passes the
 // policy gate, into packages for the core's own planner and builder.
 type Intake struct {
-	Host    *Host
+	Host    *plugins.Host
 	Store   *store.Store
 	Sources *srpm.Sources // the core's SRPM maker and spec reader
 	Distro  sdk.Distribution
@@ -101,7 +108,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 	for _, pk := range pkgs {
 		tree, err := in.tree(ctx, pk)
 		if err != nil {
-			return nil, &Error{SIG: name, Call: "package " + pk.Name, Err: err}
+			return nil, &plugins.Error{SIG: name, Call: "package " + pk.Name, Err: err}
 		}
 		digest, err := in.Store.PutTree(tree)
 		if err != nil {
@@ -109,7 +116,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 		}
 		src, err := in.Sources.Get(ctx, pk.Name, digest, nil)
 		if err != nil {
-			return nil, &Error{SIG: name, Call: "package " + pk.Name, Err: err}
+			return nil, &plugins.Error{SIG: name, Call: "package " + pk.Name, Err: err}
 		}
 		var bins []plan.Binary
 		for _, arch := range slices.Sorted(maps.Keys(src.Binaries)) {
