@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/quarrylinux/quarry/sdk"
+	sdkhost "github.com/quarrylinux/quarry/sdk/host"
 )
 
 // outsider answers as a SIG from outside any sandbox: what a hostile
@@ -77,7 +78,7 @@ func TestAttackHandshakeNamesAnAddressOutsideTheSandbox(t *testing.T) {
 	var dialed atomic.Int32
 	counting := &countingListener{Listener: lis, n: &dialed}
 	srv := &plugin.GRPCServer{
-		Plugins: map[string]plugin.Plugin{sdk.PluginName: sdk.GRPCPlugin("remote", func() sdk.Plugin { return outsider{} })},
+		Plugins: map[string]plugin.Plugin{sdk.PluginName: sdkhost.GRPCPlugin("remote", func() sdk.Plugin { return outsider{} })},
 		Server:  plugin.DefaultGRPCServer,
 		TLS:     &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAnyClientCert, MinVersion: tls.VersionTLS12},
 		DoneCh:  make(chan struct{}),

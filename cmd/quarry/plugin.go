@@ -12,6 +12,7 @@ import (
 	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 )
 
 func pluginCommand() *cli.Command {
@@ -119,7 +120,7 @@ func describeSIG(c *cli.Context, e *env, h *plugins.Host, name string) (*sigRow,
 	for _, cp := range p.Info.Capabilities {
 		row.Capabilities = append(row.Capabilities, string(cp))
 	}
-	if p.Info.Has(sdk.CapRepos) {
+	if p.Info.Has(host.CapRepos) {
 		repos, err := p.Repos(c.Context)
 		if err != nil {
 			return nil, err

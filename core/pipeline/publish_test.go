@@ -22,6 +22,7 @@ import (
 	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
@@ -192,9 +193,9 @@ func (w *world) built(failed map[string]string) *Built {
 	job("hpc-tools", "hpc", "hpc")
 	job("pebble-release-hpc", ReleaseOwner, "hpc")
 	b.SIGs = []BuiltSIG{
-		{Name: "hpc", Info: sdk.PluginInfo{SIG: "hpc", Version: "1.0"}, Repos: []sdk.Repo{{ID: "hpc", Name: "HPC"}},
+		{Name: "hpc", Info: host.PluginInfo{SIG: "hpc", Version: "1.0"}, Repos: []sdk.Repo{{ID: "hpc", Name: "HPC"}},
 			RepoOf: map[string]string{"hpc-tools": "hpc"}, Release: "pebble-release-hpc"},
-		{Name: "media", Info: sdk.PluginInfo{SIG: "media", Version: "1.0"},
+		{Name: "media", Info: host.PluginInfo{SIG: "media", Version: "1.0"},
 			Installers: []sdk.Installer{
 				{Name: "workstation", Kind: sdk.Kickstart, Content: []byte("%packages\nhello\n%end\n"), Packages: []string{"hello"}, Repos: []string{"BaseOS"}},
 				{Name: "live", Kind: sdk.Kickstart, Build: true, Packages: []string{"hello"}, Repos: []string{"BaseOS"}},

@@ -21,6 +21,7 @@ import (
 	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/plugins/policy"
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 )
 
 // Intake runs SIG plugins and turns what they return, once it passes the
@@ -41,7 +42,7 @@ type Intake struct {
 // SIG is one SIG's intake.
 type SIG struct {
 	Name       string
-	Info       sdk.PluginInfo
+	Info       host.PluginInfo
 	Repos      []sdk.Repo
 	Packages   []*plan.Package   // Owner is the SIG
 	RepoOf     map[string]string // package → the SIG's repo id
@@ -72,20 +73,20 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 	s.Diags = diags
 	gate := &policy.Gate{SIG: name, Distro: in.Distro.Name, Core: in.Gate, Limits: in.Limits, GitSources: in.GitSources[name]}
 	var violations policy.Violations
-	if p.Info.Has(sdk.CapRepos) {
+	if p.Info.Has(host.CapRepos) {
 		if s.Repos, err = p.Repos(ctx); err != nil {
 			return nil, err
 		}
 		violations = append(violations, gate.Repos(s.Repos, in.Distro.Arches)...)
 	}
 	var pkgs []sdk.Package
-	if p.Info.Has(sdk.CapPackages) {
+	if p.Info.Has(host.CapPackages) {
 		if pkgs, err = p.Packages(ctx); err != nil {
 			return nil, err
 		}
 		violations = append(violations, gate.Packages(pkgs, s.Repos)...)
 	}
-	if p.Info.Has(sdk.CapKernels) {
+	if p.Info.Has(host.CapKernels) {
 		ks, err := p.Kernels(ctx)
 		if err != nil {
 			return nil, err
@@ -96,7 +97,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 			pkgs = append(pkgs, KernelPackage(k))
 		}
 	}
-	if p.Info.Has(sdk.CapInstallers) {
+	if p.Info.Has(host.CapInstallers) {
 		if s.Installers, err = p.Installers(ctx); err != nil {
 			return nil, err
 		}
