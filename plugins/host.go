@@ -18,6 +18,7 @@ import (
 	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/sdk"
+	sdkhost "github.com/quarrylinux/quarry/sdk/host"
 )
 
 // Host launches SIG plugins.
@@ -78,13 +79,13 @@ var ErrVersion = errors.New("no protocol version in common")
 // Plugin is a running, handshaken plugin.
 type Plugin struct {
 	SIG  string
-	Info sdk.PluginInfo
+	Info sdkhost.PluginInfo
 	// API is the negotiated protocol major.
 	API int
 
 	host    *Host
 	pc      *plugin.Client
-	c       *sdk.Client
+	c       *sdkhost.Client
 	watch   *watch
 	box     *sandbox.Box
 	sockets string
@@ -187,7 +188,7 @@ func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string
 	log := relevel{h.log().Named("sig." + sig)}
 	p.pc = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.HostPlugins(),
+		VersionedPlugins: sdkhost.Plugins(),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		Managed:          true,
@@ -213,7 +214,7 @@ func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string
 		p.Close()
 		return fail(err)
 	}
-	p.c = raw.(*sdk.Client)
+	p.c = raw.(*sdkhost.Client)
 	p.c.MaxBytes = h.MaxBytes
 	p.API = p.pc.NegotiatedVersion()
 	cctx, cancel := p.call(ctx)
@@ -232,7 +233,7 @@ func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string
 }
 
 // checkInfo is what GetPluginInfo must say.
-func checkInfo(sig string, api int, info sdk.PluginInfo) error {
+func checkInfo(sig string, api int, info sdkhost.PluginInfo) error {
 	switch {
 	case info.SIG != sig:
 		return fmt.Errorf("the plugin says it is SIG %q, not %q", info.SIG, sig)
@@ -259,7 +260,7 @@ func (p *Plugin) launchError(err error) error {
 	}
 	switch {
 	case strings.Contains(strings.ToLower(msg), "incompatible api version"):
-		return fmt.Errorf("%w: %s; this Quarry speaks protocol major %v: rebuild the plugin with a Quarry SDK that speaks it, or use a Quarry that speaks the plugin's", ErrVersion, firstLine(msg), sdk.APIVersions)
+		return fmt.Errorf("%w: %s; this Quarry speaks protocol major %v: rebuild the plugin with a Quarry SDK that speaks it, or use a Quarry that speaks the plugin's", ErrVersion, firstLine(msg), sdkhost.APIVersions)
 	case strings.Contains(msg, "Unrecognized remote plugin message"):
 		line := strings.TrimPrefix(firstLine(msg), "Unrecognized remote plugin message: ")
 		if strings.TrimSpace(line) == "" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/sdk"
+	sdkhost "github.com/quarrylinux/quarry/sdk/host"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
@@ -62,7 +63,7 @@ func TestGoodPlugin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	if p.API != 1 || p.Info.Version != "1.0.0" || !p.Info.Has(sdk.CapPackages) || p.Info.Has(sdk.CapKernels) {
+	if p.API != 1 || p.Info.Version != "1.0.0" || !p.Info.Has(sdkhost.CapPackages) || p.Info.Has(sdkhost.CapKernels) {
 		t.Errorf("info %+v api %d", p.Info, p.API)
 	}
 	diags, err := p.Configure(ctx, sdk.ConfigureRequest{Config: []byte(`{"greeting":"hi"}`), Distribution: sdk.Distribution{Name: "pebble"}})
@@ -73,7 +74,7 @@ func TestGoodPlugin(t *testing.T) {
 	if err != nil || len(pkgs) != 1 || !strings.Contains(string(pkgs[0].Files[0].Data), "Summary: hi") {
 		t.Errorf("packages %+v %v", pkgs, err)
 	}
-	if _, err := p.Kernels(ctx); !errors.Is(err, sdk.ErrUnsupported) {
+	if _, err := p.Kernels(ctx); !errors.Is(err, sdkhost.ErrUnsupported) {
 		t.Errorf("Kernels of a plugin without kernels: %v", err)
 	}
 	p.Close()

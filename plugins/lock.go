@@ -2,7 +2,8 @@
 // binary, checking it against sigs.lock before every launch, running it
 // sandboxed over go-plugin with mutual TLS, negotiating the protocol
 // major, bounding its time and its output, and turning every way a plugin
-// can misbehave into an error that names the SIG.
+// can misbehave into an error that names the SIG. What a plugin returns
+// becomes plan packages in plugins/intake.
 package plugins
 
 import (

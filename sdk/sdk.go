@@ -1,7 +1,8 @@
 // Package sdk is what SIG plugin authors import: plain Go types, one small
 // interface per capability, and Serve. The protocol's generated code stays
-// behind it; the same package gives hosts (Quarry, the conformance suite)
-// a client with the same plain types.
+// behind it. The host's end, a client with the same plain types (for
+// Quarry and the conformance suite), is sdk/host; sdk/sdktest serves a
+// plugin in a test and gives that client for it.
 //
 // A plugin is a main package:
 //
@@ -14,6 +15,3 @@ package sdk
 
 // Version is this SDK's version, reported to the host.
 const Version = "1.0.0"
-
-// APIVersions are the protocol majors this SDK speaks, oldest first.
-var APIVersions = []uint32{1}

@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 	"github.com/quarrylinux/quarry/sdk/sdktest"
 )
 
@@ -100,7 +101,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.SIG != "demo" || info.Version != "1.2.3" || info.SDKVersion != sdk.Version || len(info.Capabilities) != 5 || !info.Has(sdk.CapBuildInstaller) {
+	if info.SIG != "demo" || info.Version != "1.2.3" || info.SDKVersion != sdk.Version || len(info.Capabilities) != 5 || !info.Has(host.CapBuildInstaller) {
 		t.Errorf("info %+v", info)
 	}
 	diags, err := c.Configure(ctx, sdk.ConfigureRequest{Config: []byte(`{"flavours":[{"name":"lts","version":"6.6"},{"nmae":"x","version":6}],"debug":"yes"}`)})
@@ -173,7 +174,7 @@ func TestUnsupported(t *testing.T) {
 	if err != nil || len(info.Capabilities) != 0 {
 		t.Errorf("info %+v %v", info, err)
 	}
-	if _, err := c.Packages(context.Background()); !errors.Is(err, sdk.ErrUnsupported) {
+	if _, err := c.Packages(context.Background()); !errors.Is(err, host.ErrUnsupported) {
 		t.Errorf("Packages of a plugin without packages: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"os"
 	"sync"
 	"time"
@@ -11,10 +12,13 @@ import (
 	"google.golang.org/grpc"
 
 	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+	"github.com/quarrylinux/quarry/sdk/internal/wire"
 )
 
 // Handshake is what host and plugin check before talking. The cookie
-// keeps a plugin binary from being run by hand; it is not a secret.
+// keeps a plugin binary from being run by hand; it is not a secret. Serve
+// answers it: only a plugin that serves the protocol without Serve needs
+// it (and PluginName).
 var Handshake = plugin.HandshakeConfig{
 	ProtocolVersion:  1,
 	MagicCookieKey:   "QUARRY_SIG_PLUGIN",
@@ -24,7 +28,8 @@ var Handshake = plugin.HandshakeConfig{
 // PluginName is the name the SIG service is dispensed under.
 const PluginName = "sig"
 
-// grpcPlugin is the go-plugin glue: a server for plugins, a Client for hosts.
+// grpcPlugin is the go-plugin glue of the plugin's end: it serves; the
+// host's end (a Client) is sdk/host's.
 type grpcPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	name    string
@@ -36,17 +41,15 @@ func (p *grpcPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error
 	return nil
 }
 
-func (p *grpcPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
-	return NewClient(conn, broker), nil
+func (p *grpcPlugin) GRPCClient(context.Context, *plugin.GRPCBroker, *grpc.ClientConn) (any, error) {
+	return nil, errors.New("package sdk serves plugins: a host's client is sdk/host's")
 }
 
-// HostPlugins are the plugin sets a host offers, by API major.
-func HostPlugins() map[int]plugin.PluginSet {
-	sets := map[int]plugin.PluginSet{}
-	for _, v := range APIVersions {
-		sets[int(v)] = plugin.PluginSet{PluginName: &grpcPlugin{}}
+// sdk/host serves a plugin in process with this package's server.
+func init() {
+	wire.NewServer = func(sig string, factory any, broker *plugin.GRPCBroker) sigv1.SIGServer {
+		return newServer(sig, factory.(func() Plugin)(), broker)
 	}
-	return sets
 }
 
 var (
@@ -96,7 +99,7 @@ func Serve(name string, factory func() Plugin, opts ...Option) {
 
 func servedPlugins(name string, factory func() Plugin) map[int]plugin.PluginSet {
 	sets := map[int]plugin.PluginSet{}
-	for _, v := range APIVersions {
+	for _, v := range wire.APIVersions {
 		sets[int(v)] = plugin.PluginSet{PluginName: &grpcPlugin{name: name, factory: factory}}
 	}
 	return sets
@@ -112,10 +115,4 @@ func watchParent(log hclog.Logger) {
 			os.Exit(2)
 		}
 	}
-}
-
-// GRPCPlugin is the go-plugin Plugin that serves factory's plugins as
-// SIG name; sdktest uses it to serve a plugin in process.
-func GRPCPlugin(name string, factory func() Plugin) plugin.Plugin {
-	return &grpcPlugin{name: name, factory: factory}
 }

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+	"github.com/quarrylinux/quarry/sdk/internal/wire"
 )
 
 // chunkSize is how much of a file one stream message carries (gRPC's
@@ -46,34 +47,31 @@ func (s *server) call(ctx context.Context) (context.Context, context.CancelFunc)
 	return c, func() { undo(); cancel() }
 }
 
-// capabilities are what impl implements.
-func capabilities(impl Plugin) []Capability {
-	var caps []Capability
+// capabilities are what impl implements, one per provider interface.
+func capabilities(impl Plugin) []sigv1.Capability {
+	var caps []sigv1.Capability
 	if _, ok := impl.(RepoProvider); ok {
-		caps = append(caps, CapRepos)
+		caps = append(caps, sigv1.Capability_CAPABILITY_REPOS)
 	}
 	if _, ok := impl.(PackageProvider); ok {
-		caps = append(caps, CapPackages)
+		caps = append(caps, sigv1.Capability_CAPABILITY_PACKAGES)
 	}
 	if _, ok := impl.(KernelProvider); ok {
-		caps = append(caps, CapKernels)
+		caps = append(caps, sigv1.Capability_CAPABILITY_KERNELS)
 	}
 	if _, ok := impl.(InstallerProvider); ok {
-		caps = append(caps, CapInstallers)
+		caps = append(caps, sigv1.Capability_CAPABILITY_INSTALLERS)
 	}
 	if _, ok := impl.(InstallerBuilder); ok {
-		caps = append(caps, CapBuildInstaller)
+		caps = append(caps, sigv1.Capability_CAPABILITY_BUILD_INSTALLER)
 	}
 	return caps
 }
 
 func (s *server) GetPluginInfo(ctx context.Context, _ *sigv1.GetPluginInfoRequest) (*sigv1.GetPluginInfoResponse, error) {
 	info := s.impl.Info()
-	resp := &sigv1.GetPluginInfoResponse{Sig: s.name, PluginVersion: info.Version, SdkVersion: Version, ApiVersions: APIVersions, Description: info.Description}
-	for _, c := range capabilities(s.impl) {
-		resp.Capabilities = append(resp.Capabilities, capToWire[c])
-	}
-	return resp, nil
+	return &sigv1.GetPluginInfoResponse{Sig: s.name, PluginVersion: info.Version, SdkVersion: Version, ApiVersions: wire.APIVersions,
+		Capabilities: capabilities(s.impl), Description: info.Description}, nil
 }
 
 func (s *server) Configure(ctx context.Context, req *sigv1.ConfigureRequest) (*sigv1.ConfigureResponse, error) {
@@ -259,28 +257,6 @@ func fail(ctx context.Context, err error) error {
 		return status.Error(codes.Canceled, "stopped: "+err.Error())
 	}
 	return status.Error(codes.Unknown, err.Error())
-}
-
-// coreServer answers a plugin's questions about the core, on the host.
-type coreServer struct {
-	sigv1.UnimplementedCoreServer
-	core Core
-}
-
-func (c *coreServer) CorePackages(ctx context.Context, req *sigv1.CorePackagesRequest) (*sigv1.CorePackagesResponse, error) {
-	ps, err := c.core.Packages(ctx, req.Names...)
-	if err != nil {
-		return nil, status.Error(codes.Unknown, err.Error())
-	}
-	return &sigv1.CorePackagesResponse{Packages: corePackagesToWire(ps)}, nil
-}
-
-func (c *coreServer) CoreRepos(ctx context.Context, _ *sigv1.CoreReposRequest) (*sigv1.CoreReposResponse, error) {
-	rs, err := c.core.Repos(ctx)
-	if err != nil {
-		return nil, status.Error(codes.Unknown, err.Error())
-	}
-	return &sigv1.CoreReposResponse{Repos: coreReposToWire(rs)}, nil
 }
 
 // coreClient is the plugin's view of the host's core service.

@@ -41,42 +41,10 @@ type InstallerBuilder interface {
 	BuildInstaller(ctx context.Context, req BuildRequest) (Artifact, error)
 }
 
-// Capability is one thing a plugin can do.
-type Capability string
-
-// The capabilities, one per provider interface.
-const (
-	CapRepos          Capability = "repos"
-	CapPackages       Capability = "packages"
-	CapKernels        Capability = "kernels"
-	CapInstallers     Capability = "installers"
-	CapBuildInstaller Capability = "build-installer"
-)
-
 // Info describes a plugin.
 type Info struct {
 	Version     string // semver: 1.2.0
 	Description string
-}
-
-// PluginInfo is what a host learns first from a plugin.
-type PluginInfo struct {
-	SIG          string
-	Version      string
-	SDKVersion   string
-	APIVersions  []uint32
-	Capabilities []Capability
-	Description  string
-}
-
-// Has reports whether the plugin declares a capability.
-func (p PluginInfo) Has(c Capability) bool {
-	for _, have := range p.Capabilities {
-		if have == c {
-			return true
-		}
-	}
-	return false
 }
 
 // Distribution describes the core distribution to a plugin.

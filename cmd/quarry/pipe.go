@@ -5,9 +5,9 @@ import (
 	"fmt"
 
 	"github.com/quarrylinux/quarry/core/pipeline"
-	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/sign"
-	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/core/srpm"
+	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/sdk"
 )
 
@@ -37,23 +37,23 @@ func (e *env) sigSource() pipeline.SIGSource {
 	if err != nil {
 		return brokenSource{err}
 	}
-	src := &plugins.Source{Host: h, Store: e.store, Distro: e.sdkDistribution(), Configs: map[string]plugins.SIGConfig{}, Log: e.log}
+	src := &intake.Source{Host: h, Store: e.store, Distro: e.sdkDistribution(), Configs: map[string]intake.SIGConfig{}, Log: e.log}
 	for _, g := range e.cfg.SIGs {
 		raw, err := g.ConfigJSON()
 		if err != nil {
 			return brokenSource{fmt.Errorf("%s:%d: sig %s: %w", e.cfg.File, g.Line, g.Name, err)}
 		}
-		src.Configs[g.Name] = plugins.SIGConfig{Raw: raw, Where: fmt.Sprintf("%s:%d", e.cfg.File, g.Line), GitSources: g.GitSources}
+		src.Configs[g.Name] = intake.SIGConfig{Raw: raw, Where: fmt.Sprintf("%s:%d", e.cfg.File, g.Line), GitSources: g.GitSources}
 	}
 	return src
 }
 
 type brokenSource struct{ err error }
 
-func (b brokenSource) Intake(context.Context, string, *plan.Sources, sdk.Core, map[string]bool) (*plugins.SIG, error) {
+func (b brokenSource) Intake(context.Context, string, *srpm.Sources, sdk.Core, map[string]bool) (*intake.SIG, error) {
 	return nil, b.err
 }
 
-func (b brokenSource) Installers(context.Context, string, string) (plugins.InstallerMaker, error) {
+func (b brokenSource) Installers(context.Context, string, string) (intake.InstallerMaker, error) {
 	return nil, b.err
 }

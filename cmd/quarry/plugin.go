@@ -10,7 +10,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 )
 
 func pluginCommand() *cli.Command {
@@ -118,7 +120,7 @@ func describeSIG(c *cli.Context, e *env, h *plugins.Host, name string) (*sigRow,
 	for _, cp := range p.Info.Capabilities {
 		row.Capabilities = append(row.Capabilities, string(cp))
 	}
-	if p.Info.Has(sdk.CapRepos) {
+	if p.Info.Has(host.CapRepos) {
 		repos, err := p.Repos(c.Context)
 		if err != nil {
 			return nil, err
@@ -150,7 +152,7 @@ func (e *env) pluginHost() (*plugins.Host, error) {
 
 // configureSIG hands a SIG its config block; error diagnostics fail it.
 func (e *env) configureSIG(c *cli.Context, p *plugins.Plugin) error {
-	src, ok := e.sigSource().(*plugins.Source)
+	src, ok := e.sigSource().(*intake.Source)
 	if !ok {
 		_, err := e.sigSource().Intake(c.Context, p.SIG, nil, nil, nil) // its error
 		return err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/toolchain"
 )
 
 // Status of a job in a run.
@@ -42,7 +43,7 @@ type Builder struct {
 	Plan *plan.Plan
 	// Envs are the target arches' rpm settings; an arch in EnvErrors (a
 	// missing cross toolchain) fails its jobs with that error.
-	Envs      map[string]plan.Env
+	Envs      map[string]toolchain.Env
 	EnvErrors map[string]error
 	Cache     *Cache
 	Exec      Executor

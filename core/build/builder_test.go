@@ -14,6 +14,7 @@ import (
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/core/toolchain"
 )
 
 // stub runs jobs without rpmbuild: the scheduler and cache are under test.
@@ -56,8 +57,8 @@ func testPlan(st *store.Store, srpmOf map[string]string, br map[string]string) *
 	return plan.Make(plan.Input{Arches: []string{"x86_64", "aarch64"}, Packages: pkgs, Host: hostless{}})
 }
 
-func envs() map[string]plan.Env {
-	return map[string]plan.Env{"x86_64": {Arch: "x86_64"}, "aarch64": {Arch: "aarch64"}}
+func envs() map[string]toolchain.Env {
+	return map[string]toolchain.Env{"x86_64": {Arch: "x86_64"}, "aarch64": {Arch: "aarch64"}}
 }
 
 func TestFailureSkipsDependentsOnly(t *testing.T) {
@@ -145,17 +146,17 @@ func TestExplainNamesTheChange(t *testing.T) {
 // key, and Explain says so.
 func TestKeyTakesTheBuildrootImage(t *testing.T) {
 	d := config.Distribution{Name: "pebble", Version: "9.4", DistTag: ".pbl9"}
-	a := plan.RootEnv(d, "aarch64", "x86_64", "sha256:"+strings.Repeat("a", 64))
+	a := toolchain.RootEnv(d, "aarch64", "x86_64", "sha256:"+strings.Repeat("a", 64))
 	if a.Toolchain != "" || a.RPMRC != "" {
 		t.Fatalf("a buildroot Env names host tools: %+v", a)
 	}
-	job := func(e plan.Env) *Job {
+	job := func(e toolchain.Env) *Job {
 		return &Job{ID: "p/aarch64", Arch: "aarch64", SRPM: Input{Name: "p.src.rpm", SHA256: "00"}, Env: e}
 	}
-	if job(a).Key() != job(plan.RootEnv(d, "aarch64", "x86_64", a.Buildroot)).Key() {
+	if job(a).Key() != job(toolchain.RootEnv(d, "aarch64", "x86_64", a.Buildroot)).Key() {
 		t.Fatal("the same inputs give two keys")
 	}
-	b := plan.RootEnv(d, "aarch64", "x86_64", "sha256:"+strings.Repeat("b", 64))
+	b := toolchain.RootEnv(d, "aarch64", "x86_64", "sha256:"+strings.Repeat("b", 64))
 	if job(a).Key() == job(b).Key() {
 		t.Fatal("another image gives the same key")
 	}
@@ -163,7 +164,7 @@ func TestKeyTakesTheBuildrootImage(t *testing.T) {
 		t.Fatalf("diff: %s", why)
 	}
 	// noarch builds in the build arch's root, and says so.
-	n := plan.RootEnv(d, "noarch", "x86_64", a.Buildroot)
+	n := toolchain.RootEnv(d, "noarch", "x86_64", a.Buildroot)
 	if n.Build != "x86_64" || !slices.Contains(n.RPMArgs(), "x86_64") || !slices.Contains(n.RPMArgs(), "dist .pbl9") {
 		t.Fatalf("noarch: %+v %q", n, n.RPMArgs())
 	}

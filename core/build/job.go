@@ -12,7 +12,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/toolchain"
 )
 
 // Input is a file a job reads, by content.
@@ -29,8 +29,8 @@ type Job struct {
 	Arch    string `json:"arch"`
 	SRPM    Input  `json:"srpm"`
 	// Buildroot lists the batch's RPMs installed before the build.
-	Buildroot []Input  `json:"buildroot,omitempty"`
-	Env       plan.Env `json:"env"`
+	Buildroot []Input       `json:"buildroot,omitempty"`
+	Env       toolchain.Env `json:"env"`
 }
 
 const keyVersion = "quarry-build-v1"
@@ -38,11 +38,11 @@ const keyVersion = "quarry-build-v1"
 // Key hashes everything that determines the job's output.
 func (j *Job) Key() string {
 	k := struct {
-		V         string   `json:"v"`
-		Arch      string   `json:"arch"`
-		SRPM      string   `json:"srpm"`
-		Buildroot []string `json:"buildroot"`
-		Env       plan.Env `json:"env"`
+		V         string        `json:"v"`
+		Arch      string        `json:"arch"`
+		SRPM      string        `json:"srpm"`
+		Buildroot []string      `json:"buildroot"`
+		Env       toolchain.Env `json:"env"`
 	}{V: keyVersion, Arch: j.Arch, SRPM: j.SRPM.SHA256, Env: j.Env}
 	for _, b := range j.Buildroot {
 		k.Buildroot = append(k.Buildroot, b.SHA256)

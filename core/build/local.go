@@ -12,11 +12,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/rpmfile"
 	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/core/toolchain"
 )
 
 // Local runs jobs on this machine, each in its own sandbox.
@@ -190,7 +190,7 @@ func (l *Local) steps(box *sandbox.Box, job *Job) ([]step, error) {
 	if job.Env.Buildroot == "" {
 		script := "set -e\n"
 		if len(job.Buildroot) > 0 {
-			script += "rpm --root " + plan.Sysroot + " --dbpath /var/lib/rpm -i --nodeps --noscripts --ignorearch --ignoreos " +
+			script += "rpm --root " + toolchain.Sysroot + " --dbpath /var/lib/rpm -i --nodeps --noscripts --ignorearch --ignoreos " +
 				sandbox.Dir + "/deps/*.rpm\n"
 		}
 		// rpm --root chroots into the sysroot to install the BuildRequires:
@@ -282,7 +282,7 @@ func tailOf(path string, n int) string {
 
 // prepare writes the job's inputs into its folder, from the store.
 func (l *Local) prepare(work string, job *Job) error {
-	if err := plan.WriteEnv(work, job.Env); err != nil {
+	if err := toolchain.WriteEnv(work, job.Env); err != nil {
 		return err
 	}
 	put := func(dst string, in Input) error {

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/quarrylinux/quarry/core/config"
-	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/core/toolchain"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
@@ -32,7 +32,7 @@ exit 1
 // brings none of the job's modes onto the host.
 func TestKeepFailed(t *testing.T) {
 	st, _ := store.Open(t.TempDir())
-	env, err := plan.NewEnv(config.Distribution{Name: "pebble", DistTag: ".pbl9", Version: "9.4"}, "noarch")
+	env, err := toolchain.NewEnv(config.Distribution{Name: "pebble", DistTag: ".pbl9", Version: "9.4"}, "noarch")
 	if err != nil {
 		t.Fatal(err)
 	}

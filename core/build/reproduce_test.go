@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/quarrylinux/quarry/core/config"
-	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/core/toolchain"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
@@ -42,7 +42,7 @@ func TestReproduceComparesRebuilds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := plan.NewEnv(config.Distribution{Name: "pebble", DistTag: ".pbl9", Version: "9.4"}, "noarch")
+	env, err := toolchain.NewEnv(config.Distribution{Name: "pebble", DistTag: ".pbl9", Version: "9.4"}, "noarch")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/quarrylinux/quarry/core/config"
-	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/core/toolchain"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
@@ -85,7 +85,7 @@ func TestAttackInstallPhaseArmsTheBuild(t *testing.T) {
 	}
 	data, _ := os.ReadFile(srpm)
 	d, _ := st.Put(data)
-	env := plan.RootEnv(config.Distribution{Name: "pebble", DistTag: ".pbl9", Version: "9.4", Vendor: "Pebble", Packager: "Pebble", PrettyName: "Pebble"}, "noarch", "x86_64", img.Digest)
+	env := toolchain.RootEnv(config.Distribution{Name: "pebble", DistTag: ".pbl9", Version: "9.4", Vendor: "Pebble", Packager: "Pebble", PrettyName: "Pebble"}, "noarch", "x86_64", img.Digest)
 	var log strings.Builder
 	exec := &Local{Store: st, Work: filepath.Join(t.TempDir(), "work"), Roots: map[string]string{img.Digest: img.Root}}
 	job := &Job{ID: "after-hostile/noarch", Package: "after-hostile", Arch: "noarch",

@@ -5,11 +5,12 @@ import (
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/toolchain"
 )
 
 // Explain says, for every job of the plan, whether a build now would run it
 // and why, without building anything: it replays the run over the cache.
-func Explain(p *plan.Plan, envs map[string]plan.Env, envErrs map[string]error, cache *Cache) map[string]string {
+func Explain(p *plan.Plan, envs map[string]toolchain.Env, envErrs map[string]error, cache *Cache) map[string]string {
 	why := map[string]string{}
 	res := &Result{Records: map[string]*Record{}}
 	b := &Builder{Plan: p, Envs: envs}

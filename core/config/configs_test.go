@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/quarrylinux/quarry/core/config"
-	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/toolchain"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
@@ -57,11 +57,11 @@ func TestConfigsTheTestsUseLoad(t *testing.T) {
 }
 
 // version_macro may not redefine a macro Quarry writes: the reserved
-// list in config follows plan.DistMacros.
+// list in config follows toolchain.DistMacros.
 func TestVersionMacroCannotRedefineQuarrysMacros(t *testing.T) {
 	const base = "distribution:\n  name: pebble\n  version: \"9\"\n  dist_tag: .pbl9\n  vendor: V\n  packager: P\n  arches: [x86_64]\n" +
 		"upstream:\n  srpms: srpms\nrepositories:\n  - name: BaseOS\n    packages: [a]\n"
-	for name := range plan.DistMacros(config.Distribution{VersionMacro: "pebble"}) {
+	for name := range toolchain.DistMacros(config.Distribution{VersionMacro: "pebble"}) {
 		if strings.HasPrefix(name, "_") || name == "pebble" || strings.ContainsAny(name, "_") {
 			continue // not a plain name: version_macro cannot be one
 		}

@@ -226,7 +226,7 @@ func contains(list []string, s string) bool {
 }
 
 // reservedMacros are macro names a version_macro must not redefine: the
-// macros Quarry writes itself (core/plan DistMacros; a test keeps the
+// macros Quarry writes itself (core/toolchain DistMacros; a test keeps the
 // lists together), rpm's built-ins and spec keywords, and the macros
 // rpm's own files define that match namePattern.
 var reservedMacros = strings.Fields(`

@@ -13,6 +13,7 @@ import (
 	"github.com/quarrylinux/quarry/core/lock"
 	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 )
 
 // Built is a build's recorded result: everything Publish needs, so that
@@ -61,7 +62,7 @@ type BuiltJob struct {
 // BuiltSIG is what a SIG that passed the gate publishes.
 type BuiltSIG struct {
 	Name       string            `json:"name"`
-	Info       sdk.PluginInfo    `json:"info"`
+	Info       host.PluginInfo   `json:"info"`
 	Repos      []sdk.Repo        `json:"repos"`
 	RepoOf     map[string]string `json:"repo_of"` // package → repo id
 	Installers []sdk.Installer   `json:"installers,omitempty"`

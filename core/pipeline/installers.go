@@ -12,7 +12,7 @@ import (
 	"github.com/quarrylinux/quarry/core/compose"
 	"github.com/quarrylinux/quarry/core/publish"
 	"github.com/quarrylinux/quarry/core/store"
-	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/plugins/policy"
 	"github.com/quarrylinux/quarry/sdk"
 )
@@ -147,7 +147,7 @@ func (p *Pipeline) sigInstallers(ctx context.Context, root string, s BuiltSIG, a
 
 // buildInstaller has the plugin write one artifact, aside, then names it
 // as the gate allows.
-func (p *Pipeline) buildInstaller(ctx context.Context, mk plugins.InstallerMaker, root, dir, sig string, in sdk.Installer, claim func(name, installer string) error) (publish.Image, error) {
+func (p *Pipeline) buildInstaller(ctx context.Context, mk intake.InstallerMaker, root, dir, sig string, in sdk.Installer, claim func(name, installer string) error) (publish.Image, error) {
 	tmp, err := os.CreateTemp(dir, ".build-")
 	if err != nil {
 		return publish.Image{}, err

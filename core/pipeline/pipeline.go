@@ -22,11 +22,11 @@ import (
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/history"
 	"github.com/quarrylinux/quarry/core/layout"
-	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/sign"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
-	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/sdk"
 )
 
@@ -42,10 +42,10 @@ type SIGSource interface {
 	// Intake runs one SIG's plugin and returns what passed the SIG gate,
 	// its packages' SRPMs made by srcs; core answers its questions about
 	// the core, whose names (coreNames) it may not ship.
-	Intake(ctx context.Context, sig string, srcs *plan.Sources, core sdk.Core, coreNames map[string]bool) (*plugins.SIG, error)
+	Intake(ctx context.Context, sig string, srcs *srpm.Sources, core sdk.Core, coreNames map[string]bool) (*intake.SIG, error)
 	// Installers starts the SIG's plugin to build installer artifacts
 	// from the composed tree root, which it may only read.
-	Installers(ctx context.Context, sig, root string) (plugins.InstallerMaker, error)
+	Installers(ctx context.Context, sig, root string) (intake.InstallerMaker, error)
 }
 
 // Pipeline is one distribution's pipeline over its state folder.

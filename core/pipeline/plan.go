@@ -11,7 +11,9 @@ import (
 	"github.com/quarrylinux/quarry/core/compose"
 	"github.com/quarrylinux/quarry/core/lock"
 	"github.com/quarrylinux/quarry/core/plan"
-	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/core/srpm"
+	"github.com/quarrylinux/quarry/core/toolchain"
+	"github.com/quarrylinux/quarry/plugins/intake"
 )
 
 // Planned is a plan, the per-arch rpm settings it was made with, and the
@@ -20,10 +22,10 @@ type Planned struct {
 	*plan.Plan
 	// Lock is what it was planned from.
 	Lock      *lock.Lock
-	Envs      map[string]plan.Env
+	Envs      map[string]toolchain.Env
 	EnvErrors map[string]error
 	// SIGs passed the gate; SIGErrors failed, by SIG name.
-	SIGs      []*plugins.SIG
+	SIGs      []*intake.SIG
 	SIGErrors map[string]error
 	// Roots are the unpacked buildroots by digest (none in the cross
 	// mode).
@@ -61,7 +63,7 @@ func (p *Pipeline) Plan(ctx context.Context, lk *lock.Lock, o PlanOptions) (*Pla
 	if err != nil {
 		return nil, err
 	}
-	l := &plan.Loader{Config: p.Config, Lock: lk, Store: p.Store, StateDir: p.Layout.State, Jobs: o.Jobs, Extra: extra, Limits: p.BuildLimits(), Buildroots: pins, Roots: roots}
+	l := &srpm.Loader{Config: p.Config, Lock: lk, Store: p.Store, StateDir: p.Layout.State, Jobs: o.Jobs, Extra: extra, Limits: p.BuildLimits(), Buildroots: pins, Roots: roots}
 	pkgs, problems, err := l.Load(ctx)
 	if err != nil {
 		return nil, err
@@ -74,11 +76,11 @@ func (p *Pipeline) Plan(ctx context.Context, lk *lock.Lock, o PlanOptions) (*Pla
 	}
 	// What a job finds beyond the batch: the buildroot's tools (the build
 	// host's arch's, which noarch jobs build in too), or the host's.
-	var host *plan.Host
+	var host *toolchain.Host
 	if pins != nil {
-		host = plan.DetectHostIn(roots[pins[arch.Host()]])
+		host = toolchain.DetectHostIn(roots[pins[arch.Host()]])
 	} else {
-		host = plan.DetectHost()
+		host = toolchain.DetectHost()
 	}
 	pl := plan.Make(plan.Input{Arches: p.Config.ArchNames(), Packages: all, Host: host, Weight: p.weights()})
 	pl.Problems = append(problems, pl.Problems...)
@@ -140,7 +142,7 @@ func (pl *Planned) failSIG(name string, err error) {
 	if pl.SIGErrors[name] == nil {
 		pl.SIGErrors[name] = err
 	}
-	pl.SIGs = slices.DeleteFunc(pl.SIGs, func(s *plugins.SIG) bool { return s.Name == name })
+	pl.SIGs = slices.DeleteFunc(pl.SIGs, func(s *intake.SIG) bool { return s.Name == name })
 }
 
 // SIGErrorList is the SIGs' failures, sorted by SIG.

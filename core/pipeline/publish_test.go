@@ -16,12 +16,13 @@ import (
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/layout"
 	"github.com/quarrylinux/quarry/core/lock"
-	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/publish"
 	"github.com/quarrylinux/quarry/core/sign"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
-	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
@@ -82,11 +83,11 @@ type installers struct {
 	started int
 }
 
-func (f *installers) Intake(context.Context, string, *plan.Sources, sdk.Core, map[string]bool) (*plugins.SIG, error) {
+func (f *installers) Intake(context.Context, string, *srpm.Sources, sdk.Core, map[string]bool) (*intake.SIG, error) {
 	return nil, errors.New("not in these tests")
 }
 
-func (f *installers) Installers(_ context.Context, sig, root string) (plugins.InstallerMaker, error) {
+func (f *installers) Installers(_ context.Context, sig, root string) (intake.InstallerMaker, error) {
 	f.started++
 	return f, nil
 }
@@ -192,9 +193,9 @@ func (w *world) built(failed map[string]string) *Built {
 	job("hpc-tools", "hpc", "hpc")
 	job("pebble-release-hpc", ReleaseOwner, "hpc")
 	b.SIGs = []BuiltSIG{
-		{Name: "hpc", Info: sdk.PluginInfo{SIG: "hpc", Version: "1.0"}, Repos: []sdk.Repo{{ID: "hpc", Name: "HPC"}},
+		{Name: "hpc", Info: host.PluginInfo{SIG: "hpc", Version: "1.0"}, Repos: []sdk.Repo{{ID: "hpc", Name: "HPC"}},
 			RepoOf: map[string]string{"hpc-tools": "hpc"}, Release: "pebble-release-hpc"},
-		{Name: "media", Info: sdk.PluginInfo{SIG: "media", Version: "1.0"},
+		{Name: "media", Info: host.PluginInfo{SIG: "media", Version: "1.0"},
 			Installers: []sdk.Installer{
 				{Name: "workstation", Kind: sdk.Kickstart, Content: []byte("%packages\nhello\n%end\n"), Packages: []string{"hello"}, Repos: []string{"BaseOS"}},
 				{Name: "live", Kind: sdk.Kickstart, Build: true, Packages: []string{"hello"}, Repos: []string{"BaseOS"}},

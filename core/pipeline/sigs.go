@@ -10,8 +10,9 @@ import (
 	"github.com/quarrylinux/quarry/core/compose"
 	"github.com/quarrylinux/quarry/core/layout"
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
-	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/plugins/policy"
 	"github.com/quarrylinux/quarry/sdk"
 )
@@ -20,12 +21,12 @@ import (
 // gate, as packages owned by their SIG, each with its release package.
 // A SIG that fails is in the errors, by name; the others and the core go
 // on.
-func (p *Pipeline) intake(ctx context.Context, l *plan.Loader, core []*plan.Package) ([]*plugins.SIG, map[string]error) {
+func (p *Pipeline) intake(ctx context.Context, l *srpm.Loader, core []*plan.Package) ([]*intake.SIG, map[string]error) {
 	errs := map[string]error{}
 	if len(p.Config.SIGs) == 0 {
 		return nil, errs
 	}
-	failAll := func(err error) ([]*plugins.SIG, map[string]error) {
+	failAll := func(err error) ([]*intake.SIG, map[string]error) {
 		for _, g := range p.Config.SIGs {
 			errs[g.Name] = fmt.Errorf("sig %s: %w", g.Name, err)
 			p.emit(Event{Kind: EventSIG, Phase: PhasePlan, SIG: g.Name, Status: "failed", Detail: errs[g.Name].Error()})
@@ -41,7 +42,7 @@ func (p *Pipeline) intake(ctx context.Context, l *plan.Loader, core []*plan.Pack
 	}
 	view := NewCoreView(p, core)
 	taken := map[string]string{} // package → SIG
-	var out []*plugins.SIG
+	var out []*intake.SIG
 	for _, g := range p.Config.SIGs {
 		s, err := p.SIGs.Intake(ctx, g.Name, srcs, view, view.Names)
 		if err == nil {
@@ -56,7 +57,7 @@ func (p *Pipeline) intake(ctx context.Context, l *plan.Loader, core []*plan.Pack
 			s.Release, err = p.releasePackage(ctx, srcs, s)
 		}
 		if err != nil {
-			if plugins.IsConfig(err) {
+			if intake.IsConfig(err) {
 				err = fmt.Errorf("%s:%d: %w", p.Config.File, g.Line, err)
 			}
 			errs[g.Name] = err
@@ -160,7 +161,7 @@ install -D -m 0644 %%{SOURCE1} %%{buildroot}/etc/pki/rpm-gpg/%[7]s
 
 // releasePackage makes the SIG's release package, built and signed by the
 // core (never by the SIG) and published in sig/release/.
-func (p *Pipeline) releasePackage(ctx context.Context, srcs *plan.Sources, s *plugins.SIG) (*plan.Package, error) {
+func (p *Pipeline) releasePackage(ctx context.Context, srcs *srpm.Sources, s *intake.SIG) (*plan.Package, error) {
 	key, err := p.Keys.SIG(s.Name)
 	if err != nil {
 		return nil, err

@@ -10,8 +10,8 @@ import (
 
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/lock"
-	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/sign"
+	"github.com/quarrylinux/quarry/core/toolchain"
 )
 
 func record() *build.Record {
@@ -20,7 +20,7 @@ func record() *build.Record {
 		Job: build.Job{ID: "hello/x86_64", Package: "hello", Arch: "x86_64",
 			SRPM:      build.Input{Name: "hello-1-1.src.rpm", SHA256: "aa"},
 			Buildroot: []build.Input{{Name: "libgreet-devel-1-1.x86_64.rpm", SHA256: "bb"}},
-			Env:       plan.Env{Arch: "x86_64", Macros: "%dist .p9", Toolchain: "gcc 12.2.0; rpm 4.18.0"}},
+			Env:       toolchain.Env{Arch: "x86_64", Macros: "%dist .p9", Toolchain: "gcc 12.2.0; rpm 4.18.0"}},
 		Command: []string{"bwrap", "sh", "-c", "rpmbuild --rebuild hello-1-1.src.rpm"},
 		Start:   time.Unix(1700000100, 0).UTC(), End: time.Unix(1700000200, 0).UTC(),
 		Log:     "cc",

@@ -32,7 +32,7 @@ const BuildShell = "/bin/bash"
 // Query evaluates qf over the source package of the spec at spec, a path
 // of tree (SPECS/x.spec), with defines ("dist .el9") set. The tree is laid
 // out as rpmbuild's _topdir, and rpm runs from the folder above it, as it
-// does for an SRPM's build (core/plan, core/build): a spec that %includes
+// does for an SRPM's build (core/srpm, core/build): a spec that %includes
 // %{SOURCE1} or %{_sourcedir}/x finds it, a relative %include looks in the
 // current folder, as rpmbuild's does.
 func Query(ctx context.Context, limits sandbox.Limits, tree store.Tree, spec, qf string, defines ...string) (string, error) {

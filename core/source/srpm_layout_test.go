@@ -17,6 +17,8 @@ import (
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/rpmfile"
 	"github.com/quarrylinux/quarry/core/source"
+	"github.com/quarrylinux/quarry/core/srpm"
+	"github.com/quarrylinux/quarry/core/toolchain"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
@@ -43,7 +45,7 @@ func importFrom(t *testing.T, dir, name string) (*source.Importer, *lock.Package
 }
 
 // quarryBuild plans the imported package as quarry build does
-// (plan.Loader: its SRPM, its spec read for every target, in sandboxes)
+// (srpm.Loader: its SRPM, its spec read for every target, in sandboxes)
 // and builds its jobs for the host with build.Local, each in its sandbox;
 // it returns the RPMs by file name, or what stopped it: the package's
 // problem, or its job's error.
@@ -51,7 +53,7 @@ func quarryBuild(t *testing.T, im *source.Importer, name string, e *lock.Package
 	t.Helper()
 	lk := lock.New()
 	lk.Packages[name] = e
-	l := &plan.Loader{Config: im.Config, Lock: lk, Store: im.Store, StateDir: im.StateDir}
+	l := &srpm.Loader{Config: im.Config, Lock: lk, Store: im.Store, StateDir: im.StateDir}
 	pkgs, problems, err := l.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +64,7 @@ func quarryBuild(t *testing.T, im *source.Importer, name string, e *lock.Package
 		}
 	}
 	envs, _ := l.Envs()
-	p := plan.Make(plan.Input{Arches: []string{arch.Host()}, Packages: pkgs, Host: plan.DetectHost()})
+	p := plan.Make(plan.Input{Arches: []string{arch.Host()}, Packages: pkgs, Host: toolchain.DetectHost()})
 	if len(p.Jobs) == 0 {
 		t.Fatalf("%s: no job: %v", name, p.Problems)
 	}

@@ -9,16 +9,17 @@ import (
 	"github.com/hashicorp/go-plugin"
 
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 )
 
 // Client serves the plugin in process and returns the host's client for it.
-func Client(t testing.TB, name string, factory func() sdk.Plugin) *sdk.Client {
+func Client(t testing.TB, name string, factory func() sdk.Plugin) *host.Client {
 	t.Helper()
-	conn, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{sdk.PluginName: sdk.GRPCPlugin(name, factory)})
+	conn, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{sdk.PluginName: host.GRPCPlugin(name, factory)})
 	t.Cleanup(func() { conn.Close() })
 	raw, err := conn.Dispense(sdk.PluginName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return raw.(*sdk.Client)
+	return raw.(*host.Client)
 }

@@ -23,7 +23,9 @@ import (
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/sign"
 	"github.com/quarrylinux/quarry/core/source"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/core/toolchain"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
@@ -43,13 +45,13 @@ func (s stubExec) Run(_ context.Context, job *build.Job, _ io.Writer) (*build.Re
 
 // syntheticPlan is 250 packages on 4 arches (1,000 jobs) in chains of ten,
 // each package building against the one before it.
-func syntheticPlan(b *testing.B, st *store.Store) (*plan.Plan, map[string]plan.Env) {
+func syntheticPlan(b *testing.B, st *store.Store) (*plan.Plan, map[string]toolchain.Env) {
 	arches := []string{"x86_64", "aarch64", "ppc64le", "s390x"}
 	var pkgs []*plan.Package
 	for i := range 250 {
 		name := fmt.Sprintf("pkg%03d", i)
-		srpm, _ := st.Put([]byte("srpm " + name))
-		src := &plan.Source{Name: name, File: name + "-1-1.src.rpm", SRPM: srpm, Binaries: map[string][]plan.Binary{}}
+		digest, _ := st.Put([]byte("srpm " + name))
+		src := &plan.Source{Name: name, File: name + "-1-1.src.rpm", SRPM: digest, Binaries: map[string][]plan.Binary{}}
 		if i%10 != 0 {
 			src.BuildRequires = []plan.Dep{{Name: fmt.Sprintf("pkg%03d", i-1)}}
 		}
@@ -58,13 +60,13 @@ func syntheticPlan(b *testing.B, st *store.Store) (*plan.Plan, map[string]plan.E
 		}
 		pkgs = append(pkgs, &plan.Package{Name: name, Source: src})
 	}
-	p := plan.Make(plan.Input{Arches: arches, Packages: pkgs, Host: plan.DetectHost()})
+	p := plan.Make(plan.Input{Arches: arches, Packages: pkgs, Host: toolchain.DetectHost()})
 	if len(p.Jobs) != 1000 || len(p.Problems) > 0 {
 		b.Fatalf("synthetic plan: %d jobs, problems %v", len(p.Jobs), p.Problems)
 	}
-	envs := map[string]plan.Env{}
+	envs := map[string]toolchain.Env{}
 	for _, a := range arches {
-		envs[a] = plan.Env{Arch: a, Macros: "%dist .pbl9\n", Toolchain: "gcc 12"}
+		envs[a] = toolchain.Env{Arch: a, Macros: "%dist .pbl9\n", Toolchain: "gcc 12"}
 	}
 	return p, envs
 }
@@ -112,7 +114,7 @@ func BenchmarkNoopRebuild(b *testing.B) {
 // it in the cross mode needs, over a fresh state folder: without the
 // stand-ins that repackage a buildroot's files (glibc, dash), which have
 // no image to take them from there.
-func exampleBuild(b *testing.B) (*plan.Plan, map[string]plan.Env, map[string]error, *store.Store, string) {
+func exampleBuild(b *testing.B) (*plan.Plan, map[string]toolchain.Env, map[string]error, *store.Store, string) {
 	p, envs, errs, st, state, _ := exampleBuildIn(b, false)
 	return p, envs, errs, st, state
 }
@@ -120,7 +122,7 @@ func exampleBuild(b *testing.B) (*plan.Plan, map[string]plan.Env, map[string]err
 // exampleBuildIn is exampleBuild, in the stand-in buildroots when asked
 // (as quarry build does by default); roots are their unpacked images by
 // digest.
-func exampleBuildIn(b *testing.B, inRoots bool) (*plan.Plan, map[string]plan.Env, map[string]error, *store.Store, string, map[string]string) {
+func exampleBuildIn(b *testing.B, inRoots bool) (*plan.Plan, map[string]toolchain.Env, map[string]error, *store.Store, string, map[string]string) {
 	dir := b.TempDir()
 	_, file, _, _ := runtime.Caller(0)
 	g := &fixtures.Generated{Example: filepath.Join(filepath.Dir(file), "..", "..", "examples", "distro")}
@@ -140,9 +142,9 @@ func exampleBuildIn(b *testing.B, inRoots bool) (*plan.Plan, map[string]plan.Env
 	for _, r := range importAll(b, im, lk, cfg.Packages()) {
 		lk.Packages[r.Name] = r.Entry
 	}
-	l := &plan.Loader{Config: cfg, Lock: lk, Store: st, StateDir: state, Extra: releaseExtra(b, cfg)}
+	l := &srpm.Loader{Config: cfg, Lock: lk, Store: st, StateDir: state, Extra: releaseExtra(b, cfg)}
 	var roots map[string]string
-	host := plan.DetectHost()
+	host := toolchain.DetectHost()
 	if inRoots {
 		l.Buildroots, roots = map[string]string{}, map[string]string{}
 		for _, a := range cfg.ArchNames() {
@@ -150,7 +152,7 @@ func exampleBuildIn(b *testing.B, inRoots bool) (*plan.Plan, map[string]plan.Env
 			l.Buildroots[a], roots[img.Digest] = img.Digest, img.Root
 		}
 		l.Roots = roots
-		host = plan.DetectHostIn(fixtures.Buildroot(b, "x86_64").Root)
+		host = toolchain.DetectHostIn(fixtures.Buildroot(b, "x86_64").Root)
 	}
 	pkgs, problems, err := l.Load(context.Background())
 	if err != nil || len(problems) > 0 {
@@ -186,7 +188,7 @@ func releaseExtra(b *testing.B, cfg *config.Config) map[string]map[string][]byte
 	}}
 }
 
-func runBuild(b *testing.B, p *plan.Plan, envs map[string]plan.Env, envErrs map[string]error, st *store.Store, cacheDir string, workers int, roots map[string]string) (time.Duration, *build.Result) {
+func runBuild(b *testing.B, p *plan.Plan, envs map[string]toolchain.Env, envErrs map[string]error, st *store.Store, cacheDir string, workers int, roots map[string]string) (time.Duration, *build.Result) {
 	cache := &build.Cache{Dir: cacheDir, Store: st}
 	builder := &build.Builder{Plan: p, Envs: envs, EnvErrors: envErrs, Cache: cache, Jobs: workers,
 		Exec: &build.Local{Store: st, Work: filepath.Join(cacheDir, "work"), Roots: roots}}
@@ -234,7 +236,7 @@ func BenchmarkExampleBuild(b *testing.B) {
 		total += rec.Duration().Seconds()
 		overheads = append(overheads, rec.Duration()-rec.RPMBuild)
 	}
-	weighted := plan.Make(plan.Input{Arches: p.Arches, Packages: p.Packages, Host: plan.DetectHost(),
+	weighted := plan.Make(plan.Input{Arches: p.Arches, Packages: p.Packages, Host: toolchain.DetectHost(),
 		Weight: func(id string) float64 { return durations[id] }})
 	critical := 0.0
 	for _, id := range weighted.CriticalPath {

@@ -13,8 +13,10 @@ import (
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/readback"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
-	"github.com/quarrylinux/quarry/plugins"
+	"github.com/quarrylinux/quarry/core/toolchain"
+	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/plugins/policy"
 )
 
@@ -40,7 +42,7 @@ func buildCheck(ctx context.Context, e *env) error {
 	pkgs := o.Packages
 	flavours := map[string]string{}
 	for _, k := range o.Kernels {
-		p := plugins.KernelPackage(k)
+		p := intake.KernelPackage(k)
 		flavours[p.Name] = k.Flavour
 		pkgs = append(pkgs, p)
 	}
@@ -67,19 +69,19 @@ func buildCheck(ctx context.Context, e *env) error {
 	d := e.target.Distribution
 	dist := config.Distribution{Name: d.Name, PrettyName: d.PrettyName, Version: d.Version, DistTag: d.DistTag, Vendor: "Conformance", Packager: "Conformance <conformance@quarry.example>"}
 	host := arch.Host()
-	envs := map[string]plan.Env{}
+	envs := map[string]toolchain.Env{}
 	for _, a := range []string{host, arch.Noarch} {
-		if envs[a], err = plan.NewEnv(dist, a); err != nil {
+		if envs[a], err = toolchain.NewEnv(dist, a); err != nil {
 			return err
 		}
 	}
-	srcs := &plan.Sources{Store: st, Env: envs[host], Targets: []string{host, arch.Noarch}}
+	srcs := &srpm.Sources{Store: st, Env: envs[host], Targets: []string{host, arch.Noarch}}
 	var planned []*plan.Package
 	for _, p := range pkgs {
 		if p.Git != nil {
 			continue // fetched by the host at build time; its files are not here
 		}
-		tree, err := plugins.SourceTree(p.Spec, p.Files)
+		tree, err := intake.SourceTree(p.Spec, p.Files)
 		if err != nil {
 			return errorf("package %s: %v", p.Name, err)
 		}
@@ -100,7 +102,7 @@ func buildCheck(ctx context.Context, e *env) error {
 		}
 		planned = append(planned, &plan.Package{Name: p.Name, Tree: digest, Source: src, Owner: e.target.SIG})
 	}
-	pl := plan.Make(plan.Input{Arches: []string{host}, Packages: planned, Host: plan.DetectHost()})
+	pl := plan.Make(plan.Input{Arches: []string{host}, Packages: planned, Host: toolchain.DetectHost()})
 	var problems []string
 	for _, pr := range pl.Problems {
 		problems = append(problems, pr.String())

@@ -3,7 +3,7 @@ package conformance
 import (
 	"context"
 
-	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 )
 
 func init() {
@@ -18,13 +18,13 @@ func init() {
 			defer s.Close()
 			info := s.Info()
 			calls := []struct {
-				cap  sdk.Capability
+				cap  host.Capability
 				call func() error
 			}{
-				{sdk.CapRepos, func() error { _, err := s.Repos(ctx); return err }},
-				{sdk.CapPackages, func() error { _, err := s.Packages(ctx); return err }},
-				{sdk.CapKernels, func() error { _, err := s.Kernels(ctx); return err }},
-				{sdk.CapInstallers, func() error { _, err := s.Installers(ctx); return err }},
+				{host.CapRepos, func() error { _, err := s.Repos(ctx); return err }},
+				{host.CapPackages, func() error { _, err := s.Packages(ctx); return err }},
+				{host.CapKernels, func() error { _, err := s.Kernels(ctx); return err }},
+				{host.CapInstallers, func() error { _, err := s.Installers(ctx); return err }},
 			}
 			for _, c := range calls {
 				err := c.call()

@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"github.com/quarrylinux/quarry/plugins"
-	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 )
 
 func init() {
@@ -26,8 +26,8 @@ func init() {
 				return errorf("plugin version %q is not semver (1.2.3)", info.Version)
 			case info.SDKVersion == "":
 				return errorf("no SDK version")
-			case !slices.ContainsFunc(info.APIVersions, func(v uint32) bool { return slices.Contains(sdk.APIVersions, v) }):
-				return errorf("API versions %v: none is one this host speaks (%v)", info.APIVersions, sdk.APIVersions)
+			case !slices.ContainsFunc(info.APIVersions, func(v uint32) bool { return slices.Contains(host.APIVersions, v) }):
+				return errorf("API versions %v: none is one this host speaks (%v)", info.APIVersions, host.APIVersions)
 			case info.Description == "":
 				return errorf("no description")
 			}

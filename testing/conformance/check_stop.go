@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 )
 
 // stopBound is how long a call may go on after Stop.
@@ -23,11 +23,11 @@ func init() {
 			info := s.Info()
 			call := func() error { _, err := s.Repos(ctx); return err }
 			switch {
-			case info.Has(sdk.CapPackages):
+			case info.Has(host.CapPackages):
 				call = func() error { _, err := s.Packages(ctx); return err }
-			case info.Has(sdk.CapInstallers):
+			case info.Has(host.CapInstallers):
 				call = func() error { _, err := s.Installers(ctx); return err }
-			case !info.Has(sdk.CapRepos):
+			case !info.Has(host.CapRepos):
 				return nil // nothing to stop
 			}
 			done := make(chan error, 1)

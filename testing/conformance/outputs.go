@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 )
 
 // outputs is everything a configured plugin returns.
@@ -32,22 +33,22 @@ func collect(ctx context.Context, s session) (*outputs, error) {
 		}
 		return e
 	}
-	if info.Has(sdk.CapRepos) {
+	if info.Has(host.CapRepos) {
 		if o.Repos, err = s.Repos(ctx); keep(err) != nil {
 			return nil, err
 		}
 	}
-	if info.Has(sdk.CapPackages) {
+	if info.Has(host.CapPackages) {
 		if o.Packages, err = s.Packages(ctx); keep(err) != nil {
 			return nil, err
 		}
 	}
-	if info.Has(sdk.CapKernels) {
+	if info.Has(host.CapKernels) {
 		if o.Kernels, err = s.Kernels(ctx); keep(err) != nil {
 			return nil, err
 		}
 	}
-	if info.Has(sdk.CapInstallers) {
+	if info.Has(host.CapInstallers) {
 		if o.Installers, err = s.Installers(ctx); keep(err) != nil {
 			return nil, err
 		}
@@ -79,6 +80,6 @@ func (o *outputs) diff(p *outputs) string {
 }
 
 // unsupported reports whether err is the plugin saying it lacks a call.
-func unsupported(err error) bool { return errors.Is(err, sdk.ErrUnsupported) }
+func unsupported(err error) bool { return errors.Is(err, host.ErrUnsupported) }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

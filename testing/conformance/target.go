@@ -15,6 +15,7 @@ import (
 
 	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 )
 
 // Target is the plugin under test: a built binary (quarry-sig-<name>) or
@@ -68,7 +69,7 @@ func (t Target) callTimeout() time.Duration {
 
 // session is one running plugin.
 type session interface {
-	Info() sdk.PluginInfo
+	Info() host.PluginInfo
 	Configure(ctx context.Context, req sdk.ConfigureRequest) (sdk.Diagnostics, error)
 	Repos(ctx context.Context) ([]sdk.Repo, error)
 	Packages(ctx context.Context) ([]sdk.Package, error)
@@ -150,23 +151,23 @@ func (w lockedWriter) Write(b []byte) (int, error) {
 
 type pluginSession struct{ *plugins.Plugin }
 
-func (s *pluginSession) Info() sdk.PluginInfo { return s.Plugin.Info }
+func (s *pluginSession) Info() host.PluginInfo { return s.Plugin.Info }
 
 type clientSession struct {
-	*sdk.Client
-	info sdk.PluginInfo
+	*host.Client
+	info host.PluginInfo
 }
 
-func (s *clientSession) Info() sdk.PluginInfo { return s.info }
-func (s *clientSession) Close()               {}
+func (s *clientSession) Info() host.PluginInfo { return s.info }
+func (s *clientSession) Close()                {}
 
 // inProcess serves factory in the test process.
-func inProcess(tb testing.TB, name string, factory func() sdk.Plugin) *sdk.Client {
-	conn, _ := goplugin.TestPluginGRPCConn(tb, false, map[string]goplugin.Plugin{sdk.PluginName: sdk.GRPCPlugin(name, factory)})
+func inProcess(tb testing.TB, name string, factory func() sdk.Plugin) *host.Client {
+	conn, _ := goplugin.TestPluginGRPCConn(tb, false, map[string]goplugin.Plugin{sdk.PluginName: host.GRPCPlugin(name, factory)})
 	tb.Cleanup(func() { conn.Close() })
 	raw, err := conn.Dispense(sdk.PluginName)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return raw.(*sdk.Client)
+	return raw.(*host.Client)
 }

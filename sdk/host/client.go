@@ -1,4 +1,11 @@
-package sdk
+// Package host is the host's end of the SIG protocol, with the plain types
+// of package sdk: a Client that calls a plugin, the go-plugin plugin sets
+// a host offers (Plugins), and a plugin served inside the host's own
+// process (GRPCPlugin: sdk/sdktest and the conformance suite use it).
+// Every reply is untrusted: a stream is bounded (Client.MaxBytes) and a
+// reply that breaks the protocol's rules is ErrGarbage. Quarry's plugin
+// host (package plugins) is built on it; SIG authors need only sdk.
+package host
 
 import (
 	"context"
@@ -12,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+	"github.com/quarrylinux/quarry/sdk"
 )
 
 // ErrUnsupported is a call the plugin does not implement (gRPC
@@ -77,7 +85,7 @@ func (c *Client) Info(ctx context.Context, hostVersion string) (PluginInfo, erro
 
 // Configure hands the plugin its config; with req.Core set, the host
 // serves it to the plugin for the plugin's lifetime.
-func (c *Client) Configure(ctx context.Context, req ConfigureRequest) (Diagnostics, error) {
+func (c *Client) Configure(ctx context.Context, req sdk.ConfigureRequest) (sdk.Diagnostics, error) {
 	w := &sigv1.ConfigureRequest{ConfigJson: req.Config, Distribution: distToWire(req.Distribution)}
 	if req.Core != nil && c.broker != nil {
 		id := c.broker.NextId()
@@ -96,12 +104,12 @@ func (c *Client) Configure(ctx context.Context, req ConfigureRequest) (Diagnosti
 }
 
 // Repos lists the SIG's repositories.
-func (c *Client) Repos(ctx context.Context) ([]Repo, error) {
+func (c *Client) Repos(ctx context.Context) ([]sdk.Repo, error) {
 	resp, err := c.c.Repos(ctx, &sigv1.ReposRequest{})
 	if err != nil {
 		return nil, wireErr("Repos", err)
 	}
-	var out []Repo
+	var out []sdk.Repo
 	for _, r := range resp.Repos {
 		out = append(out, repoFromWire(r))
 	}
@@ -109,7 +117,7 @@ func (c *Client) Repos(ctx context.Context) ([]Repo, error) {
 }
 
 // Packages receives the SIG's source packages.
-func (c *Client) Packages(ctx context.Context) ([]Package, error) {
+func (c *Client) Packages(ctx context.Context) ([]sdk.Package, error) {
 	stream, err := c.c.Packages(ctx, &sigv1.PackagesRequest{})
 	if err != nil {
 		return nil, wireErr("Packages", err)
@@ -126,7 +134,7 @@ func (c *Client) Packages(ctx context.Context) ([]Package, error) {
 }
 
 // Kernels receives the SIG's kernel flavours.
-func (c *Client) Kernels(ctx context.Context) ([]Kernel, error) {
+func (c *Client) Kernels(ctx context.Context) ([]sdk.Kernel, error) {
 	stream, err := c.c.Kernels(ctx, &sigv1.KernelsRequest{})
 	if err != nil {
 		return nil, wireErr("Kernels", err)
@@ -143,12 +151,12 @@ func (c *Client) Kernels(ctx context.Context) ([]Kernel, error) {
 }
 
 // Installers lists the SIG's kickstarts and image definitions.
-func (c *Client) Installers(ctx context.Context) ([]Installer, error) {
+func (c *Client) Installers(ctx context.Context) ([]sdk.Installer, error) {
 	resp, err := c.c.Installers(ctx, &sigv1.InstallersRequest{})
 	if err != nil {
 		return nil, wireErr("Installers", err)
 	}
-	var out []Installer
+	var out []sdk.Installer
 	for _, in := range resp.Installers {
 		out = append(out, installerFromWire(in))
 	}
@@ -157,18 +165,18 @@ func (c *Client) Installers(ctx context.Context) ([]Installer, error) {
 
 // BuildInstaller has the plugin build an installer's artifact and writes
 // its bytes to w. The returned Artifact has no Path.
-func (c *Client) BuildInstaller(ctx context.Context, req BuildRequest, w io.Writer) (Artifact, error) {
+func (c *Client) BuildInstaller(ctx context.Context, req sdk.BuildRequest, w io.Writer) (sdk.Artifact, error) {
 	stream, err := c.c.BuildInstaller(ctx, &sigv1.BuildInstallerRequest{Name: req.Name, ReposDir: req.ReposDir, ScratchDir: req.ScratchDir})
 	if err != nil {
-		return Artifact{}, wireErr("BuildInstaller", err)
+		return sdk.Artifact{}, wireErr("BuildInstaller", err)
 	}
 	a := &artifactAssembler{max: c.max(), w: w}
 	if err := receive("BuildInstaller", stream, a.msg); err != nil {
-		return Artifact{}, err
+		return sdk.Artifact{}, err
 	}
 	art, err := a.finish()
 	if err != nil {
-		return Artifact{}, fmt.Errorf("BuildInstaller: %w", err)
+		return sdk.Artifact{}, fmt.Errorf("BuildInstaller: %w", err)
 	}
 	return art, nil
 }

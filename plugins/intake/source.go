@@ -1,4 +1,4 @@
-package plugins
+package intake
 
 import (
 	"context"
@@ -8,8 +8,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/plugins/policy"
 	"github.com/quarrylinux/quarry/sdk"
 )
@@ -25,7 +26,7 @@ type SIGConfig struct {
 // Source is the SIG source the pipeline takes its SIGs from: the plugin
 // host, with every SIG's config.
 type Source struct {
-	Host    *Host
+	Host    *plugins.Host
 	Store   *store.Store
 	Distro  sdk.Distribution
 	Configs map[string]SIGConfig
@@ -33,7 +34,7 @@ type Source struct {
 }
 
 // Intake launches the SIG's plugin and returns what passed the gate.
-func (s *Source) Intake(ctx context.Context, sig string, srcs *plan.Sources, core sdk.Core, coreNames map[string]bool) (*SIG, error) {
+func (s *Source) Intake(ctx context.Context, sig string, srcs *srpm.Sources, core sdk.Core, coreNames map[string]bool) (*SIG, error) {
 	cfg, ok := s.Configs[sig]
 	if !ok {
 		return nil, fmt.Errorf("sig %s is not configured", sig)
@@ -44,7 +45,7 @@ func (s *Source) Intake(ctx context.Context, sig string, srcs *plan.Sources, cor
 }
 
 // InstallerMaker builds one SIG's installer artifacts; Close stops it.
-// A *Plugin is one.
+// A *plugins.Plugin is one.
 type InstallerMaker interface {
 	BuildInstaller(ctx context.Context, req sdk.BuildRequest, w io.Writer) (sdk.Artifact, error)
 	Close()
@@ -65,7 +66,7 @@ func (s *Source) Installers(ctx context.Context, sig, root string) (InstallerMak
 
 // Configure hands a launched SIG its config block; error diagnostics
 // fail it, each named by its place in the config.
-func (s *Source) Configure(ctx context.Context, p *Plugin) error {
+func (s *Source) Configure(ctx context.Context, p *plugins.Plugin) error {
 	cfg, ok := s.Configs[p.SIG]
 	if !ok {
 		return fmt.Errorf("sig %s is not configured", p.SIG)

@@ -1,9 +1,18 @@
-package plan
+// Package toolchain is what builds, and what it is told: per target arch,
+// rpm's macros and rpmrc and the versions of the tools that build (Env:
+// NewEnv checks a target's compilers are installed and asks them their
+// versions; RootEnv names a pinned buildroot image instead), written into
+// a job's folder by WriteEnv; and what the build host (or a buildroot)
+// provides without building it (Host). Every Env is part of every job's
+// cache key.
+package toolchain
 
 import (
 	"fmt"
 	"maps"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -125,14 +134,15 @@ func macroFile(m map[string]string) string {
 }
 
 // NewEnv describes target arch a for distribution d, checking that its
-// toolchain is installed. A noarch Env builds on the host's arch (the
-// Loader's, on the distribution's build host: see Env.Build).
+// toolchain is installed. A noarch Env builds on the host's arch
+// (srpm.Loader's on the distribution's build host, plan.BuildHost: see
+// Env.Build and NewEnvOn).
 func NewEnv(d config.Distribution, a string) (Env, error) {
-	return newEnv(d, a, arch.Host())
+	return NewEnvOn(d, a, arch.Host())
 }
 
-// newEnv is NewEnv with noarch building on build.
-func newEnv(d config.Distribution, a, build string) (Env, error) {
+// NewEnvOn is NewEnv with noarch building on build.
+func NewEnvOn(d config.Distribution, a, build string) (Env, error) {
 	m := DistMacros(d)
 	e := Env{Arch: a}
 	cc := arch.Host() + "-linux-gnu-gcc"
@@ -172,4 +182,17 @@ func toolVersion(tool string, arg string) string {
 	}
 	line, _, _ := strings.Cut(string(out), "\n")
 	return strings.TrimSpace(line)
+}
+
+// WriteEnv writes the files Env.RPMArgs refers to into a job folder.
+func WriteEnv(work string, e Env) error {
+	for _, d := range []string{"tmp", "top/SPECS", "top/SOURCES"} {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(work, "quarry.macros"), []byte(e.Macros), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(work, "quarry.rpmrc"), []byte(e.RPMRC), 0o644)
 }

@@ -1,10 +1,12 @@
-package plan
+package toolchain
 
 import (
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/quarrylinux/quarry/core/plan"
 )
 
 // hostTools maps the capabilities a build host provides without building
@@ -76,13 +78,13 @@ func (h *Host) exists(path string) bool {
 	return err == nil
 }
 
-// Provides implements Provider: host tools are unversioned.
-func (h *Host) Provides(name string) []Dep {
+// Provides implements plan.Provider: host tools are unversioned.
+func (h *Host) Provides(name string) []plan.Dep {
 	if h.have[name] {
-		return []Dep{{Name: name}}
+		return []plan.Dep{{Name: name}}
 	}
 	if strings.HasPrefix(name, "/") && h.exists(name) {
-		return []Dep{{Name: name}}
+		return []plan.Dep{{Name: name}}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package sdk
+package host
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+	"github.com/quarrylinux/quarry/sdk"
 )
 
 // fuzzMax is the byte budget of a fuzzed stream.
@@ -66,7 +67,7 @@ func FuzzStreams(f *testing.F) {
 			k := &kernelAssembler{assembler: newAssembler(fuzzMax)}
 			if feed(stream, func() *sigv1.KernelsResponse { return &sigv1.KernelsResponse{} }, k.msg) == nil {
 				if kernels, err := k.finish(); err == nil {
-					var pkgs []Package
+					var pkgs []sdk.Package
 					for _, kr := range kernels {
 						pkgs = append(pkgs, kr.Package)
 					}
@@ -113,7 +114,7 @@ func feed[T proto.Message](stream []byte, newMsg func() T, take func(T) error) e
 	}
 }
 
-func checkPackages(t *testing.T, pkgs []Package) {
+func checkPackages(t *testing.T, pkgs []sdk.Package) {
 	total := 0
 	for _, p := range pkgs {
 		seen := map[string]bool{}

@@ -1,4 +1,10 @@
-package plugins
+// Package intake turns what a SIG's plugin returns into plan packages:
+// it launches the plugin through the host (package plugins), configures
+// it, collects its repositories, packages, kernels and installers, checks
+// them at the gate (plugins/policy), fetches its git sources, lays each
+// package out as an imported one is and has the core's SRPM maker
+// (core/srpm) make its SRPM. Source is the pipeline's SIG source over it.
+package intake
 
 import (
 	"context"
@@ -10,17 +16,20 @@ import (
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/plan"
+	"github.com/quarrylinux/quarry/core/srpm"
 	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/plugins"
 	"github.com/quarrylinux/quarry/plugins/policy"
 	"github.com/quarrylinux/quarry/sdk"
+	"github.com/quarrylinux/quarry/sdk/host"
 )
 
 // Intake runs SIG plugins and turns what they return, once it passes the
 // policy gate, into packages for the core's own planner and builder.
 type Intake struct {
-	Host    *Host
+	Host    *plugins.Host
 	Store   *store.Store
-	Sources *plan.Sources // the core's SRPM maker and spec reader
+	Sources *srpm.Sources // the core's SRPM maker and spec reader
 	Distro  sdk.Distribution
 	Gate    policy.Core
 	Limits  policy.Limits
@@ -33,7 +42,7 @@ type Intake struct {
 // SIG is one SIG's intake.
 type SIG struct {
 	Name       string
-	Info       sdk.PluginInfo
+	Info       host.PluginInfo
 	Repos      []sdk.Repo
 	Packages   []*plan.Package   // Owner is the SIG
 	RepoOf     map[string]string // package → the SIG's repo id
@@ -64,20 +73,20 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 	s.Diags = diags
 	gate := &policy.Gate{SIG: name, Distro: in.Distro.Name, Core: in.Gate, Limits: in.Limits, GitSources: in.GitSources[name]}
 	var violations policy.Violations
-	if p.Info.Has(sdk.CapRepos) {
+	if p.Info.Has(host.CapRepos) {
 		if s.Repos, err = p.Repos(ctx); err != nil {
 			return nil, err
 		}
 		violations = append(violations, gate.Repos(s.Repos, in.Distro.Arches)...)
 	}
 	var pkgs []sdk.Package
-	if p.Info.Has(sdk.CapPackages) {
+	if p.Info.Has(host.CapPackages) {
 		if pkgs, err = p.Packages(ctx); err != nil {
 			return nil, err
 		}
 		violations = append(violations, gate.Packages(pkgs, s.Repos)...)
 	}
-	if p.Info.Has(sdk.CapKernels) {
+	if p.Info.Has(host.CapKernels) {
 		ks, err := p.Kernels(ctx)
 		if err != nil {
 			return nil, err
@@ -88,7 +97,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 			pkgs = append(pkgs, KernelPackage(k))
 		}
 	}
-	if p.Info.Has(sdk.CapInstallers) {
+	if p.Info.Has(host.CapInstallers) {
 		if s.Installers, err = p.Installers(ctx); err != nil {
 			return nil, err
 		}
@@ -100,7 +109,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 	for _, pk := range pkgs {
 		tree, err := in.tree(ctx, pk)
 		if err != nil {
-			return nil, &Error{SIG: name, Call: "package " + pk.Name, Err: err}
+			return nil, &plugins.Error{SIG: name, Call: "package " + pk.Name, Err: err}
 		}
 		digest, err := in.Store.PutTree(tree)
 		if err != nil {
@@ -108,7 +117,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 		}
 		src, err := in.Sources.Get(ctx, pk.Name, digest, nil)
 		if err != nil {
-			return nil, &Error{SIG: name, Call: "package " + pk.Name, Err: err}
+			return nil, &plugins.Error{SIG: name, Call: "package " + pk.Name, Err: err}
 		}
 		var bins []plan.Binary
 		for _, arch := range slices.Sorted(maps.Keys(src.Binaries)) {

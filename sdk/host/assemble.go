@@ -1,4 +1,4 @@
-package sdk
+package host
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+	"github.com/quarrylinux/quarry/sdk"
 )
 
 // The assemblers put a plugin's streams back together, one message at a
@@ -20,8 +21,8 @@ type assembler struct {
 	max      int64
 	total    int64 // bytes received
 	reserved int64 // bytes preallocated for open files and not yet received
-	pkgs     []*Package
-	by       map[string]*Package
+	pkgs     []*sdk.Package
+	by       map[string]*sdk.Package
 	open     map[string]*openFile // package/path → the file being received
 	done     map[string]bool      // package/path of files received whole
 }
@@ -32,7 +33,7 @@ type openFile struct {
 }
 
 func newAssembler(max int64) *assembler {
-	return &assembler{max: max, by: map[string]*Package{}, open: map[string]*openFile{}, done: map[string]bool{}}
+	return &assembler{max: max, by: map[string]*sdk.Package{}, open: map[string]*openFile{}, done: map[string]bool{}}
 }
 
 // packagesMsg takes one message of the Packages stream.
@@ -47,7 +48,7 @@ func (a *assembler) packagesMsg(msg *sigv1.PackagesResponse) error {
 	return fmt.Errorf("%w: an empty stream message", ErrGarbage)
 }
 
-func (a *assembler) header(w *sigv1.Package) (*Package, error) {
+func (a *assembler) header(w *sigv1.Package) (*sdk.Package, error) {
 	if w == nil || w.Name == "" {
 		return nil, fmt.Errorf("%w: a package without a name", ErrGarbage)
 	}
@@ -79,7 +80,7 @@ func (a *assembler) chunk(c *sigv1.FileChunk) error {
 	}
 	f, ok := a.open[key]
 	if !ok {
-		file := File{Path: c.Path, Mode: fileMode(c.Mode)}
+		file := sdk.File{Path: c.Path, Mode: fileMode(c.Mode)}
 		f = &openFile{index: len(p.Files)}
 		// The announced size saves regrowing, if it fits the budget with
 		// what every other open file announced: the sum of what is
@@ -105,12 +106,12 @@ func (a *assembler) chunk(c *sigv1.FileChunk) error {
 	return nil
 }
 
-func (a *assembler) finish() ([]Package, error) {
+func (a *assembler) finish() ([]sdk.Package, error) {
 	for key := range a.open {
 		pkg, file, _ := strings.Cut(key, "\x00")
 		return nil, fmt.Errorf("%w: file %s of package %s ended without its last chunk", ErrGarbage, file, pkg)
 	}
-	out := make([]Package, len(a.pkgs))
+	out := make([]sdk.Package, len(a.pkgs))
 	for i, p := range a.pkgs {
 		out[i] = *p
 	}
@@ -121,7 +122,7 @@ func (a *assembler) finish() ([]Package, error) {
 // message announces its package, whose files follow as for Packages.
 type kernelAssembler struct {
 	*assembler
-	kernels []Kernel
+	kernels []sdk.Kernel
 }
 
 func (k *kernelAssembler) msg(msg *sigv1.KernelsResponse) error {
@@ -133,7 +134,7 @@ func (k *kernelAssembler) msg(msg *sigv1.KernelsResponse) error {
 		if _, err := k.header(item.Kernel.Package); err != nil {
 			return err
 		}
-		k.kernels = append(k.kernels, Kernel{Flavour: item.Kernel.Flavour, Configs: item.Kernel.Configs})
+		k.kernels = append(k.kernels, sdk.Kernel{Flavour: item.Kernel.Flavour, Configs: item.Kernel.Configs})
 		return nil
 	case *sigv1.KernelsResponse_File:
 		return k.chunk(item.File)
@@ -141,7 +142,7 @@ func (k *kernelAssembler) msg(msg *sigv1.KernelsResponse) error {
 	return fmt.Errorf("%w: an empty stream message", ErrGarbage)
 }
 
-func (k *kernelAssembler) finish() ([]Kernel, error) {
+func (k *kernelAssembler) finish() ([]sdk.Kernel, error) {
 	pkgs, err := k.assembler.finish()
 	if err != nil {
 		return nil, err
@@ -157,7 +158,7 @@ type artifactAssembler struct {
 	max   int64
 	total int64
 	w     io.Writer
-	art   *Artifact
+	art   *sdk.Artifact
 }
 
 func (a *artifactAssembler) msg(msg *sigv1.BuildInstallerResponse) error {
@@ -166,7 +167,7 @@ func (a *artifactAssembler) msg(msg *sigv1.BuildInstallerResponse) error {
 		if a.art != nil || item.Artifact == nil || item.Artifact.Name == "" || path.Base(item.Artifact.Name) != item.Artifact.Name {
 			return fmt.Errorf("%w: a second or unnamed artifact", ErrGarbage)
 		}
-		a.art = &Artifact{Name: item.Artifact.Name, MediaType: item.Artifact.MediaType, Packages: item.Artifact.Packages}
+		a.art = &sdk.Artifact{Name: item.Artifact.Name, MediaType: item.Artifact.MediaType, Packages: item.Artifact.Packages}
 	case *sigv1.BuildInstallerResponse_Chunk:
 		if a.art == nil || item.Chunk == nil {
 			return fmt.Errorf("%w: bytes before the artifact", ErrGarbage)
@@ -180,9 +181,9 @@ func (a *artifactAssembler) msg(msg *sigv1.BuildInstallerResponse) error {
 	return nil
 }
 
-func (a *artifactAssembler) finish() (Artifact, error) {
+func (a *artifactAssembler) finish() (sdk.Artifact, error) {
 	if a.art == nil {
-		return Artifact{}, fmt.Errorf("%w: no artifact", ErrGarbage)
+		return sdk.Artifact{}, fmt.Errorf("%w: no artifact", ErrGarbage)
 	}
 	return *a.art, nil
 }

@@ -1,4 +1,4 @@
-package plan
+package srpm
 
 import (
 	"context"
@@ -12,8 +12,10 @@ import (
 	"github.com/quarrylinux/quarry/core/arch"
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/core/toolchain"
 )
 
 // Loader reads the imported packages of a distribution for planning.
@@ -35,19 +37,19 @@ type Loader struct {
 	// makes the SRPMs and reads the specs.
 	Roots map[string]string
 
-	envs    map[string]Env
+	envs    map[string]toolchain.Env
 	envErrs map[string]error
 }
 
 // Envs describes every arch of the distribution, and noarch. An arch whose
 // toolchain is missing has no Env; its error is returned by arch. They are
 // worked out once per Loader (asking each compiler its version).
-func (l *Loader) Envs() (map[string]Env, map[string]error) {
+func (l *Loader) Envs() (map[string]toolchain.Env, map[string]error) {
 	if l.envs != nil {
 		return l.envs, l.envErrs
 	}
-	envs, errs := map[string]Env{}, map[string]error{}
-	host := buildHost(l.Config.ArchNames())
+	envs, errs := map[string]toolchain.Env{}, map[string]error{}
+	host := plan.BuildHost(l.Config.ArchNames())
 	for _, a := range append(l.Config.ArchNames(), arch.Noarch) {
 		if l.Buildroots != nil {
 			in := a
@@ -55,13 +57,13 @@ func (l *Loader) Envs() (map[string]Env, map[string]error) {
 				in = host
 			}
 			if d := l.Buildroots[in]; d != "" {
-				envs[a] = RootEnv(l.Config.Distribution, a, host, d)
+				envs[a] = toolchain.RootEnv(l.Config.Distribution, a, host, d)
 			} else {
 				errs[a] = fmt.Errorf("no buildroot image is pinned for %s (quarry buildroot pin %s)", in, in)
 			}
 			continue
 		}
-		e, err := newEnv(l.Config.Distribution, a, host)
+		e, err := toolchain.NewEnvOn(l.Config.Distribution, a, host)
 		if err != nil {
 			errs[a] = err
 			continue
@@ -77,16 +79,16 @@ func (l *Loader) Envs() (map[string]Env, map[string]error) {
 func (l *Loader) Sources() (*Sources, error) {
 	// Specs are read, and SRPMs made, in the build host arch's root, or
 	// by the host's rpm in the cross mode.
-	host := buildHost(l.Config.ArchNames())
+	host := plan.BuildHost(l.Config.ArchNames())
 	targets := append(l.Config.ArchNames(), arch.Noarch)
 	if l.Buildroots != nil {
 		d := l.Buildroots[host]
 		if d == "" {
 			return nil, fmt.Errorf("no buildroot image is pinned for %s, where SRPMs are made (quarry buildroot pin %s)", host, host)
 		}
-		return &Sources{Store: l.Store, Limits: l.Limits, Env: RootEnv(l.Config.Distribution, host, host, d), Root: l.Roots[d], Targets: targets}, nil
+		return &Sources{Store: l.Store, Limits: l.Limits, Env: toolchain.RootEnv(l.Config.Distribution, host, host, d), Root: l.Roots[d], Targets: targets}, nil
 	}
-	env, err := newEnv(l.Config.Distribution, host, host)
+	env, err := toolchain.NewEnvOn(l.Config.Distribution, host, host)
 	if err != nil {
 		return nil, err
 	}
@@ -95,16 +97,16 @@ func (l *Loader) Sources() (*Sources, error) {
 
 // Load makes (or finds) every package's SRPM and reads its spec. A package
 // whose SRPM cannot be made is a Problem, not an error.
-func (l *Loader) Load(ctx context.Context) ([]*Package, []Problem, error) {
+func (l *Loader) Load(ctx context.Context) ([]*plan.Package, []plan.Problem, error) {
 	srcs, err := l.Sources()
 	if err != nil {
 		return nil, nil, err
 	}
 	names := l.Config.Packages()
-	pkgs := make([]*Package, len(names))
+	pkgs := make([]*plan.Package, len(names))
 	var (
 		mu       sync.Mutex
-		problems []Problem
+		problems []plan.Problem
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := l.Jobs
@@ -116,7 +118,7 @@ func (l *Loader) Load(ctx context.Context) ([]*Package, []Problem, error) {
 		e := l.Lock.Packages[name]
 		if e == nil {
 			mu.Lock()
-			problems = append(problems, Problem{Package: name, Reason: "not imported: run quarry import"})
+			problems = append(problems, plan.Problem{Package: name, Reason: "not imported: run quarry import"})
 			mu.Unlock()
 			continue
 		}
@@ -127,11 +129,11 @@ func (l *Loader) Load(ctx context.Context) ([]*Package, []Problem, error) {
 					return ctx.Err()
 				}
 				mu.Lock()
-				problems = append(problems, Problem{Package: name, Reason: fmt.Sprint(err)})
+				problems = append(problems, plan.Problem{Package: name, Reason: fmt.Sprint(err)})
 				mu.Unlock()
 				return nil
 			}
-			pkgs[i] = &Package{Name: name, NVR: e.NVR, Tree: e.Tree, Source: src}
+			pkgs[i] = &plan.Package{Name: name, NVR: e.NVR, Tree: e.Tree, Source: src}
 			return nil
 		})
 	}
@@ -139,7 +141,7 @@ func (l *Loader) Load(ctx context.Context) ([]*Package, []Problem, error) {
 		return nil, nil, err
 	}
 	sort.Slice(problems, func(i, j int) bool { return problems[i].Package < problems[j].Package })
-	var out []*Package
+	var out []*plan.Package
 	for _, p := range pkgs {
 		if p != nil {
 			out = append(out, p)

@@ -1,4 +1,9 @@
-package plan
+// Package srpm makes the packages' SRPMs and reads their specs, in the
+// sandbox (a spec's macros are code), into the plain facts the build graph
+// plans with (plan.Source): an SRPM per debranded tree, the binaries the
+// spec produces per target arch, the BuildRequires. The Loader does it
+// for every imported package of a distribution.
+package srpm
 
 import (
 	"bytes"
@@ -16,49 +21,13 @@ import (
 	"strings"
 
 	"github.com/quarrylinux/quarry/core/arch"
+	"github.com/quarrylinux/quarry/core/plan"
 	"github.com/quarrylinux/quarry/core/rpmfile"
 	"github.com/quarrylinux/quarry/core/safetext"
 	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/core/toolchain"
 )
-
-// Source is a package's SRPM and what the plan reads from it and its spec.
-type Source struct {
-	Name string `json:"name"`
-	// Header is the name the SRPM's header gives: the spec's Name:, which
-	// debranding may have changed from the configured name.
-	Header string `json:"header"`
-	// File and SRPM are the SRPM's file name and sha256 in the store.
-	File string `json:"file"`
-	SRPM string `json:"srpm"`
-	// BuildRequires, ExclusiveArch, ExcludeArch and BuildArch come from
-	// the SRPM header, as rpmbuild evaluated the spec.
-	BuildRequires []Dep    `json:"build_requires"`
-	ExclusiveArch []string `json:"exclusive_arch,omitempty"`
-	ExcludeArch   []string `json:"exclude_arch,omitempty"`
-	BuildArch     []string `json:"build_arch,omitempty"`
-	// Binaries are the binary packages the spec produces, by target arch.
-	Binaries map[string][]Binary `json:"binaries"`
-}
-
-// NVR is the SRPM's name-version-release, from its file name (.src.rpm,
-// or .nosrc.rpm for a spec with NoSource: or NoPatch:).
-func (s *Source) NVR() string {
-	return strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(s.File, ".rpm"), ".src"), ".nosrc")
-}
-
-// Binary is a binary package a spec produces for one target.
-type Binary struct {
-	Name     string `json:"name"`
-	Arch     string `json:"arch"`
-	EVR      string `json:"evr"`
-	Provides []Dep  `json:"provides"`
-	Requires []Dep  `json:"requires,omitempty"`
-	// Obsoletes and Conflicts are what the SIG policy gate reads: a SIG
-	// package may not replace a core one.
-	Obsoletes []Dep `json:"obsoletes,omitempty"`
-	Conflicts []Dep `json:"conflicts,omitempty"`
-}
 
 // Sources makes SRPMs and reads specs, in the sandbox, caching both by the
 // debranded tree and the macros so that each is made once. A spec is
@@ -70,7 +39,7 @@ type Sources struct {
 	Limits sandbox.Limits
 	// Env is the host arch's Env: SRPMs are made with it, and specs are
 	// read with its macros for every target.
-	Env Env
+	Env toolchain.Env
 	// Root is the unpacked buildroot image Env.Buildroot names: SRPMs are
 	// made, and specs read, by its rpm as its build user, so that nothing
 	// of the host's rpm goes into an SRPM (or a key). "" in the cross
@@ -86,7 +55,7 @@ const sourceCacheVersion = "quarry-source-v4"
 
 // Get returns the Source of a package's debranded tree. extra are files
 // the core adds to its SOURCES (the release package's .repo file and key).
-func (s *Sources) Get(ctx context.Context, name, tree string, extra map[string][]byte) (*Source, error) {
+func (s *Sources) Get(ctx context.Context, name, tree string, extra map[string][]byte) (*plan.Source, error) {
 	parts := append([]string{sourceCacheVersion, name, tree, s.Env.Macros, s.Env.RPMRC, s.Env.Toolchain, s.Env.Buildroot}, s.Targets...)
 	for _, f := range slices.Sorted(maps.Keys(extra)) {
 		parts = append(parts, f, store.Digest(extra[f]))
@@ -95,7 +64,7 @@ func (s *Sources) Get(ctx context.Context, name, tree string, extra map[string][
 	key := hex.EncodeToString(sum[:])
 	if d, ok := s.Store.Alias("source", key); ok {
 		if data, err := s.Store.Get(d); err == nil {
-			var src Source
+			var src plan.Source
 			if json.Unmarshal(data, &src) == nil && s.Store.Has(src.SRPM) {
 				return &src, nil
 			}
@@ -116,7 +85,7 @@ func (s *Sources) Get(ctx context.Context, name, tree string, extra map[string][
 	return src, s.Store.PutAlias("source", key, d)
 }
 
-func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[string][]byte) (*Source, error) {
+func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[string][]byte) (*plan.Source, error) {
 	tree, err := s.Store.GetTree(treeDigest)
 	if err != nil {
 		return nil, fmt.Errorf("debranded tree: %w (run quarry import)", err)
@@ -137,7 +106,7 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 		box.RunAs(sandbox.BuildUser)
 	}
 	work := box.Dir()
-	if err := WriteEnv(work, s.Env); err != nil {
+	if err := toolchain.WriteEnv(work, s.Env); err != nil {
 		return nil, err
 	}
 	if err := tree.WriteTo(filepath.Join(work, "top")); err != nil {
@@ -204,7 +173,7 @@ func (s *Sources) make(ctx context.Context, name, treeDigest string, extra map[s
 	if src.SRPM, err = s.Store.Put(data); err != nil {
 		return nil, err
 	}
-	src.Binaries = map[string][]Binary{}
+	src.Binaries = map[string][]plan.Binary{}
 	for _, t := range s.Targets {
 		out, err := box.ReadFile("query."+t, maxQuery)
 		if err != nil {
@@ -232,17 +201,17 @@ const (
 // with all their dependencies fit.
 const maxQuery = 64 << 20
 
-func readSRPM(file string, data []byte) (*Source, error) {
+func readSRPM(file string, data []byte) (*plan.Source, error) {
 	f, err := rpmfile.Read(file, data)
 	if err != nil {
 		return nil, err
 	}
-	src := &Source{File: file, Header: f.Name()}
+	src := &plan.Source{File: file, Header: f.Name()}
 	for _, d := range f.Requires() {
 		if strings.HasPrefix(d.Name(), "rpmlib(") {
 			continue
 		}
-		src.BuildRequires = append(src.BuildRequires, DepFromRPM(d.Name(), d.Flags(), evrOf(d.Epoch(), d.Version(), d.Release())))
+		src.BuildRequires = append(src.BuildRequires, plan.DepFromRPM(d.Name(), d.Flags(), evrOf(d.Epoch(), d.Version(), d.Release())))
 	}
 	if t := f.Header.GetTag(tagExclusiveArch); t != nil {
 		src.ExclusiveArch = t.StringSlice()
@@ -265,8 +234,8 @@ const binaryQueryFormat = `pkg\t%{name}\t%{arch}\t%|epoch?{%{epoch}}:{}|\t%{vers
 	`[obs\t%{obsoletes}\t%{obsoleteflags}\t%{obsoleteversion}\n]` +
 	`[conf\t%{conflicts}\t%{conflictflags}\t%{conflictversion}\n]`
 
-func parseBinaries(out string) ([]Binary, error) {
-	var bins []Binary
+func parseBinaries(out string) ([]plan.Binary, error) {
+	var bins []plan.Binary
 	for _, line := range strings.Split(out, "\n") {
 		if line == "" {
 			continue
@@ -274,11 +243,11 @@ func parseBinaries(out string) ([]Binary, error) {
 		f := strings.Split(line, "\t")
 		switch {
 		case f[0] == "pkg" && len(f) == 6:
-			bins = append(bins, Binary{Name: f[1], Arch: f[2], EVR: evrString(f[3], f[4], f[5])})
+			bins = append(bins, plan.Binary{Name: f[1], Arch: f[2], EVR: evrString(f[3], f[4], f[5])})
 		case (f[0] == "prov" || f[0] == "req" || f[0] == "obs" || f[0] == "conf") && len(f) == 4 && len(bins) > 0:
 			var flags int
 			fmt.Sscan(f[2], &flags)
-			d := DepFromRPM(f[1], flags, f[3])
+			d := plan.DepFromRPM(f[1], flags, f[3])
 			b := &bins[len(bins)-1]
 			switch f[0] {
 			case "prov":
@@ -319,17 +288,4 @@ func evrOf(epoch int, version, release string) string {
 		s = fmt.Sprintf("%d:%s", epoch, s)
 	}
 	return s
-}
-
-// WriteEnv writes the files Env.RPMArgs refers to into a job folder.
-func WriteEnv(work string, e Env) error {
-	for _, d := range []string{"tmp", "top/SPECS", "top/SOURCES"} {
-		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
-			return err
-		}
-	}
-	if err := os.WriteFile(filepath.Join(work, "quarry.macros"), []byte(e.Macros), 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(work, "quarry.rpmrc"), []byte(e.RPMRC), 0o644)
 }

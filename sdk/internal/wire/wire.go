@@ -1,0 +1,23 @@
+// Package wire is what the SDK's two ends share that SIG authors need not
+// see: package sdk is the plugin's end, sdk/host the host's, and Go's
+// internal rule lets only they import it. Each end converts the plain
+// types it sends to the protocol's messages, and those it receives from
+// them, itself (sdk/convert.go, sdk/host/convert.go): the conversions
+// need sdk's types, which a package sdk imports cannot name.
+package wire
+
+import (
+	"github.com/hashicorp/go-plugin"
+
+	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+)
+
+// APIVersions are the protocol majors both ends speak, oldest first: a
+// plugin reports them, a host offers a plugin set for each.
+var APIVersions = []uint32{1}
+
+// NewServer is the plugin's end of the SIG service: it serves the plugin
+// factory makes (factory is a func() sdk.Plugin) as SIG sig. Package sdk
+// sets it when it is initialised, so that sdk/host can serve a plugin in
+// the host's own process without sdk exporting its server.
+var NewServer func(sig string, factory any, broker *plugin.GRPCBroker) sigv1.SIGServer
