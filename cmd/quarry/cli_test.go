@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	quarryBin = filepath.Join(dir, "quarry")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", quarryBin, ".")
+	build := exec.Command("go", "build", "-o", quarryBin, ".") // go test puts its toolchain first in PATH
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.Exit(1)
