@@ -249,6 +249,7 @@ func TestMalformedConfigNamesFileAndLine(t *testing.T) {
 // A failed re-import, whatever the cause, leaves the lock byte-identical,
 // exits non-zero and names the package.
 func TestBadInputLeavesTheLockAlone(t *testing.T) {
+	slow(t)
 	d := newDistro(t)
 	first := d.mustRun("import")
 	if !strings.Contains(first, "22 packages, 22 changed") {
@@ -299,6 +300,7 @@ func TestBadInputLeavesTheLockAlone(t *testing.T) {
 // one from before, the store holds nothing corrupt, and the next import
 // completes.
 func TestKilledImportResumes(t *testing.T) {
+	slow(t)
 	d := newDistro(t)
 	d.mustRun("import")
 	before := d.readLock()
