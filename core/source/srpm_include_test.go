@@ -60,6 +60,7 @@ func TestIncludeOfAShippedFile(t *testing.T) {
 // the spec: greet's version comes from a file it ships and %includes.
 // rpm reads the SRPM's version as 2.0; the import's entry says so too.
 func TestIncludeWhileDebranding(t *testing.T) {
+	slow(t)
 	dir := t.TempDir()
 	srpms := filepath.Join(dir, "srpms")
 	buildEditedSRPM(t, "greet", srpms, func(p *fixtures.Package) {
