@@ -18,6 +18,7 @@ import (
 // with the SIG's key, where dnf upgrades the real release package to it.
 func TestAttackSIGReleasePackageByName(t *testing.T) {
 	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.only([]string{"banner"}, nil)
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
@@ -70,6 +71,7 @@ func TestAttackSIGReleasePackageByName(t *testing.T) {
 // hide its own failure or plant a command in the clipboard.
 func TestAttackLogEscapesReachTheTerminal(t *testing.T) {
 	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.only([]string{"banner"}, nil)
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")

@@ -201,6 +201,7 @@ func (d *distro) checkStore() {
 }
 
 func TestHelpNamesTheCommands(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command(quarryBin, "--help").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -216,6 +217,7 @@ func TestHelpNamesTheCommands(t *testing.T) {
 // mistyped command fails, saying what was meant; an error is printed
 // once, with one prefix (urfave/cli neither prints nor exits itself).
 func TestHelpAndMistypedCommands(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := runCmd(t, exec.Command(quarryBin, "help", "build"))
 	if code != 0 || !strings.Contains(out, "quarry build - the whole pipeline") || errOut != "" {
 		t.Errorf("help build: exit %d\n%s%s", code, out, errOut)
@@ -232,6 +234,7 @@ func TestHelpAndMistypedCommands(t *testing.T) {
 }
 
 func TestMalformedConfigNamesFileAndLine(t *testing.T) {
+	t.Parallel()
 	d := newDistro(t)
 	d.editConfig("  dist_tag: .pbl9\n", "  dist_tag: .pbl9\n  disttag: .pbl9\n")
 	out, errOut, code := d.run("import")
@@ -250,6 +253,7 @@ func TestMalformedConfigNamesFileAndLine(t *testing.T) {
 // exits non-zero and names the package.
 func TestBadInputLeavesTheLockAlone(t *testing.T) {
 	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	first := d.mustRun("import")
 	if !strings.Contains(first, "22 packages, 22 changed") {
@@ -301,6 +305,7 @@ func TestBadInputLeavesTheLockAlone(t *testing.T) {
 // completes.
 func TestKilledImportResumes(t *testing.T) {
 	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.mustRun("import")
 	before := d.readLock()

@@ -42,6 +42,7 @@ var hostileSIGs = map[string][]string{
 // build, naming the file.
 func TestGateJudgesWhatWasBuilt(t *testing.T) {
 	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
 	d.keyInit()

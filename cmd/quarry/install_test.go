@@ -50,6 +50,7 @@ func (d *distro) dnfForceArch(arch string, pkgs ...string) (string, string, erro
 // scripts/try-install.sh does the same and prints each arch's greeting.
 func TestExampleInstallsAndRuns(t *testing.T) {
 	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.keyInit()
 	start := time.Now()

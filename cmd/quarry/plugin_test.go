@@ -23,6 +23,7 @@ func buildSIG(t *testing.T, dir, name, pkg string) string {
 // not after the binary changes; its config errors name quarry.yaml.
 func TestPluginLockAndList(t *testing.T) {
 	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	bin := buildSIG(t, filepath.Join(d.dir, "bin"), "hello", "./examples/hello-sig")
 	raw, _ := os.ReadFile(d.config())
@@ -69,6 +70,7 @@ func TestPluginLockAndList(t *testing.T) {
 // command exits 1.
 func TestPluginCheck(t *testing.T) {
 	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	bin := filepath.Join(d.dir, "bin")
 	hello := buildSIG(t, bin, "hello", "./examples/hello-sig")

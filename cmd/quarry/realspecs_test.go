@@ -36,6 +36,7 @@ var elfArch = map[string]struct {
 // last, compiles such specs' programs for the host.)
 func TestRealSpecsBuildNative(t *testing.T) {
 	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	pkgs := fixtures.RealSpecs(t)
 	var names []string

@@ -18,6 +18,7 @@ import (
 // the rest is published.
 func TestSIGsLeaveTheCoreAlone(t *testing.T) {
 	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
 	d.keyInit()

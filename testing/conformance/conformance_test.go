@@ -68,6 +68,7 @@ func TestShippedPluginsConform(t *testing.T) {
 	configs := exampleConfigs(t)
 	for _, sig := range []string{"kernel", "hpc", "cloud", "hello"} {
 		t.Run(sig, func(t *testing.T) {
+			t.Parallel()
 			target, err := Binary(filepath.Join(dir, "quarry-sig-"+sig), configs[sig])
 			if err != nil {
 				t.Fatal(err)
