@@ -4,7 +4,7 @@ GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 DEMO_STATE ?= out/demo
 
-.PHONY: deps buildroots build man plugins demo test bench clean proto
+.PHONY: deps buildroots build man plugins demo check test-unit test bench clean proto
 
 deps:
 	@scripts/deps.sh
@@ -59,9 +59,24 @@ demo: build plugins buildroots
 	$(QUARRY_DEMO) sig list --key $(DEMO_STATE)/keys/RPM-GPG-KEY-pebble
 	scripts/try-install.sh out/current $(DEMO_STATE)/keys/RPM-GPG-KEY-pebble /tmp/pebble-try
 
-test: deps buildroots
-	@test -z "$$(gofmt -l cmd core plugins proto sdk sigs examples testing)" || { gofmt -l cmd core plugins proto sdk sigs examples testing; echo "gofmt: the files above need formatting"; exit 1; }
+# gofmt, go vet and staticcheck on every package. staticcheck is pinned
+# by go.mod's tool directive: go tool builds and runs that version, with
+# no separate install.
+GO_DIRS = cmd console core plugins proto sdk sigs examples testing
+check: deps
+	@test -z "$$(gofmt -l $(GO_DIRS))" || { gofmt -l $(GO_DIRS); echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+# The test layers (CONTRIBUTING.md "Tests"). test-unit is the fast one:
+# go test -short skips every slow test (each calls its package's slow(t):
+# end to end through the binary, builds in the buildroots, plugins built
+# and run, imports of the generated example); under a minute. test runs
+# every test, the slow ones too (about ten minutes).
+test-unit: deps buildroots check
+	$(GO) test -short -count=1 ./...
+
+test: deps buildroots check
 	$(GO) test -count=1 -timeout 30m ./...
 
 # Benchmarks against baselines run in the same process (see testing/bench).

@@ -25,11 +25,21 @@ var bins fixtures.PluginBins
 // process, as quarry-sig-<folder>.
 func testPlugins(t *testing.T) string {
 	t.Helper()
+	slow(t)
 	dir, err := bins.Build(fixtures.PluginPackages("testing/plugins/*"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// slow skips a test under go test -short (make test-unit): every test
+// plugin is built first, then each runs as its own sandboxed process.
+func slow(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow: builds every test plugin and runs them sandboxed (make test runs it)")
+	}
 }
 
 func TestMain(m *testing.M) {

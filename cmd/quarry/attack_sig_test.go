@@ -17,6 +17,8 @@ import (
 // the job that built it. It must fail the SIG; it is published, signed
 // with the SIG's key, where dnf upgrades the real release package to it.
 func TestAttackSIGReleasePackageByName(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.only([]string{"banner"}, nil)
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
@@ -68,6 +70,8 @@ func TestAttackSIGReleasePackageByName(t *testing.T) {
 // up, OSC 52 to set the clipboard) drives the operator's terminal: it can
 // hide its own failure or plant a command in the clipboard.
 func TestAttackLogEscapesReachTheTerminal(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.only([]string{"banner"}, nil)
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")

@@ -37,6 +37,7 @@ func noSandboxLeft(t *testing.T) {
 // forever stops at the time limit; one that takes another package's name
 // is refused.
 func TestSpecsNeverRunOnTheHost(t *testing.T) {
+	slow(t)
 	d := newDistro(t)
 	key := filepath.Join(d.state, "keys", "core.key")
 	mark := fmt.Sprintf("/tmp/quarry-pwned-%d", os.Getpid())
@@ -110,6 +111,7 @@ func readFile(t *testing.T, path string) string {
 // disk or log fails with what it hit named; nothing is published and the
 // lock does not move.
 func TestBuildsStayInTheirSandbox(t *testing.T) {
+	slow(t)
 	d := newDistro(t)
 	d.only([]string{"banner"}, nil)
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")

@@ -75,6 +75,8 @@ func statuses(jobs map[string]jobEvent, status string) []string {
 // TestBuildExample builds part of the example for every arch, with three
 // packages that misbehave, then checks what a maintainer relies on.
 func TestBuildExample(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	// A listener on the host's loopback: a sandboxed job must not reach it.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -242,6 +244,8 @@ func extract(t *testing.T, d *distro, digest, root string) {
 
 // A build killed with SIGKILL resumes: the jobs that finished are reused.
 func TestKilledBuildResumes(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.only([]string{"libgreet", "greet-tools", "banner"}, []string{"libgreet", "greet-tools"})
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64, aarch64]")

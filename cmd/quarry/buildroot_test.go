@@ -37,6 +37,8 @@ func writeImage(t *testing.T, path string, files map[string]string) []byte {
 // out, with quarry.lock byte-identical; `quarry buildroot pin` takes the
 // change; the same stream compressed otherwise is the same pin.
 func TestBuildrootPins(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.editConfig("build:\n  limits:", "build:\n  buildroot:\n    image: images/{arch}.tar\n  limits:")
 	img := func(a string) string { return filepath.Join(d.dir, "images", a+".tar") }

@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	quarryBin = filepath.Join(dir, "quarry")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", quarryBin, ".")
+	build := exec.Command("go", "build", "-o", quarryBin, ".") // go test puts its toolchain first in PATH
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.Exit(1)
@@ -201,6 +201,7 @@ func (d *distro) checkStore() {
 }
 
 func TestHelpNamesTheCommands(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command(quarryBin, "--help").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -216,6 +217,8 @@ func TestHelpNamesTheCommands(t *testing.T) {
 // mistyped command fails, saying what was meant; an error is printed
 // once, with one prefix (urfave/cli neither prints nor exits itself).
 func TestHelpAndMistypedCommands(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	out, errOut, code := runCmd(t, exec.Command(quarryBin, "help", "build"))
 	if code != 0 || !strings.Contains(out, "quarry build - the whole pipeline") || errOut != "" {
 		t.Errorf("help build: exit %d\n%s%s", code, out, errOut)
@@ -274,6 +277,8 @@ func newAppCommands(t *testing.T) []string {
 }
 
 func TestMalformedConfigNamesFileAndLine(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.editConfig("  dist_tag: .pbl9\n", "  dist_tag: .pbl9\n  disttag: .pbl9\n")
 	out, errOut, code := d.run("import")
@@ -291,6 +296,8 @@ func TestMalformedConfigNamesFileAndLine(t *testing.T) {
 // A failed re-import, whatever the cause, leaves the lock byte-identical,
 // exits non-zero and names the package.
 func TestBadInputLeavesTheLockAlone(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	first := d.mustRun("import")
 	if !strings.Contains(first, "22 packages, 22 changed") {
@@ -341,6 +348,8 @@ func TestBadInputLeavesTheLockAlone(t *testing.T) {
 // one from before, the store holds nothing corrupt, and the next import
 // completes.
 func TestKilledImportResumes(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.mustRun("import")
 	before := d.readLock()

@@ -25,6 +25,8 @@ func lineOf(t *testing.T, text, s string) string {
 // command before it does anything, naming file:line and the field; the
 // lock and the published tree stay byte-identical.
 func TestBadConfigChangesNothing(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.only([]string{"summit-release", "tzinfo-mini"}, []string{"tzinfo-mini"})
 	raw, _ := os.ReadFile(d.config())

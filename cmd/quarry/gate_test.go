@@ -41,6 +41,8 @@ var hostileSIGs = map[string][]string{
 // core's. Then a core package whose %install drops an extra RPM fails the
 // build, naming the file.
 func TestGateJudgesWhatWasBuilt(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
 	d.keyInit()

@@ -49,6 +49,8 @@ func (d *distro) dnfForceArch(arch string, pkgs ...string) (string, string, erro
 // greeting its Pebble patch makes the default. Last, the demo's
 // scripts/try-install.sh does the same and prints each arch's greeting.
 func TestExampleInstallsAndRuns(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.keyInit()
 	start := time.Now()

@@ -22,6 +22,8 @@ func buildSIG(t *testing.T, dir, name, pkg string) string {
 // TestPluginLockAndList: a SIG runs only once its binary is locked, and
 // not after the binary changes; its config errors name quarry.yaml.
 func TestPluginLockAndList(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	bin := buildSIG(t, filepath.Join(d.dir, "bin"), "hello", "./examples/hello-sig")
 	raw, _ := os.ReadFile(d.config())
@@ -67,6 +69,8 @@ func TestPluginLockAndList(t *testing.T) {
 // report for CI; a plugin that accepts any config fails its check and the
 // command exits 1.
 func TestPluginCheck(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	bin := filepath.Join(d.dir, "bin")
 	hello := buildSIG(t, bin, "hello", "./examples/hello-sig")

@@ -82,6 +82,8 @@ func (d *distro) dnfInstallFrom(repoDirs map[string]string, keyName string, pkgs
 // repo_gpgcheck, real rpmkeys; then a one-package update, a rollback and
 // bad input that must leave the publication alone.
 func TestPublishExample(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64, aarch64]")
 	d.keyInit()

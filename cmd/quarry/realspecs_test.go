@@ -35,6 +35,8 @@ var elfArch = map[string]struct {
 // that arch and that configure found that system. (The cross mode, checked
 // last, compiles such specs' programs for the host.)
 func TestRealSpecsBuildNative(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	pkgs := fixtures.RealSpecs(t)
 	var names []string

@@ -15,6 +15,7 @@ import (
 // --skip-bad indexes the rest and warns on stderr, as do two files of one
 // NEVRA, both indexed.
 func TestRepoIndexBadFilesAndTwins(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(rel string, data []byte) {
 		os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755)

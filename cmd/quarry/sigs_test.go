@@ -17,6 +17,8 @@ import (
 // installable with gpgcheck; hostile SIGs fail with their rule named and
 // the rest is published.
 func TestSIGsLeaveTheCoreAlone(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
 	d.keyInit()

@@ -103,6 +103,8 @@ func refused(t *testing.T, d *distro, want []string, code int, args ...string) s
 // key the tree brings along, and leave out/current and quarry.lock as
 // they were.
 func TestVerifyRefusesTamperedTrees(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
 	d.keyInit()

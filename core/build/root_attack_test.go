@@ -65,12 +65,22 @@ true
 %files
 `
 
+// slow skips a test under go test -short (make test-unit): a real build
+// in the x86_64 buildroot, end to end. make test runs it.
+func slow(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow: a build in the buildroot (make test runs it)")
+	}
+}
+
 // TestAttackInstallPhaseArmsTheBuild: what the batch's BuildRequires
 // leave in the root as its root (setuid files, file capabilities,
 // secrets, processes) gives the build user none of that root's powers:
 // the root is nosuid, the build user's namespace maps nobody else, and
 // the install phase's processes end with it.
 func TestAttackInstallPhaseArmsTheBuild(t *testing.T) {
+	slow(t)
 	img := fixtures.Buildroot(t, "x86_64")
 	st, _ := store.Open(t.TempDir())
 	deps, err := fixtures.BuildSpec(t.TempDir(), "hostile-dep", hostileDep)

@@ -271,6 +271,9 @@ func (b *Box) Cmd(argv ...string) (*exec.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := closeOnExec(); err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(tool, line[1:]...)
 	cmd.Env = []string{"PATH=/usr/bin:/usr/sbin:/bin"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -292,6 +295,30 @@ func (b *Box) Cmd(argv ...string) (*exec.Cmd, error) {
 		Setpgid:    true,
 	}
 	return cmd, nil
+}
+
+// closeOnExec marks every descriptor of this process above stderr
+// close-on-exec. Go opens its own so, but what the process was started
+// with stays open across exec: a make jobserver's pipe, a file or a pipe
+// a parent left open. Every child inherits those, bwrap passes them on,
+// and the job could read or write them. (What a Cmd's caller hands over,
+// ExtraFiles, is dup'ed into the child without the flag.)
+func closeOnExec() error {
+	d, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	for _, n := range names {
+		if fd, err := strconv.Atoi(n); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
+	return nil
 }
 
 // systemDirs are where the sandbox's own tools are taken from.

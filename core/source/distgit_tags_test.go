@@ -16,6 +16,7 @@ import (
 // are annotated tag objects. Over a local path and over file://, the
 // newest tag and a pinned one import the commit git peels each to.
 func TestAnnotatedImportTags(t *testing.T) {
+	slow(t)
 	for _, scheme := range []string{"path", "file"} {
 		t.Run(scheme, func(t *testing.T) {
 			im, dir := setup(t, nil)

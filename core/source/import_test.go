@@ -26,6 +26,17 @@ func exampleDir() string {
 
 var generated = &fixtures.Generated{Example: exampleDir()}
 
+// slow skips a test under go test -short (make test-unit): it imports
+// the generated example upstream (made once per process, by rpmspec and
+// git for every package), or imports, plans and builds in sandboxes and
+// compares with rpmbuild --rebuild, end to end. make test runs it.
+func slow(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow: imports (and builds) end to end (make test runs it)")
+	}
+}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	generated.Cleanup()
@@ -62,6 +73,7 @@ func all(cfg *config.Config) []source.Request {
 }
 
 func TestImportExampleThenNothingChanges(t *testing.T) {
+	slow(t)
 	im, _ := setup(t, nil)
 	lk := lock.New()
 	res, err := im.Import(context.Background(), lk, all(im.Config))
@@ -135,6 +147,7 @@ func publishTallyBump(t *testing.T, up *fixtures.Upstream) (old, bumped string) 
 }
 
 func TestImportPinsRef(t *testing.T) {
+	slow(t)
 	im, dir := setup(t, nil)
 	up := &fixtures.Upstream{Dir: filepath.Join(dir, "upstream"), Branch: "c9"}
 	old, _ := publishTallyBump(t, up)
@@ -166,6 +179,7 @@ func TestImportPinsRef(t *testing.T) {
 }
 
 func TestBadUpstreams(t *testing.T) {
+	slow(t)
 	cases := []struct {
 		name   string
 		edit   func(string) string
@@ -236,6 +250,7 @@ func srpmImporter(t *testing.T, dir, upstream string) *source.Importer {
 }
 
 func TestImportFromSRPMs(t *testing.T) {
+	slow(t)
 	dir := t.TempDir()
 	srpms := filepath.Join(dir, "srpms")
 	// Real SRPMs, built by rpmbuild from the example's packages.

@@ -18,6 +18,7 @@ import (
 // --rebuild (from anywhere else) refuses the SRPM; so does Quarry's
 // import, naming the package and the file.
 func TestIncludeOfAShippedFile(t *testing.T) {
+	slow(t)
 	inc := map[string][]byte{"version.inc": []byte("%global upstream_version 2.5\n")}
 	for _, tc := range []struct {
 		name, include, refused string
@@ -60,6 +61,7 @@ func TestIncludeOfAShippedFile(t *testing.T) {
 // the spec: greet's version comes from a file it ships and %includes.
 // rpm reads the SRPM's version as 2.0; the import's entry says so too.
 func TestIncludeWhileDebranding(t *testing.T) {
+	slow(t)
 	dir := t.TempDir()
 	srpms := filepath.Join(dir, "srpms")
 	buildEditedSRPM(t, "greet", srpms, func(p *fixtures.Package) {

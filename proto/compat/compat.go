@@ -40,8 +40,7 @@ type Method struct {
 // Of reduces a file descriptor to its shape.
 func Of(fd protoreflect.FileDescriptor) *Shape {
 	s := &Shape{Messages: map[string]map[int32]Field{}, Enums: map[string]map[int32]string{}, Methods: map[string]Method{}}
-	var enums func(protoreflect.EnumDescriptors)
-	enums = func(es protoreflect.EnumDescriptors) {
+	enums := func(es protoreflect.EnumDescriptors) {
 		for i := 0; i < es.Len(); i++ {
 			e := es.Get(i)
 			vals := map[int32]string{}

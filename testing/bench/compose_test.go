@@ -42,7 +42,8 @@ func quarry(b *testing.B) string {
 			return
 		}
 		quarryBin = filepath.Join(dir, "quarry")
-		out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", quarryBin, "../../cmd/quarry").CombinedOutput()
+		// go test puts its own toolchain's bin first in PATH.
+		out, err := exec.Command("go", "build", "-o", quarryBin, "../../cmd/quarry").CombinedOutput()
 		if err != nil {
 			quarryErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

@@ -20,12 +20,16 @@ func pluginHost(b *testing.B, names ...string) *plugins.Host {
 	b.Helper()
 	dir := b.TempDir()
 	lock := &plugins.Lock{Version: 1, Plugins: map[string]*plugins.Pinned{}}
+	pkgs := map[string]string{}
 	for _, n := range names {
-		// Built as make plugins builds what ships: stripped.
-		bin, err := fixtures.BuildPlugin(dir, n, "./testing/plugins/"+n, "-trimpath", "-ldflags=-s -w")
-		if err != nil {
-			b.Fatal(err)
-		}
+		pkgs[n] = "./testing/plugins/" + n
+	}
+	// Built as make plugins builds what ships: stripped.
+	if err := fixtures.BuildPlugins(dir, pkgs, "-trimpath", "-ldflags=-s -w"); err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range names {
+		bin := filepath.Join(dir, plugins.BinaryName(n))
 		sum, err := plugins.FileSHA256(bin)
 		if err != nil {
 			b.Fatal(err)
@@ -134,10 +138,8 @@ func BenchmarkPluginStream100MB(b *testing.B) {
 // runs them.
 func BenchmarkConformance(b *testing.B) {
 	dir := b.TempDir()
-	for name, pkg := range map[string]string{"hello": "./examples/hello-sig", "kernel": "./sigs/kernel"} {
-		if _, err := fixtures.BuildPlugin(dir, name, pkg, "-trimpath", "-ldflags=-s -w"); err != nil {
-			b.Fatal(err)
-		}
+	if err := fixtures.BuildPlugins(dir, map[string]string{"hello": "./examples/hello-sig", "kernel": "./sigs/kernel"}, "-trimpath", "-ldflags=-s -w"); err != nil {
+		b.Fatal(err)
 	}
 	run := func(name string, level conformance.Level, cfg string) time.Duration {
 		target, err := conformance.Binary(filepath.Join(dir, plugins.BinaryName(name)), []byte(cfg))

@@ -19,6 +19,7 @@ var bins fixtures.PluginBins
 // SIGs and the starter, and the misbehaving ones.
 func binaries(t *testing.T) string {
 	t.Helper()
+	slow(t)
 	pkgs := fixtures.PluginPackages("sigs/*", "testing/plugins/*")
 	pkgs["hello"] = "./examples/hello-sig"
 	dir, err := bins.Build(pkgs)
@@ -26,6 +27,15 @@ func binaries(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// slow skips a test under go test -short (make test-unit): it builds
+// every plugin and runs the whole suite on each binary, timeouts included.
+func slow(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow: the suite on every built plugin (make test runs it)")
+	}
 }
 
 func TestMain(m *testing.M) {
@@ -58,6 +68,7 @@ func TestShippedPluginsConform(t *testing.T) {
 	configs := exampleConfigs(t)
 	for _, sig := range []string{"kernel", "hpc", "cloud", "hello"} {
 		t.Run(sig, func(t *testing.T) {
+			t.Parallel()
 			target, err := Binary(filepath.Join(dir, "quarry-sig-"+sig), configs[sig])
 			if err != nil {
 				t.Fatal(err)

@@ -2,8 +2,6 @@ package conformance
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,13 +52,6 @@ func collect(ctx context.Context, s session) (*outputs, error) {
 		}
 	}
 	return o, nil
-}
-
-// digest identifies outputs, to compare runs.
-func (o *outputs) digest() string {
-	data, _ := json.Marshal(o)
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
 }
 
 // diff names the first part of two outputs that differs.
