@@ -406,6 +406,8 @@ func TestKilledImportResumes(t *testing.T) {
 // A SIG that cannot run (misspelled, not built) fails quarry plan: it
 // names the SIG and exits 1, where the build would leave the SIG out.
 func TestPlanReportsSIGErrors(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	raw, _ := os.ReadFile(d.config())
 	text := string(raw)

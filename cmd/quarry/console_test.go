@@ -24,6 +24,8 @@ import (
 // holding markup shows it as text. Screenshots go to $QUARRY_SCREENSHOTS
 // (or the test's folder).
 func TestConsoleInABrowser(t *testing.T) {
+	slow(t)
+	t.Parallel()
 	d := newDistro(t)
 	d.publish(
 		badSpec("xss", `echo '<script>document.title="pwned"</script><img src=x onerror="document.title='"'"'pwned'"'"'">'; exit 1`),
