@@ -217,6 +217,7 @@ func TestHelpNamesTheCommands(t *testing.T) {
 // mistyped command fails, saying what was meant; an error is printed
 // once, with one prefix (urfave/cli neither prints nor exits itself).
 func TestHelpAndMistypedCommands(t *testing.T) {
+	slow(t)
 	t.Parallel()
 	out, errOut, code := runCmd(t, exec.Command(quarryBin, "help", "build"))
 	if code != 0 || !strings.Contains(out, "quarry build - the whole pipeline") || errOut != "" {
@@ -234,6 +235,7 @@ func TestHelpAndMistypedCommands(t *testing.T) {
 }
 
 func TestMalformedConfigNamesFileAndLine(t *testing.T) {
+	slow(t)
 	t.Parallel()
 	d := newDistro(t)
 	d.editConfig("  dist_tag: .pbl9\n", "  dist_tag: .pbl9\n  disttag: .pbl9\n")

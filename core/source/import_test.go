@@ -28,11 +28,12 @@ var generated = &fixtures.Generated{Example: exampleDir()}
 
 // slow skips a test under go test -short (make test-unit): it imports
 // the generated example upstream (made once per process, by rpmspec and
-// git for every package), end to end. make test runs it.
+// git for every package), or imports, plans and builds in sandboxes and
+// compares with rpmbuild --rebuild, end to end. make test runs it.
 func slow(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("slow: imports the generated example upstream (make test runs it)")
+		t.Skip("slow: imports (and builds) end to end (make test runs it)")
 	}
 }
 

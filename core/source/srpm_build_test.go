@@ -14,6 +14,7 @@ import (
 // a spec builds, to a noarch RPM, with %_arch and %_lib the build host's.
 // Quarry plans and builds it the same: the same RPM, the same contents.
 func TestNoarchSpecsReadAsTheBuildHost(t *testing.T) {
+	slow(t)
 	dir := t.TempDir()
 	spec := specNamed("sysstat-lite", "%if %{__isa_bits} == 64\n%global bits 64\n%else\n%global bits 32\n%endif",
 		"echo %{bits} %{_arch} %{_target_cpu} %{_lib} > %{buildroot}/usr/share/sysstat-lite/platform")
@@ -41,6 +42,7 @@ func TestNoarchSpecsReadAsTheBuildHost(t *testing.T) {
 // %_buildshell /bin/bash rpmbuild builds it, and so does Quarry, to the
 // same RPM.
 func TestScriptsRunWithBash(t *testing.T) {
+	slow(t)
 	dir := t.TempDir()
 	spec := strings.Replace(specNamed("calcium", "", "install -m 644 fruit %{buildroot}/usr/share/calcium/fruit"),
 		"%build\n", "%build\nv=banana\necho ${v//a/o} > fruit\n", 1)

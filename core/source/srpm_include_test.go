@@ -18,6 +18,7 @@ import (
 // --rebuild (from anywhere else) refuses the SRPM; so does Quarry's
 // import, naming the package and the file.
 func TestIncludeOfAShippedFile(t *testing.T) {
+	slow(t)
 	inc := map[string][]byte{"version.inc": []byte("%global upstream_version 2.5\n")}
 	for _, tc := range []struct {
 		name, include, refused string

@@ -184,6 +184,7 @@ func rpmSpecFile(t *testing.T, srpm string) string {
 // Quarry imports, plans and builds both to the same RPMs, keeping the
 // spec's name and the other .spec file among the sources.
 func TestSpecIsTheFileRPMFlags(t *testing.T) {
+	slow(t)
 	cases := []struct {
 		name, specFile, spec string
 		sources              map[string][]byte

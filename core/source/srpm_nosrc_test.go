@@ -49,6 +49,7 @@ func nosrcSources(t *testing.T, version string) map[string][]byte {
 // would), its SRPM is a .nosrc.rpm again and its build fails naming what
 // that does not carry.
 func TestNoSourceSRPMs(t *testing.T) {
+	slow(t)
 	dir := t.TempDir()
 	old := intoFolder(t, dir)(fixtures.BuildSRPMWith(t.TempDir(), "fortune-mini",
 		strings.Replace(nosrcSpec("1.9"), "NoSource: 0\n", "", 1), nosrcSources(t, "1.9")))
