@@ -119,7 +119,7 @@ func (s *Server) logStream(w http.ResponseWriter, r *http.Request) {
 	offset, _ := parseOffset(r.URL.Query().Get("from"))
 	tick := time.NewTicker(s.Poll)
 	defer tick.Stop()
-	path := s.livePath(run.ID, j.ID)
+	path := s.Layout.LiveLog(run.ID, j.ID)
 	for {
 		if j.Status == build.Running {
 			if text, n := readFrom(path, offset); n > 0 {

@@ -225,7 +225,7 @@ func (s *Server) logPage(r *http.Request) (string, any, error) {
 		v.Log = tail(data)
 	case j.Status == build.Running:
 		v.Live = true
-		data, _ := readLive(s.livePath(run.ID, j.ID))
+		data, _ := readLive(s.Layout.LiveLog(run.ID, j.ID))
 		v.Log = tail(data)
 	default:
 		v.Missing = "no log: the job " + j.Status + " before it ran"
@@ -234,11 +234,6 @@ func (s *Server) logPage(r *http.Request) (string, any, error) {
 		}
 	}
 	return "log", v, nil
-}
-
-// livePath is where a running job's log is written (layout: logs/<run>/).
-func (s *Server) livePath(run int64, job string) string {
-	return filepath.Join(s.Layout.Logs(), fmt.Sprint(run), strings.ReplaceAll(job, "/", "@")+".log")
 }
 
 // readLive reads a live log, refusing anything but a regular file: the

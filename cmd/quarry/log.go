@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -93,7 +92,7 @@ func printLog(c *cli.Context, e *env, db *history.DB, j history.Job, follow bool
 	}
 	// Running: its live file, then (following) what it adds, until the
 	// job ends; then the rest from the store.
-	path := filepath.Join(e.lay.Logs(), fmt.Sprint(j.Run), strings.ReplaceAll(j.ID, "/", "@")+".log")
+	path := e.lay.LiveLog(j.Run, j.ID)
 	var off int64
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()

@@ -4,7 +4,11 @@
 // and the machines that opt in.
 package layout
 
-import "path/filepath"
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+)
 
 // Layout is one distribution's state folder and published tree.
 type Layout struct {
@@ -43,6 +47,15 @@ func (l Layout) History() string { return filepath.Join(l.State, "history.db") }
 
 // Logs holds the logs of running jobs, by run, while they are written.
 func (l Layout) Logs() string { return filepath.Join(l.State, "logs") }
+
+// RunLogs holds the logs of one run's running jobs.
+func (l Layout) RunLogs(run int64) string { return filepath.Join(l.Logs(), strconv.FormatInt(run, 10)) }
+
+// LiveLog is a running job's log, where the pipeline writes it and
+// quarry log --follow and the console read it.
+func (l Layout) LiveLog(run int64, job string) string {
+	return filepath.Join(l.RunLogs(run), strings.ReplaceAll(job, "/", "@")+".log")
+}
 
 // BuildrootDigests caches the buildroot images' digests by file identity.
 func (l Layout) BuildrootDigests() string { return filepath.Join(l.State, "buildroot-digests.json") }

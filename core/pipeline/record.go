@@ -7,13 +7,13 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/history"
+	"github.com/quarrylinux/quarry/core/layout"
 	"github.com/quarrylinux/quarry/core/lock"
 )
 
@@ -23,7 +23,7 @@ import (
 type recording struct {
 	db   *history.DB
 	id   int64
-	logs string // Layout.Logs()/<run>
+	lay  layout.Layout // where the live logs go
 	mu   sync.Mutex
 	jobs map[string]*history.Job
 	errs []string
@@ -50,7 +50,7 @@ func (p *Pipeline) record(command string, args []string) (*recording, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run history: %w", err)
 	}
-	r := &recording{db: p.History, id: id, logs: filepath.Join(p.Layout.Logs(), fmt.Sprint(id)), jobs: map[string]*history.Job{}, open: map[string]*os.File{}, next: p.Events}
+	r := &recording{db: p.History, id: id, lay: p.Layout, jobs: map[string]*history.Job{}, open: map[string]*os.File{}, next: p.Events}
 	p.Events = r.event
 	p.run = id
 	return r, nil
@@ -122,10 +122,10 @@ func (r *recording) apply(ev Event) {
 func (r *recording) logWriter(job string) io.Writer {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := os.MkdirAll(r.logs, 0o755); err != nil {
+	if err := os.MkdirAll(r.lay.RunLogs(r.id), 0o755); err != nil {
 		return io.Discard
 	}
-	f, err := os.OpenFile(filepath.Join(r.logs, strings.ReplaceAll(job, "/", "@")+".log"), os.O_CREATE|os.O_TRUNC|os.O_WRONLY|syscall.O_NOFOLLOW, 0o644)
+	f, err := os.OpenFile(r.lay.LiveLog(r.id, job), os.O_CREATE|os.O_TRUNC|os.O_WRONLY|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return io.Discard
 	}
@@ -151,7 +151,7 @@ func (r *recording) finish(ctx context.Context, rep *Report, runErr error) error
 	for job := range r.open {
 		r.closeLog(job)
 	}
-	os.RemoveAll(r.logs)
+	os.RemoveAll(r.lay.RunLogs(r.id))
 	state, compose := history.StateSucceeded, ""
 	errs := r.errs
 	var be *BuildError
