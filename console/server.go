@@ -4,7 +4,11 @@
 // composes and what each holds, the SIGs, and the verification state of
 // the current publication. Every page has a JSON twin under /api/v1/.
 //
-// It is read-only: it never writes to the state or the published tree.
+// It is read-only unless it is given a token: then a request carrying
+// the token may start a build or roll back, each run as a quarry command
+// of its own (Commands), recorded in the history like any other. The
+// console's process itself never writes to the state or the published
+// tree, and never reaches a key.
 // Everything it shows that came from outside the core (logs, spec and
 // SIG text) goes through html/template's escaping, and the pages' scripts
 // come from the console itself only (Content-Security-Policy), so a log
@@ -54,10 +58,16 @@ type Server struct {
 	// Poll is how often live views look for changes (default 250 ms).
 	Poll time.Duration
 
-	once  sync.Once
-	tmpl  *template.Template
-	mu    sync.Mutex
-	verif map[string]*verification // by compose id
+	// Actions, with Token, let requests that carry the token start a
+	// build or roll back; without both the console only reads.
+	Actions Actions
+	Token   string
+
+	once   sync.Once
+	acting sync.Mutex // one action at a time
+	tmpl   *template.Template
+	mu     sync.Mutex
+	verif  map[string]*verification // by compose id
 }
 
 // Handler is the console's HTTP handler.
@@ -79,6 +89,13 @@ func (s *Server) Handler() http.Handler {
 	page("/verify", s.verifyPage)
 	mux.HandleFunc("GET /api/v1/runs/{run}/events", s.runEvents)
 	mux.HandleFunc("GET /api/v1/runs/{run}/jobs/{pkg}/{arch}/log/stream", s.logStream)
+	mux.HandleFunc("GET /api/v1/actions", s.actionsView)
+	if s.actionsOn() {
+		mux.HandleFunc("POST /api/v1/actions/build", s.act(s.buildAction))
+		mux.HandleFunc("POST /api/v1/actions/rollback", s.act(s.rollbackAction))
+	} else {
+		mux.HandleFunc("POST /api/v1/actions/", actionsOff)
+	}
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(mustSub(web, "web/static"))))
 	return secure(mux)
 }
@@ -103,7 +120,7 @@ func (s *Server) init() {
 		s.Poll = 250 * time.Millisecond
 	}
 	s.verif = map[string]*verification{}
-	s.tmpl = template.Must(template.New("").Funcs(funcs).ParseFS(web, "web/*.html"))
+	s.tmpl = template.Must(template.New("").Funcs(funcs).Funcs(template.FuncMap{"actions": s.actionsOn}).ParseFS(web, "web/*.html"))
 }
 
 // secure sets the headers every response carries: no script but the
@@ -200,6 +217,14 @@ var funcs = template.FuncMap{
 			b = time.Now()
 		}
 		return b.Sub(a).Round(100 * time.Millisecond).String()
+	},
+	// dict makes a template's argument of key, value pairs.
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
 	},
 	"finished": func(status string) bool {
 		return status == build.Built || status == build.Cached || status == build.Failed || status == build.Skipped

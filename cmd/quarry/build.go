@@ -200,7 +200,7 @@ func lockState(dir string) (func(), error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("another quarry build is running over %s", filepath.Dir(dir))
+		return nil, &busyError{filepath.Dir(dir)}
 	}
 	return func() { f.Close() }, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,17 +43,8 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 
 	// The console first: it opens the history once the build makes it.
-	serve := d.command("serve", "--listen", "127.0.0.1:0")
-	stdout, _ := serve.StdoutPipe()
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { serve.Process.Signal(os.Interrupt); serve.Wait() }()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve: %v", err)
-	}
-	base := strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(line, "serving the console on ")), "/")
+	base, stop := startConsole(t, d)
+	defer stop()
 
 	// The build, its events read until the build phase has its jobs.
 	build := d.command("--json", "build", "--no-import", "--jobs", "1")
@@ -112,7 +105,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	// on the page: the SSE stream updates it; the page never reloads (the
 	// marker set after the load survives).
 	must("the run page", chromedp.Do(ctx, chromedp.Navigate(base+"/runs/"+itoa(run)), chromedp.WaitVisible(`#grid`)))
-	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__loaded = true`))
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.__loaded = true`))
 	must("mark the page", err)
 	before, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('td[data-job="slow/noarch"] .status').textContent`))
 	must("the slow job's state", err)
@@ -162,3 +155,191 @@ func TestConsoleInABrowser(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The console's actions, for real: off without a token file, refused
+// without the token or while another build holds the state; with it, a
+// click on Build in chromium runs quarry build as a process of its own
+// (recorded "via console") and lands on its run, and a rollback makes the
+// compose before current again.
+func TestConsoleActions(t *testing.T) {
+	slow(t)
+	t.Parallel()
+	d := newDistro(t)
+	d.only([]string{"greet-motd"}, []string{"greet-motd"})
+	d.mustRun("import")
+	d.keyInit()
+	d.mustRun("build")
+	first := currentCompose(t, d)
+
+	tokenFile := filepath.Join(d.dir, "console.token")
+	const token = "Zm9yIHRoZSBjb25zb2xlIG9ubHksIG5ldmVyIGEgY29va2ll"
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := d.run("serve", "--listen", "127.0.0.1:0", "--token-file", tokenFile); code != 1 || !strings.Contains(stderr, "chmod 600") {
+		t.Fatalf("a token others can read: exit %d\n%s", code, stderr)
+	}
+	if err := os.Chmod(tokenFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, stop := startConsole(t, d, "--token-file", tokenFile)
+	defer stop()
+
+	post := func(path, tok, body string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		json.NewDecoder(resp.Body).Decode(&v)
+		return resp.StatusCode, v
+	}
+	if code, v := post("/api/v1/actions/build", "", "{}"); code != http.StatusUnauthorized {
+		t.Errorf("no token: %d %v", code, v)
+	}
+	// Another build holds the state: the console's build is refused
+	// with why, and nothing is recorded.
+	unlock := holdStateLock(t, d)
+	if code, v := post("/api/v1/actions/build", token, "{}"); code != http.StatusConflict || !strings.Contains(fmt.Sprint(v["error"]), "another quarry build is running") {
+		t.Errorf("while the state is held: %d %v", code, v)
+	}
+	unlock()
+
+	// Something new, then Build clicked in a real browser.
+	d.bump("greet-motd")
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath("chromium"), chromedp.NoSandbox)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	browser, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if _, err := chromedp.Run(browser, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(browser, 3*time.Minute)
+	defer cancel()
+	err := chromedp.Do(ctx, chromedp.Navigate(base+"/runs"), chromedp.WaitVisible(`#actions`),
+		chromedp.SendKeys(`#token`, token), chromedp.Click(`button[data-action="build"]`),
+		chromedp.WaitVisible(`#grid`))
+	if err != nil {
+		t.Fatalf("Build in the browser: %v", err)
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := strconv.ParseInt(loc[strings.LastIndex(loc, "/")+1:], 10, 64)
+	if err != nil {
+		t.Fatalf("the page after Build: %s", loc)
+	}
+	end := waitRunEnd(t, base, run)
+	if end["state"] != "succeeded" || !strings.HasSuffix(fmt.Sprint(end["user"]), " via console") || end["compose"] == first {
+		t.Fatalf("the console's build: %v", end)
+	}
+	second := currentCompose(t, d)
+	if second == first || second != end["compose"] {
+		t.Fatalf("current is %s after the console's build (was %s, run says %v)", second, first, end["compose"])
+	}
+
+	code, v := post("/api/v1/actions/rollback", token, "")
+	if code != http.StatusOK || v["done"] != true {
+		t.Fatalf("rollback: %d %v", code, v)
+	}
+	if now := currentCompose(t, d); now != first {
+		t.Errorf("after the rollback %s is current, want %s", now, first)
+	}
+	rb := getJSON(t, base+"/api/v1/runs/"+fmt.Sprint(v["run"]))["run"].(map[string]any)
+	if rb["command"] != "rollback" || rb["state"] != "succeeded" || rb["compose"] != first {
+		t.Errorf("the rollback's run: %v", rb)
+	}
+}
+
+// startConsole starts quarry serve on a free port and returns its base
+// URL and how to stop it.
+func startConsole(t *testing.T, d *distro, args ...string) (string, func()) {
+	t.Helper()
+	serve := d.command(append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	stdout, _ := serve.StdoutPipe()
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		serve.Process.Kill()
+		t.Fatalf("serve: %v", err)
+	}
+	return strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(line, "serving the console on ")), "/"),
+		func() { serve.Process.Signal(os.Interrupt); serve.Wait() }
+}
+
+// holdStateLock takes the state's build lock, as a running build does.
+func holdStateLock(t *testing.T, d *distro) func() {
+	t.Helper()
+	dir := filepath.Join(d.state, "build")
+	os.MkdirAll(dir, 0o755)
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	return func() { f.Close() }
+}
+
+// waitRunEnd follows a run's events until its end, and returns the run.
+func waitRunEnd(t *testing.T, base string, run int64) map[string]any {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("%s/api/v1/runs/%d/events", base, run))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	event := ""
+	for sc.Scan() {
+		line := sc.Text()
+		if e, ok := strings.CutPrefix(line, "event: "); ok {
+			event = e
+		} else if data, ok := strings.CutPrefix(line, "data: "); ok && event == "end" {
+			var r map[string]any
+			if err := json.Unmarshal([]byte(data), &r); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+	}
+	t.Fatalf("run %d's events ended without an end: %v", run, sc.Err())
+	return nil
+}
+
+func getJSON(t *testing.T, url string) map[string]any {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	return v
+}
+
+// currentCompose is the compose out/current names.
+func currentCompose(t *testing.T, d *distro) string {
+	t.Helper()
+	target, err := os.Readlink(filepath.Join(d.dir, "out", "current"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Base(target)
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/quarrylinux/quarry/core/pipeline"
 	"github.com/quarrylinux/quarry/core/sign"
@@ -14,7 +15,7 @@ import (
 // pipeline is the core pipeline over this command's config and state,
 // its events shown by r (nil: none).
 func (e *env) pipeline(r *reporter) *pipeline.Pipeline {
-	p := &pipeline.Pipeline{Config: e.cfg, Store: e.store, Layout: e.lay, Keys: envKeys{e}, Log: e.log, Version: version}
+	p := &pipeline.Pipeline{Config: e.cfg, Store: e.store, Layout: e.lay, Keys: envKeys{e}, Log: e.log, Version: version, Via: os.Getenv(viaEnv)}
 	if len(e.cfg.SIGs) > 0 {
 		p.SIGs = e.sigSource()
 	}

@@ -46,19 +46,25 @@ current again.`,
 				return err
 			}
 			defer p.History.Close()
-			if c.Bool("rollback") {
-				from, to, err := p.Rollback(c.Context)
-				if err != nil {
-					return fmt.Errorf("rollback: %w", err)
-				}
-				fmt.Printf("current: %s (was %s)\n", to, from)
-				return nil
-			}
+			// A rollback too: a publish under way would make its own
+			// compose current after it.
 			unlock, err := lockState(e.lay.BuildDir())
 			if err != nil {
 				return err
 			}
 			defer unlock()
+			if c.Bool("rollback") {
+				from, to, err := p.Rollback(c.Context)
+				if err != nil {
+					return fmt.Errorf("rollback: %w", err)
+				}
+				if e.json {
+					json.NewEncoder(os.Stdout).Encode(pipeline.Event{Time: time.Now().UTC(), Kind: pipeline.EventResult, Phase: pipeline.PhasePublish, Status: "rolled back", Compose: to, Detail: "was " + from})
+					return nil
+				}
+				fmt.Printf("current: %s (was %s)\n", to, from)
+				return nil
+			}
 			b, err := p.LastBuilt()
 			if err != nil {
 				return err

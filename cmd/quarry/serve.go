@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -21,16 +22,27 @@ import (
 func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
-		Usage: "the web console: runs, jobs and their logs, composes, SIGs, verification (read-only)",
+		Usage: "the web console: runs, jobs and their logs, composes, SIGs, verification (read-only unless given a token)",
 		Description: `Serves the console on --listen (127.0.0.1:8080 by default: this machine only):
 the runs (the current one live), a run's jobs by package and arch, each job's
 log (streaming while it runs), its inputs and provenance, the composes of
 --out and what each holds, the SIGs, and whether the current publication
 verifies against the core's public key. Every page has a JSON twin under
 /api/v1/ (e.g. /api/v1/runs). It reads the state and the published tree and
-writes nothing; quarry build records what it shows.`,
+writes nothing; quarry build records what it shows.
+
+With --token-file the console also acts, for requests that carry the token
+(Authorization: Bearer TOKEN; its pages ask for it): POST
+/api/v1/actions/build (body {"packages": [...]}, none: everything) runs
+quarry build, and POST /api/v1/actions/rollback runs quarry publish
+--rollback, each as a process of its own, recorded in the history as
+"USER via console". The file holds the token alone, at least 32
+characters, readable by its owner only:
+
+    head -c 32 /dev/urandom | base64 > console.token && chmod 600 console.token`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "the `ADDR` to listen on"},
+			&cli.StringFlag{Name: "token-file", Usage: "turn the console's actions on, for requests carrying the token in `FILE`"},
 			&cli.StringFlag{Name: "key", Usage: "the core's public key `FILE` the publication is verified against (default: <state>/keys/RPM-GPG-KEY-<distro>)"},
 			outFlag(),
 		},
@@ -62,9 +74,22 @@ writes nothing; quarry build records what it shows.`,
 			} else {
 				e.log.Warn("no public key: the console cannot verify the publication", "key", keyFile, "error", err)
 			}
+			var acts *console.Commands
+			if f := c.String("token-file"); f != "" {
+				if s.Token, err = readToken(f); err != nil {
+					return fmt.Errorf("serve: --token-file: %w", err)
+				}
+				if acts, err = consoleCommands(c, e); err != nil {
+					return fmt.Errorf("serve: %w", err)
+				}
+				s.Actions = acts
+			}
 			ln, err := net.Listen("tcp", c.String("listen"))
 			if err != nil {
 				return fmt.Errorf("serve: %w", err)
+			}
+			if s.Token != "" && !loopback(ln.Addr()) {
+				e.log.Warn("the console acts and listens beyond this machine over plain HTTP: its token can be read on the way; put it behind TLS", "listen", ln.Addr().String())
 			}
 			srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 			// The address, on stdout, for scripts and tests (--listen :0).
@@ -75,10 +100,72 @@ writes nothing; quarry build records what it shows.`,
 				defer cancel()
 				srv.Shutdown(ctx)
 			}()
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			err = srv.Serve(ln)
+			if acts != nil {
+				// What the console started ends as an interrupted build
+				// does: what it finished is kept.
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				acts.Stop(ctx)
+				cancel()
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
 			return nil
 		},
 	}
+}
+
+// viaEnv tells a command the console started that it did (the history
+// records "USER via console").
+const viaEnv = "QUARRY_VIA"
+
+// consoleCommands are the console's actions as this binary's command
+// lines, over the same config, state and published tree.
+func consoleCommands(c *cli.Context, e *env) (*console.Commands, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := filepath.Abs(c.String("config"))
+	if err != nil {
+		return nil, err
+	}
+	state, err := filepath.Abs(e.state)
+	if err != nil {
+		return nil, err
+	}
+	out, err := filepath.Abs(e.lay.Out)
+	if err != nil {
+		return nil, err
+	}
+	return &console.Commands{Exe: exe, Global: []string{"--config", cfg, "--state", state, "--log-level", c.String("log-level")},
+		Out: out, Output: e.lay.ActionLogs(), BusyExit: exitBusy, Env: []string{viaEnv + "=console"}}, nil
+}
+
+// readToken reads the console's token: the file's only content, long
+// enough not to be guessed, and readable by its owner only (as ssh
+// wants of a private key).
+func readToken(file string) (string, error) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s is readable by others (mode %04o): chmod 600 %s", file, fi.Mode().Perm(), file)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	tok := strings.TrimSpace(string(b))
+	if len(tok) < 32 || strings.ContainsAny(tok, " \t\r\n") {
+		return "", fmt.Errorf("%s: the token is one line of at least 32 characters (head -c 32 /dev/urandom | base64)", file)
+	}
+	return tok, nil
+}
+
+func loopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
 }

@@ -48,6 +48,10 @@ func (l Layout) History() string { return filepath.Join(l.State, "history.db") }
 // Logs holds the logs of running jobs, by run, while they are written.
 func (l Layout) Logs() string { return filepath.Join(l.State, "logs") }
 
+// ActionLogs holds the output of each action the console ran (quarry
+// serve --token-file).
+func (l Layout) ActionLogs() string { return filepath.Join(l.Logs(), "console") }
+
 // RunLogs holds the logs of one run's running jobs.
 func (l Layout) RunLogs(run int64) string { return filepath.Join(l.Logs(), strconv.FormatInt(run, 10)) }
 

@@ -67,6 +67,9 @@ type Pipeline struct {
 	// History, when set, records every run (Run, and Publish called on
 	// its own through PublishRun).
 	History *history.DB
+	// Via says what started the runs, when it was not the user at a
+	// terminal ("console"): the history records it with the user.
+	Via string
 
 	run int64 // the run being recorded
 }

@@ -42,6 +42,9 @@ func (p *Pipeline) record(command string, args []string) (*recording, error) {
 	if u, err := user.Current(); err == nil {
 		run.User = u.Username
 	}
+	if p.Via != "" {
+		run.User += " via " + p.Via
+	}
 	run.Host, _ = os.Hostname()
 	if lk, err := lock.Load(p.Layout.LockFile()); err == nil {
 		run.LockDigest = lk.Digest()

@@ -83,6 +83,7 @@ func (p *Pipeline) Rollback(ctx context.Context) (from, to string, err error) {
 	if err != nil {
 		return "", "", err
 	}
+	p.emit(Event{Kind: EventPhase, Phase: PhasePublish, Detail: "rollback"})
 	from, to, err = p.Publisher().Rollback()
 	if rec != nil {
 		rep := &Report{}

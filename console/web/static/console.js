@@ -62,7 +62,29 @@ function liveCurrent(sec) {
   es.addEventListener("end", () => es.close());
 }
 
+// An action: POSTed with the token as a header (never a cookie, so no
+// other site can send it); on success, the run's page.
+function act(button) {
+  const action = button.dataset.action;
+  const result = document.getElementById("action-result");
+  const token = document.getElementById("token").value;
+  const pk = document.getElementById("packages");
+  const packages = pk && pk.value.trim() ? pk.value.trim().split(/[\s,]+/) : [];
+  result.textContent = action + "…";
+  fetch(`/api/v1/actions/${action}`, {
+    method: "POST",
+    headers: { "Authorization": "Bearer " + token, "Content-Type": "application/json" },
+    body: JSON.stringify(action === "build" ? { packages } : {}),
+  }).then((resp) => resp.json().then((body) => {
+    if (!resp.ok) { result.textContent = body.error || resp.statusText; result.className = "error"; return; }
+    result.className = "";
+    result.textContent = `${action}: run ${body.run}`;
+    if (body.url) window.location.assign(body.url);
+  })).catch((err) => { result.textContent = String(err); result.className = "error"; });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("button.act").forEach((b) => b.addEventListener("click", () => act(b)));
   const grid = document.getElementById("grid");
   if (grid && grid.dataset.live === "true") liveGrid(grid);
   const log = document.getElementById("log");
