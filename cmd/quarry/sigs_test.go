@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/quarrylinux/quarry/core/sign"
+	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
 // TestSIGsLeaveTheCoreAlone: a build with SIGs leaves every core
@@ -26,12 +27,13 @@ func TestSIGsLeaveTheCoreAlone(t *testing.T) {
 	core := treeDigests(t, filepath.Join(d.out(), "current", "repos"))
 
 	bin := filepath.Join(d.dir, "bin")
-	buildSIG(t, bin, "hello", "./examples/hello-sig")
-	buildSIG(t, bin, "kernel", "./sigs/kernel")
-	buildSIG(t, bin, "hpc", "./sigs/hpc")
-	buildSIG(t, bin, "cloud", "./sigs/cloud")
+	// One go build for the eight.
+	sigs := map[string]string{"hello": "./examples/hello-sig", "kernel": "./sigs/kernel", "hpc": "./sigs/hpc", "cloud": "./sigs/cloud"}
 	for _, h := range []string{"shadow", "obsoletes", "dotdot", "crash"} {
-		buildSIG(t, bin, h, "./testing/plugins/"+h)
+		sigs[h] = "./testing/plugins/" + h
+	}
+	if err := fixtures.BuildPlugins(bin, sigs); err != nil {
+		t.Fatal(err)
 	}
 	raw, _ := os.ReadFile(d.config())
 	d.writeConfig(string(raw) + `
