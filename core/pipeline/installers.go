@@ -130,6 +130,10 @@ func (p *Pipeline) sigInstallers(ctx context.Context, root string, s BuiltSIG, a
 	if p.SIGs == nil {
 		return nil, fmt.Errorf("sig %s: no plugin host to build its installers", s.Name)
 	}
+	// A launch of its own, for the SIGs that build installers only: the
+	// plugin must read the composed repositories, which do not exist at
+	// intake, and keeping the intake's untrusted process alive through
+	// the whole build would be worse than starting it again.
 	mk, err := p.SIGs.Installers(ctx, s.Name, root)
 	if err != nil {
 		return nil, err
