@@ -92,17 +92,35 @@ type Worker struct {
 // (nil: it just builds).
 func (c *Cluster) Worker(name, arch string, do func(ctx context.Context, job *build.Job) error) *Worker {
 	c.t.Helper()
+	var fake *Fake
+	w := c.Start(&worker.Worker{Name: name, Arch: arch}, func(st *store.Store) build.Executor {
+		fake = &Fake{c: c, Name: name, Store: st, Do: do}
+		return fake
+	})
+	w.Fake = fake
+	return w
+}
+
+// Start starts w (its Name, Arch, Jobs, Roots, Log as given) with the
+// executor exec makes over the worker's own store, on a connection of
+// its own.
+func (c *Cluster) Start(w *worker.Worker, exec func(*store.Store) build.Executor) *Worker {
+	c.t.Helper()
 	js, closeConn := enginetest.Dial(c.t, c.Srv)
 	st, _ := store.Open(c.t.TempDir())
-	fake := &Fake{c: c, Name: name, Store: st, Do: do}
-	w := &worker.Worker{Name: name, Arch: arch, JS: js, Blobs: &blobs.Objects{OS: c.Eng.Objects}, Exec: fake, Store: st,
-		Log: hclog.NewNullLogger(), PullWait: 200 * time.Millisecond}
+	w.JS, w.Blobs, w.Store, w.Exec = js, &blobs.Objects{OS: c.Eng.Objects}, st, exec(st)
+	if w.Log == nil {
+		w.Log = hclog.NewNullLogger()
+	}
+	if w.PullWait == 0 {
+		w.PullWait = 200 * time.Millisecond
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &Worker{Worker: w, Fake: fake, Stop: cancel, Kill: func() { closeConn(); cancel() }, Done: make(chan struct{})}
+	r := &Worker{Worker: w, Stop: cancel, Kill: func() { closeConn(); cancel() }, Done: make(chan struct{})}
 	go func() {
 		defer close(r.Done)
 		if err := w.Run(ctx); err != nil {
-			c.t.Errorf("worker %s: %v", name, err)
+			c.t.Errorf("worker %s: %v", w.Name, err)
 		}
 	}()
 	c.t.Cleanup(func() { cancel(); <-r.Done })
