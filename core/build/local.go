@@ -324,23 +324,14 @@ func (l *Local) collect(box *sandbox.Box, job *Job) ([]Output, error) {
 		if err != nil {
 			return nil, &Error{Job: job.ID, Msg: "reading the built RPMs back: " + err.Error(), Err: err}
 		}
-		name := path.Base(f)
-		rpm, err := rpmfile.Read(name, data)
-		if err != nil {
-			return nil, &Error{Job: job.ID, Msg: err.Error()}
-		}
-		if err := checkELF(name, rpm, job.Arch); err != nil {
-			return nil, &Error{Job: job.ID, Msg: "wrong architecture: " + err.Error()}
-		}
-		d, err := l.Store.Put(data)
+		o, err := output(job, path.Base(f), data)
 		if err != nil {
 			return nil, err
 		}
-		evr := rpm.Version() + "-" + rpm.Release()
-		if rpm.Epoch() > 0 {
-			evr = fmt.Sprintf("%d:%s", rpm.Epoch(), evr)
+		if _, err := l.Store.Put(data); err != nil {
+			return nil, err
 		}
-		outs = append(outs, Output{File: name, SHA256: d, Name: rpm.Name(), Arch: rpm.Architecture(), EVR: evr})
+		outs = append(outs, o)
 	}
 	return outs, nil
 }

@@ -1,0 +1,51 @@
+package blobs_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/quarrylinux/quarry/core/blobs"
+	"github.com/quarrylinux/quarry/core/engine"
+	"github.com/quarrylinux/quarry/core/engine/enginetest"
+	"github.com/quarrylinux/quarry/core/store"
+)
+
+// Blobs go up and down by digest; one whose content is not its name's
+// never reaches the local store.
+func TestFetchChecksTheDigest(t *testing.T) {
+	ctx := context.Background()
+	_, eng := enginetest.Start(t, engine.Options{})
+	shared := &blobs.Objects{OS: eng.Objects}
+	a, _ := store.Open(t.TempDir())
+	b, _ := store.Open(t.TempDir())
+	d, _ := a.Put([]byte("an rpm"))
+	if err := blobs.Upload(ctx, a, shared, d); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := shared.Has(ctx, d); !ok {
+		t.Fatal("not uploaded")
+	}
+	if err := blobs.Fetch(ctx, shared, b, d); err != nil || !b.Has(d) {
+		t.Fatalf("fetch: %v", err)
+	}
+
+	// Someone with write access to the shared store puts other bytes
+	// under a digest's name.
+	want := store.Digest([]byte("what was promised"))
+	if _, err := eng.Objects.PutBytes(ctx, want, []byte("something else")); err != nil {
+		t.Fatal(err)
+	}
+	err := blobs.Fetch(ctx, shared, b, want)
+	var mm *blobs.MismatchError
+	if !errors.As(err, &mm) || b.Has(want) || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("a tampered blob: %v", err)
+	}
+	if err := blobs.Fetch(ctx, shared, b, store.Digest([]byte("nothing"))); !errors.Is(err, blobs.ErrNotFound) {
+		t.Errorf("a missing blob: %v", err)
+	}
+	if err := blobs.Fetch(ctx, shared, b, "../../etc/passwd"); err == nil {
+		t.Error("a name that is no digest was fetched")
+	}
+}

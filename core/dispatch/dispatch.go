@@ -1,0 +1,259 @@
+// Package dispatch is the coordinator's side of distributed builds: an
+// Executor (build.Executor) that queues each job on JetStream
+// (core/engine) for the workers of its arch (core/worker) and returns
+// what they built, checked, in the coordinator's own store.
+//
+// Run is idempotent by job key, which is what lets a coordinator restart
+// mid-run and pick up where it was: it watches the job's state in KV
+// (event-driven: the watch delivers the state there is, then every
+// change), returns a result already recorded, joins a round already
+// queued, and publishes otherwise; the message id is the key, so a job
+// published twice (two Runs, or a Run before and after a restart) is
+// queued once. A failed round is not reused: the next Run queues the
+// next round, as a local build retries failed jobs.
+//
+// Nothing a worker returns is trusted. Every output and log is fetched
+// by the digest its record names and hashed again (blobs.Fetch), and the
+// outputs go through build.CheckOutputs, the checks the local executor
+// runs on its own (the spec's declared RPMs are checked around any
+// executor by readback.Checked). A result that fails them is deleted
+// from KV, so that it is never reused, and its round is failed, so that
+// the next Run builds the job again.
+//
+// A job whose deliveries ran out with its worker gone is reported by the
+// server's advisory, kept in QUARRY_ADVISORIES: the Executor's reaper
+// records that round's failure with every attempt.
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/quarrylinux/quarry/core/blobs"
+	"github.com/quarrylinux/quarry/core/build"
+	"github.com/quarrylinux/quarry/core/engine"
+	"github.com/quarrylinux/quarry/core/store"
+)
+
+// Executor runs jobs on the workers.
+type Executor struct {
+	js    jetstream.JetStream
+	kv    jetstream.KeyValue
+	blobs blobs.Store
+	store *store.Store
+	log   hclog.Logger
+
+	reaper jetstream.ConsumeContext
+	queues sync.Map // arch → true once its consumer was seen
+}
+
+// New is an Executor over what engine.Setup made, keeping what it
+// fetches in st. It reads the delivery advisories until Close.
+func New(ctx context.Context, js jetstream.JetStream, bs blobs.Store, st *store.Store, log hclog.Logger) (*Executor, error) {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	kv, err := js.KeyValue(ctx, engine.StateBucket)
+	if err != nil {
+		return nil, fmt.Errorf("dispatch: bucket %s (engine.Setup makes it): %w", engine.StateBucket, err)
+	}
+	e := &Executor{js: js, kv: kv, blobs: bs, store: st, log: log.Named("dispatch")}
+	if err := e.startReaper(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close stops reading advisories; jobs queued stay queued.
+func (e *Executor) Close() {
+	e.reaper.Stop()
+	<-e.reaper.Closed()
+}
+
+// state is what a job's watch has shown of it.
+type state struct {
+	done     *engine.Done
+	doneRev  uint64
+	failed   map[int]*engine.Failed
+	attempts map[string]bool
+}
+
+func (st *state) apply(log hclog.Logger, ent jetstream.KeyValueEntry, key string) {
+	switch k := ent.Key(); {
+	case k == engine.DoneKey(key):
+		var d engine.Done
+		if err := json.Unmarshal(ent.Value(), &d); err != nil {
+			log.Warn("unreadable result, ignored", "key", k, "error", err)
+			return
+		}
+		st.done, st.doneRev = &d, ent.Revision()
+	case strings.HasPrefix(k, key+".failed."):
+		var f engine.Failed
+		if err := json.Unmarshal(ent.Value(), &f); err != nil {
+			log.Warn("unreadable failure, ignored", "key", k, "error", err)
+			return
+		}
+		st.failed[f.Round] = &f
+	case strings.HasPrefix(k, key+".try.") && !st.attempts[k]:
+		st.attempts[k] = true
+		var a engine.Attempt
+		if json.Unmarshal(ent.Value(), &a) == nil {
+			log.Debug("taken", "worker", a.Worker, "delivery", a.Delivery)
+		}
+	}
+}
+
+// Run implements build.Executor. The job's log reaches log once the job
+// is over (a worker's log is not streamed yet).
+func (e *Executor) Run(ctx context.Context, job *build.Job, log io.Writer) (*build.Record, error) {
+	key := job.Key()
+	l := e.log.With("job", job.ID, "key", key)
+	if err := e.checkQueue(ctx, job.Arch); err != nil {
+		return nil, fmt.Errorf("%s: %w", job.ID, err)
+	}
+	// The watch starts before anything is read or queued, so that no
+	// change falls between the two.
+	w, err := e.kv.Watch(ctx, engine.JobKeys(key), jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, fmt.Errorf("%s: watching its state: %w", job.ID, err)
+	}
+	defer w.Stop()
+	st := &state{failed: map[int]*engine.Failed{}, attempts: map[string]bool{}}
+	for initial := true; initial; {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case ent, ok := <-w.Updates():
+			if !ok {
+				return nil, fmt.Errorf("%s: the watch of its state ended", job.ID)
+			}
+			if ent == nil {
+				initial = false
+				break
+			}
+			st.apply(l, ent, key)
+		}
+	}
+	if st.done != nil {
+		l.Debug("built before")
+		return e.finish(ctx, job, st.done, st.doneRev, 0, log)
+	}
+	if err := e.upload(ctx, job); err != nil {
+		return nil, err
+	}
+	round, err := e.queue(ctx, job, key)
+	if err != nil {
+		return nil, err
+	}
+	l = l.With("round", round)
+	for {
+		if st.done != nil {
+			return e.finish(ctx, job, st.done, st.doneRev, round, log)
+		}
+		if f := st.failed[round]; f != nil {
+			return nil, e.failure(ctx, job, f, log)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case ent, ok := <-w.Updates():
+			if !ok {
+				return nil, fmt.Errorf("%s: the watch of its state ended", job.ID)
+			}
+			if ent != nil {
+				st.apply(l, ent, key)
+			}
+		}
+	}
+}
+
+// checkQueue refuses a job that no worker could ever pull.
+func (e *Executor) checkQueue(ctx context.Context, arch string) error {
+	if err := engine.CheckArch(arch); err != nil {
+		return err
+	}
+	if _, ok := e.queues.Load(arch); ok {
+		return nil
+	}
+	if _, err := e.js.Consumer(ctx, engine.JobsStream, engine.Consumer(arch)); err != nil {
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("no queue for %s jobs (engine.Setup makes one per arch of its Arches)", arch)
+		}
+		return fmt.Errorf("the %s queue: %w", arch, err)
+	}
+	e.queues.Store(arch, true)
+	return nil
+}
+
+// upload puts the job's inputs the blob store lacks there, from the
+// coordinator's store (which checks its own copies).
+func (e *Executor) upload(ctx context.Context, job *build.Job) error {
+	for _, in := range append([]build.Input{job.SRPM}, job.Buildroot...) {
+		if err := blobs.Upload(ctx, e.store, e.blobs, in.SHA256); err != nil {
+			return fmt.Errorf("%s: input %s: %w", job.ID, in.Name, err)
+		}
+	}
+	return nil
+}
+
+// queue makes sure a round of the job is queued and returns it: the
+// round there is, unless it failed, then the next one. Queued is
+// compare-and-set, so that two Runs agree on the round; the publish
+// itself may repeat (a Run after a restart), the message id dedupes it.
+func (e *Executor) queue(ctx context.Context, job *build.Job, key string) (int, error) {
+	qk := engine.QueuedKey(key)
+	for {
+		ent, err := e.kv.Get(ctx, qk)
+		var round int
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			round = 1
+			created, err := engine.Create(ctx, e.kv, qk, &engine.Queued{Round: 1, ID: job.ID, Since: time.Now().UTC()})
+			if err != nil {
+				return 0, fmt.Errorf("%s: %w", job.ID, err)
+			}
+			if !created {
+				continue // another Run queued it: read its round
+			}
+		case err != nil:
+			return 0, fmt.Errorf("%s: its queued round: %w", job.ID, err)
+		default:
+			var q engine.Queued
+			if err := json.Unmarshal(ent.Value(), &q); err != nil {
+				return 0, fmt.Errorf("%s: its queued round: %w", job.ID, err)
+			}
+			round = q.Round
+			var f engine.Failed
+			failed, err := engine.Get(ctx, e.kv, engine.FailedKey(key, round), &f)
+			if err != nil {
+				return 0, fmt.Errorf("%s: %w", job.ID, err)
+			}
+			if failed {
+				round++
+				data, _ := json.Marshal(&engine.Queued{Round: round, ID: job.ID, Since: time.Now().UTC()})
+				if _, err := e.kv.Update(ctx, qk, data, ent.Revision()); err != nil {
+					if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+						continue // another Run moved it on: read again
+					}
+					return 0, fmt.Errorf("%s: queueing round %d: %w", job.ID, round, err)
+				}
+			}
+		}
+		data, _ := json.Marshal(&engine.Envelope{Key: key, Round: round, Job: *job})
+		ack, err := e.js.Publish(ctx, engine.Subject(job.Arch), data, jetstream.WithMsgID(engine.MsgID(key, round)))
+		if err != nil {
+			return 0, fmt.Errorf("%s: queueing round %d: %w", job.ID, round, err)
+		}
+		e.log.Debug("queued", "job", job.ID, "round", round, "stream_seq", ack.Sequence, "already", ack.Duplicate)
+		return round, nil
+	}
+}

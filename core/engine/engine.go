@@ -1,0 +1,225 @@
+// Package engine is the JetStream that Quarry's distributed builds run
+// on: an embedded server (in process, no port) or a cluster's, the names
+// of everything Quarry keeps there, and Setup, which makes them.
+//
+// The design, and why:
+//
+//   - Jobs are messages on QUARRY_JOBS, a work-queue stream (a message is
+//     removed once a worker acks it), one subject per arch
+//     (quarry.jobs.<arch>) with one durable pull consumer each, noarch on
+//     its own that x86_64 and aarch64 workers also pull (a work queue's
+//     consumers may not overlap, so noarch cannot be part of theirs).
+//     The message id (Nats-Msg-Id) is the job's key: within the
+//     duplicates window (24h) a job published twice, by two coordinators
+//     or by one that restarted, is queued once.
+//   - Ack wait and MaxDeliver bound a job's attempts: a worker heartbeats
+//     (InProgress) while it builds, so a worker that dies or hangs has its
+//     job redelivered after the ack wait; the server publishes an advisory
+//     when a job has been delivered MaxDeliver times, which
+//     QUARRY_ADVISORIES keeps durably so that a coordinator that was down
+//     then still learns it.
+//   - The scheduling state is in the KV bucket QUARRY_STATE, by job key
+//     (see protocol.go): which round of a job is queued, each attempt, and
+//     the result, written with Create (compare-and-set on the key), so a
+//     result is recorded once whoever delivers it twice, and a coordinator
+//     that restarts finds where it was.
+//   - Blobs (inputs, outputs, logs) are in the object store QUARRY_BLOBS,
+//     named by sha256 (core/blobs), and nothing read from it is trusted
+//     before it is hashed again.
+//   - Everything is file storage, replicated Options.Replicas times (1
+//     embedded, 3 in a cluster); the embedded server syncs every write
+//     (SyncAlways), because NATS's default lazy fsync can lose writes it
+//     already acknowledged when the machine loses power.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The names of everything Quarry keeps in JetStream.
+const (
+	JobsStream       = "QUARRY_JOBS"
+	JobsSubjects     = "quarry.jobs.>"
+	AdvisoriesStream = "QUARRY_ADVISORIES"
+	// MaxDeliveriesSubject is where the server reports a job delivered
+	// MaxDeliver times (the advisory subject, for the jobs stream).
+	MaxDeliveriesSubject = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + JobsStream + ".*"
+	// ReaperConsumer reads those advisories, for the coordinators.
+	ReaperConsumer = "reaper"
+	StateBucket    = "QUARRY_STATE"
+	BlobsBucket    = "QUARRY_BLOBS"
+	// Noarch is the arch whose jobs any x86_64 or aarch64 worker builds.
+	Noarch = "noarch"
+	// DuplicatesWindow is how long a job's message id is remembered: a
+	// job published twice within it is queued once.
+	DuplicatesWindow = 24 * time.Hour
+)
+
+// Subject is the subject an arch's jobs are published on.
+func Subject(arch string) string { return "quarry.jobs." + arch }
+
+// Consumer is the durable consumer an arch's workers pull from.
+func Consumer(arch string) string { return "jobs-" + arch }
+
+// PullsNoarch says whether workers of arch also build noarch jobs.
+func PullsNoarch(arch string) bool { return arch == "x86_64" || arch == "aarch64" }
+
+// Consumers are the consumers a worker of arch pulls, its own first.
+func Consumers(arch string) []string {
+	if PullsNoarch(arch) {
+		return []string{Consumer(arch), Consumer(Noarch)}
+	}
+	return []string{Consumer(arch)}
+}
+
+// An arch is one token of a subject and of a consumer's name.
+var archPattern = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// CheckArch refuses an arch that cannot be a subject token.
+func CheckArch(arch string) error {
+	if !archPattern.MatchString(arch) {
+		return fmt.Errorf("arch %q: not a plain lower-case name ([a-z0-9_]+)", arch)
+	}
+	return nil
+}
+
+// Options are how the jobs are kept and retried.
+type Options struct {
+	// Replicas of every stream, bucket and consumer: 1 embedded, 3 in a
+	// cluster (0 means 1).
+	Replicas int
+	// AckWait is how long a job may go without its worker's heartbeat
+	// before it is delivered again (0: one minute).
+	AckWait time.Duration
+	// MaxDeliver is how many times a job is delivered before it fails
+	// (0: 3). A deterministic build failure fails on the first.
+	MaxDeliver int
+	// Arches get a consumer each; noarch always has one.
+	Arches []string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = time.Minute
+	}
+	if o.MaxDeliver <= 0 {
+		o.MaxDeliver = 3
+	}
+	return o
+}
+
+// Engine is what Quarry uses in JetStream, looked up or made.
+type Engine struct {
+	JS      jetstream.JetStream
+	State   jetstream.KeyValue
+	Objects jetstream.ObjectStore
+}
+
+// Setup makes (or updates to o) the jobs stream and its consumers, the
+// advisories stream and its reaper, the state bucket and the blob store.
+// Running it again with the same options changes nothing.
+func Setup(ctx context.Context, js jetstream.JetStream, o Options) (*Engine, error) {
+	o = o.withDefaults()
+	arches := append([]string{Noarch}, o.Arches...)
+	slices.Sort(arches)
+	arches = slices.Compact(arches)
+	for _, a := range arches {
+		if err := CheckArch(a); err != nil {
+			return nil, fmt.Errorf("engine setup: %w", err)
+		}
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        JobsStream,
+		Description: "Quarry's build jobs, one subject per arch",
+		Subjects:    []string{JobsSubjects},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.Replicas,
+		Duplicates:  DuplicatesWindow,
+	}); err != nil {
+		return nil, fmt.Errorf("engine setup: stream %s: %w", JobsStream, err)
+	}
+	for _, a := range arches {
+		if _, err := js.CreateOrUpdateConsumer(ctx, JobsStream, jetstream.ConsumerConfig{
+			Durable:       Consumer(a),
+			Description:   "the " + a + " workers' jobs",
+			FilterSubject: Subject(a),
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       o.AckWait,
+			MaxDeliver:    o.MaxDeliver,
+			// Every worker's slots may hold a job at once.
+			MaxAckPending: -1,
+			Replicas:      o.Replicas,
+		}); err != nil {
+			return nil, fmt.Errorf("engine setup: consumer %s: %w", Consumer(a), err)
+		}
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        AdvisoriesStream,
+		Description: "jobs delivered MaxDeliver times, kept until a coordinator records their failure",
+		Subjects:    []string{MaxDeliveriesSubject},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.Replicas,
+	}); err != nil {
+		return nil, fmt.Errorf("engine setup: stream %s: %w", AdvisoriesStream, err)
+	}
+	if _, err := js.CreateOrUpdateConsumer(ctx, AdvisoriesStream, jetstream.ConsumerConfig{
+		Durable:   ReaperConsumer,
+		AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait:   30 * time.Second,
+		Replicas:  o.Replicas,
+	}); err != nil {
+		return nil, fmt.Errorf("engine setup: consumer %s: %w", ReaperConsumer, err)
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      StateBucket,
+		Description: "Quarry's jobs by key: the round queued, each attempt, the result",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine setup: bucket %s: %w", StateBucket, err)
+	}
+	obj, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket:      BlobsBucket,
+		Description: "Quarry's blobs by sha256: jobs' inputs, outputs and logs",
+		Storage:     jetstream.FileStorage,
+		Replicas:    o.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine setup: object store %s: %w", BlobsBucket, err)
+	}
+	return &Engine{JS: js, State: kv, Objects: obj}, nil
+}
+
+// Open looks up what Setup made, without changing it: what a worker does.
+func Open(ctx context.Context, js jetstream.JetStream) (*Engine, error) {
+	kv, err := js.KeyValue(ctx, StateBucket)
+	if err != nil {
+		return nil, notSetUp(StateBucket, err)
+	}
+	obj, err := js.ObjectStore(ctx, BlobsBucket)
+	if err != nil {
+		return nil, notSetUp(BlobsBucket, err)
+	}
+	return &Engine{JS: js, State: kv, Objects: obj}, nil
+}
+
+func notSetUp(name string, err error) error {
+	if errors.Is(err, jetstream.ErrBucketNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("%s is not set up (engine.Setup makes it): %w", name, err)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}

@@ -1,0 +1,185 @@
+package worker_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/quarrylinux/quarry/core/build"
+	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/dispatch/dispatchtest"
+	"github.com/quarrylinux/quarry/core/engine"
+	"github.com/quarrylinux/quarry/core/store"
+	"github.com/quarrylinux/quarry/core/toolchain"
+	"github.com/quarrylinux/quarry/core/worker"
+	"github.com/quarrylinux/quarry/testing/fixtures"
+)
+
+var arches = []string{"x86_64", "aarch64", "ppc64le"}
+
+// slow skips a test under go test -short (make test-unit): a real build
+// in the x86_64 buildroot. make test runs it.
+func slow(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow: a build in the buildroot (make test runs it)")
+	}
+}
+
+// Workers build their own arch's jobs only, and x86_64's and aarch64's
+// noarch's too: an aarch64 job waits for an aarch64 worker while an
+// x86_64 and a ppc64le one build everything else.
+func TestWorkersPullTheirArch(t *testing.T) {
+	ctx := context.Background()
+	c := dispatchtest.New(t, engine.Options{Arches: arches})
+	e, st := c.Coordinator()
+	job := func(id, arch string) *build.Job { return dispatchtest.Job(t, st, id, arch) }
+	x86 := c.Worker("x86", "x86_64", nil)
+	c.Worker("ppc", "ppc64le", nil)
+	arm := make(chan error, 1)
+	go func() { _, err := e.Run(ctx, job("a/aarch64", "aarch64"), nil); arm <- err }()
+	for _, j := range []*build.Job{job("a/x86_64", "x86_64"), job("a/noarch", "noarch"), job("a/ppc64le", "ppc64le")} {
+		if _, err := e.Run(ctx, j, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Worker("arm", "aarch64", nil)
+	if err := <-arm; err != nil {
+		t.Fatal(err)
+	}
+	x86.Stop()
+	<-x86.Done
+	if _, err := e.Run(ctx, job("b/noarch", "noarch"), nil); err != nil {
+		t.Fatal(err)
+	}
+	built := map[string]string{}
+	for _, r := range c.Runs() {
+		if built[r.Job] != "" {
+			t.Errorf("%s built twice", r.Job)
+		}
+		built[r.Job] = r.Worker
+	}
+	want := map[string]string{"a/x86_64": "x86", "a/noarch": "x86", "a/ppc64le": "ppc", "a/aarch64": "arm", "b/noarch": "arm"}
+	for j, w := range want {
+		if built[j] != w {
+			t.Errorf("%s built by %q, want %q", j, built[j], w)
+		}
+	}
+	if !slices.Equal(engine.Consumers("ppc64le"), []string{engine.Consumer("ppc64le")}) {
+		t.Errorf("a ppc64le worker pulls %v", engine.Consumers("ppc64le"))
+	}
+}
+
+// A message that is no job (or no job of its subject's arch) is
+// terminated with a log line, not retried, and the worker goes on.
+func TestUndecodableMessageTerminated(t *testing.T) {
+	ctx := context.Background()
+	c := dispatchtest.New(t, engine.Options{Arches: arches})
+	e, st := c.Coordinator()
+	var logs syncBuffer
+	for _, bad := range [][]byte{[]byte("not json"), []byte(`{"key":"00","round":1,"job":{"id":"x","arch":"x86_64"}}`)} {
+		if _, err := c.Eng.JS.Publish(ctx, engine.Subject("x86_64"), bad); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Start(&worker.Worker{Name: "w1", Arch: "x86_64", Log: hclog.New(&hclog.LoggerOptions{Output: &logs})},
+		func(st *store.Store) build.Executor { return &failing{t} })
+	// The worker reads in order, one job at a time: once this one is
+	// taken the two before it were settled.
+	job := dispatchtest.Job(t, st, "hello/x86_64", "x86_64")
+	_, err := e.Run(ctx, job, nil)
+	if err == nil || !strings.Contains(err.Error(), "the job that comes after") {
+		t.Fatalf("got %v", err)
+	}
+	if n := strings.Count(logs.String(), "job message refused and terminated, not retried"); n != 2 {
+		t.Errorf("%d messages terminated, want 2:\n%s", n, logs.String())
+	}
+	cons, _ := c.Eng.JS.Consumer(ctx, engine.JobsStream, engine.Consumer("x86_64"))
+	if info, _ := cons.Info(ctx); info.NumRedelivered != 0 {
+		t.Errorf("%d messages delivered again", info.NumRedelivered)
+	}
+}
+
+// failing fails every job as a build does.
+type failing struct{ t *testing.T }
+
+func (f *failing) Run(_ context.Context, job *build.Job, _ io.Writer) (*build.Record, error) {
+	return nil, &build.Error{Job: job.ID, Msg: "the job that comes after"}
+}
+
+// A real build: the worker's executor is build.Local in the x86_64
+// buildroot, as in production; the coordinator gets a checked RPM.
+func TestRealBuildOnAWorker(t *testing.T) {
+	slow(t)
+	ctx := context.Background()
+	img := fixtures.Buildroot(t, "x86_64")
+	c := dispatchtest.New(t, engine.Options{Arches: arches})
+	e, st := c.Coordinator()
+	srpm, err := fixtures.BuildSRPM(t.TempDir(), "greeting", greetingSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(srpm)
+	d, _ := st.Put(data)
+	env := toolchain.RootEnv(config.Distribution{Name: "pebble", DistTag: ".pbl9", Version: "9.4", Vendor: "Pebble", Packager: "Pebble", PrettyName: "Pebble"},
+		"noarch", "x86_64", img.Digest)
+	job := &build.Job{ID: "greeting/noarch", Package: "greeting", Arch: "noarch", SRPM: build.Input{Name: filepath.Base(srpm), SHA256: d}, Env: env}
+	roots := map[string]string{img.Digest: img.Root}
+	work := t.TempDir()
+	c.Start(&worker.Worker{Name: "w1", Arch: "x86_64", Roots: roots}, func(st *store.Store) build.Executor {
+		return &build.Local{Store: st, Work: work, Roots: roots}
+	})
+	var log bytes.Buffer
+	rec, err := e.Run(ctx, job, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Outputs) != 1 || rec.Outputs[0].Name != "greeting" || rec.Outputs[0].Arch != "noarch" || !st.Has(rec.Outputs[0].SHA256) {
+		t.Errorf("outputs: %+v", rec.Outputs)
+	}
+	if !strings.Contains(log.String(), "greeting from the buildroot") || !st.Has(rec.Log) {
+		t.Errorf("the log: %q", log.String())
+	}
+}
+
+const greetingSpec = `Name: greeting
+Version: 1.0
+Release: 1
+Summary: Greets
+License: MIT
+BuildArch: noarch
+%description
+Greets.
+%build
+echo greeting from the buildroot
+%install
+mkdir -p %{buildroot}/usr/share/greeting
+echo hello > %{buildroot}/usr/share/greeting/README
+%files
+/usr/share/greeting/README
+`
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
