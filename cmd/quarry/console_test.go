@@ -169,7 +169,7 @@ func TestConsoleActions(t *testing.T) {
 	d.mustRun("import")
 	d.keyInit()
 	d.mustRun("build")
-	first := currentCompose(t, d)
+	first := d.currentID()
 
 	tokenFile := filepath.Join(d.dir, "console.token")
 	const token = "Zm9yIHRoZSBjb25zb2xlIG9ubHksIG5ldmVyIGEgY29va2ll"
@@ -242,7 +242,7 @@ func TestConsoleActions(t *testing.T) {
 	if end["state"] != "succeeded" || !strings.HasSuffix(fmt.Sprint(end["user"]), " via console") || end["compose"] == first {
 		t.Fatalf("the console's build: %v", end)
 	}
-	second := currentCompose(t, d)
+	second := d.currentID()
 	if second == first || second != end["compose"] {
 		t.Fatalf("current is %s after the console's build (was %s, run says %v)", second, first, end["compose"])
 	}
@@ -251,7 +251,7 @@ func TestConsoleActions(t *testing.T) {
 	if code != http.StatusOK || v["done"] != true {
 		t.Fatalf("rollback: %d %v", code, v)
 	}
-	if now := currentCompose(t, d); now != first {
+	if now := d.currentID(); now != first {
 		t.Errorf("after the rollback %s is current, want %s", now, first)
 	}
 	rb := getJSON(t, base+"/api/v1/runs/"+fmt.Sprint(v["run"]))["run"].(map[string]any)
@@ -332,14 +332,4 @@ func getJSON(t *testing.T, url string) map[string]any {
 		t.Fatalf("%s: %v", url, err)
 	}
 	return v
-}
-
-// currentCompose is the compose out/current names.
-func currentCompose(t *testing.T, d *distro) string {
-	t.Helper()
-	target, err := os.Readlink(filepath.Join(d.dir, "out", "current"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Base(target)
 }

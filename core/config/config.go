@@ -229,6 +229,57 @@ type Build struct {
 	Toolchain string `yaml:"toolchain"`
 	// Buildroot names the images.
 	Buildroot Buildroot `yaml:"buildroot"`
+	// Engine is where jobs run: on this machine's pool (unset), on an
+	// in-process JetStream server with in-process workers ("embedded"),
+	// or on a NATS JetStream cluster's workers (its URLs).
+	Engine Engine `yaml:"engine"`
+}
+
+// EngineEmbedded is Engine.URL for the in-process JetStream server.
+const EngineEmbedded = "embedded"
+
+// Engine is the distributed engine the jobs run on. In YAML it is its
+// URL alone (engine: embedded; engine: nats://n1:4222,nats://n2:4222) or
+// a mapping of the fields below.
+type Engine struct {
+	URL string `yaml:"url"`
+	// Replicas of every stream and bucket (default 1 embedded, 3 on a
+	// cluster).
+	Replicas int `yaml:"replicas"`
+	// AckWait is how long a job may go without its worker's heartbeat
+	// before another worker gets it (default 1m).
+	AckWait time.Duration `yaml:"ack_wait"`
+	// MaxDeliveries is how many times a job is handed to a worker before
+	// it fails (default 3).
+	MaxDeliveries int `yaml:"max_deliveries"`
+	// Credentials is a NATS credentials file for a cluster.
+	Credentials string `yaml:"credentials"`
+}
+
+// Distributed says whether the jobs run on an engine.
+func (e Engine) Distributed() bool { return e.URL != "" }
+
+// Embedded says whether the engine is the in-process one.
+func (e Engine) Embedded() bool { return e.URL == EngineEmbedded }
+
+// UnmarshalYAML reads the engine as its URL alone, or as a mapping whose
+// keys are checked as every other mapping's are.
+func (e *Engine) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		e.URL = n.Value
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: must be a URL (embedded, nats://...) or a mapping (url:, replicas:, ack_wait:, max_deliveries:, credentials:)", n.Line)
+	}
+	known := map[string]bool{"url": true, "replicas": true, "ack_wait": true, "max_deliveries": true, "credentials": true}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; !known[k.Value] {
+			return fmt.Errorf("line %d: unknown key %q in engine", k.Line, k.Value)
+		}
+	}
+	type plain Engine
+	return n.Decode((*plain)(e))
 }
 
 // Toolchains.

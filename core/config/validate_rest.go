@@ -2,8 +2,10 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/quarrylinux/quarry/core/layout"
 )
@@ -95,6 +97,7 @@ func (c *Config) validateRest(p *problems, pkgs packageSet) {
 	default:
 		p.at("build.toolchain", "%q is not a toolchain (buildroot, the default, or cross)", c.Build.Toolchain)
 	}
+	c.validateEngine(p, c.Build.Engine)
 	for a := range c.Build.Buildroot.Images {
 		if !slices.Contains(KnownArches, a) {
 			p.at("build.buildroot.images."+a, "unknown arch %q (known: %s)", a, strings.Join(KnownArches, ", "))
@@ -122,5 +125,42 @@ func (c *Config) validateLimits(p *problems, where string, l Limits) {
 		if key := where + "." + t.key; p.pos.has(key) && t.bad {
 			p.at(key, "%s", t.msg)
 		}
+	}
+}
+
+// validateEngine checks build.engine: embedded, or NATS URLs; sane
+// retries and replicas.
+func (c *Config) validateEngine(p *problems, e Engine) {
+	if !e.Distributed() {
+		for _, k := range []string{"replicas", "ack_wait", "max_deliveries", "credentials"} {
+			if p.pos.has("build.engine." + k) {
+				p.at("build.engine."+k, "is for an engine: set build.engine.url (embedded, or the cluster's nats:// URLs)")
+			}
+		}
+		return
+	}
+	if !e.Embedded() {
+		for _, u := range strings.Split(e.URL, ",") {
+			pu, err := url.Parse(strings.TrimSpace(u))
+			if err != nil || (pu.Scheme != "nats" && pu.Scheme != "tls") || pu.Host == "" {
+				p.at("build.engine", "%q is not an engine: embedded, or NATS URLs (nats://host:4222 or tls://host:4222, comma-separated)", u)
+				return
+			}
+		}
+	}
+	if e.Embedded() && e.Replicas > 1 {
+		p.at("build.engine.replicas", "the embedded engine is one server: it keeps one replica")
+	}
+	if e.Replicas < 0 || e.Replicas > 5 {
+		p.at("build.engine.replicas", "must be 1 to 5 (JetStream's range)")
+	}
+	if p.pos.has("build.engine.ack_wait") && e.AckWait < time.Second {
+		p.at("build.engine.ack_wait", "must be a duration of a second or more, like 30s or 2m")
+	}
+	if p.pos.has("build.engine.max_deliveries") && e.MaxDeliveries < 1 {
+		p.at("build.engine.max_deliveries", "must be at least 1")
+	}
+	if e.Embedded() && e.Credentials != "" {
+		p.at("build.engine.credentials", "the embedded engine has no credentials: it opens no port")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // badCase changes the valid config (replacing from with to, or appending
@@ -229,4 +230,29 @@ func TestUpstreamKeysGoWithSRPMs(t *testing.T) {
 	runBad(t, []badCase{
 		{name: "keys with dist-git", from: "upstream:\n", to: "upstream:\n  keys: [upstream.asc]\n", want: "upstream.keys: checks SRPM signatures: it goes with upstream.srpms"},
 	})
+}
+
+// build.engine: its URL alone or a mapping, each mistake named.
+func TestBadEngineNamesFileLineAndField(t *testing.T) {
+	runBad(t, []badCase{
+		{name: "not a url", add: "build:\n  engine: localhost:4222\n", want: `quarry.yaml:31: build.engine: "localhost:4222" is not an engine`},
+		{name: "http", add: "build:\n  engine: http://n1:4222\n", want: `quarry.yaml:31: build.engine: "http://n1:4222" is not an engine`},
+		{name: "unknown key", add: "build:\n  engine:\n    url: embedded\n    replica: 3\n", want: `quarry.yaml:33: unknown key "replica" in engine`},
+		{name: "a list", add: "build:\n  engine: [embedded]\n", want: "quarry.yaml:31: build.engine: must be a URL"},
+		{name: "embedded replicas", add: "build:\n  engine:\n    url: embedded\n    replicas: 3\n", want: "quarry.yaml:33: build.engine.replicas: the embedded engine is one server"},
+		{name: "too many replicas", add: "build:\n  engine:\n    url: nats://a:4222\n    replicas: 7\n", want: "quarry.yaml:33: build.engine.replicas: must be 1 to 5"},
+		{name: "short ack wait", add: "build:\n  engine:\n    url: embedded\n    ack_wait: 10ms\n", want: "quarry.yaml:33: build.engine.ack_wait: must be a duration of a second or more"},
+		{name: "no deliveries", add: "build:\n  engine:\n    url: embedded\n    max_deliveries: 0\n", want: "quarry.yaml:33: build.engine.max_deliveries: must be at least 1"},
+		{name: "options without url", add: "build:\n  engine:\n    replicas: 3\n", want: "quarry.yaml:32: build.engine.replicas: is for an engine"},
+	})
+	for text, want := range map[string]Engine{
+		"build:\n  engine: embedded\n":                                                  {URL: "embedded"},
+		"build:\n  engine: nats://a:4222,nats://b:4222\n":                               {URL: "nats://a:4222,nats://b:4222"},
+		"build:\n  engine:\n    url: tls://a:4222\n    replicas: 3\n    ack_wait: 2m\n": {URL: "tls://a:4222", Replicas: 3, AckWait: 2 * time.Minute},
+	} {
+		c, err := Parse("quarry.yaml", []byte(valid+text))
+		if err != nil || c.Build.Engine != want {
+			t.Errorf("%q: %+v %v, want %+v", text, c.Build.Engine, err, want)
+		}
+	}
 }

@@ -48,6 +48,11 @@ func (l Layout) History() string { return filepath.Join(l.State, "history.db") }
 // Logs holds the logs of running jobs, by run, while they are written.
 func (l Layout) Logs() string { return filepath.Join(l.State, "logs") }
 
+// Engine holds the embedded JetStream server's streams, buckets and
+// blobs (build.engine: embedded), kept across runs so that a restarted
+// build finds its queued and finished jobs.
+func (l Layout) Engine() string { return filepath.Join(l.State, "engine") }
+
 // ActionLogs holds the output of each action the console ran (quarry
 // serve --token-file).
 func (l Layout) ActionLogs() string { return filepath.Join(l.Logs(), "console") }

@@ -57,7 +57,16 @@ func (p *Pipeline) Build(ctx context.Context, pl *Planned, o BuildOptions) (*Bui
 	}
 	exec := o.Exec
 	if exec == nil {
-		exec = &build.Local{Store: p.Store, Work: p.Layout.WorkDir(), Keep: o.KeepFailed, Limits: p.BuildLimits(), Roots: pl.Roots}
+		local := &build.Local{Store: p.Store, Work: p.Layout.WorkDir(), Keep: o.KeepFailed, Limits: p.BuildLimits(), Roots: pl.Roots}
+		remote, stop, err := p.engineExec(ctx, local, o.Jobs)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		exec = local
+		if remote != nil {
+			exec = remote
+		}
 	}
 	done, total := 0, len(pl.Jobs)
 	b := &build.Builder{Plan: pl.Plan, Envs: pl.Envs, EnvErrors: pl.EnvErrors, Cache: p.Cache(),

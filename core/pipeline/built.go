@@ -203,16 +203,25 @@ func (p *Pipeline) LastBuilt() (*Built, error) {
 
 // configDigest digests what of the config a build depends on: all of
 // it but what only the compose reads (signing, publish options but its
-// URL, comps groups, push, the plugins' limits) and the line numbers.
+// URL, comps groups, push, the plugins' limits), the engine and the line
+// numbers.
 // (The signing key goes into the release packages: Built.Key checks it.)
 func (p *Pipeline) configDigest() string {
 	c := *p.Config
 	c.File, c.Signing, c.Push, c.Plugins = "", config.Signing{}, nil, config.Plugins{}
 	c.Publish = config.Publish{URL: p.Config.Publish.URL}
+	// Where the jobs ran is not what they built from: a job's key and
+	// outputs are the same on every engine.
+	c.Build.Engine = config.Engine{}
 	c.Repositories = slices.Clone(c.Repositories)
 	for i := range c.Repositories {
 		c.Repositories[i].Groups = nil
 	}
+	return digestConfig(&c)
+}
+
+// digestConfig digests a config but its line numbers.
+func digestConfig(c *config.Config) string {
 	data, err := json.Marshal(c)
 	if err != nil {
 		return ""
@@ -223,6 +232,15 @@ func (p *Pipeline) configDigest() string {
 	}
 	data, _ = json.Marshal(withoutLines(v))
 	return store.Digest(data)
+}
+
+// composeConfigDigest digests what of the config a compose depends on:
+// all of it but the engine the jobs ran on and the line numbers (a
+// comment or the engine changed is nothing new to publish).
+func (p *Pipeline) composeConfigDigest() string {
+	c := *p.Config
+	c.File, c.Build.Engine = "", config.Engine{}
+	return digestConfig(&c)
 }
 
 // withoutLines drops every "Line" of a decoded config.

@@ -78,7 +78,7 @@ func (p *Pipeline) Publish(ctx context.Context, b *Built) (*Published, error) {
 	}
 	arts := p.artifacts(b)
 	pub := p.Publisher()
-	inputs := publishInputs(b, arts, key, p.configFileDigest())
+	inputs := publishInputs(b, arts, key, p.composeConfigDigest())
 	if cur, ok := p.unchanged(pub, inputs); ok {
 		out := &Published{Compose: cur, Out: pub.Out, Nothing: true}
 		p.emit(Event{Kind: EventNothing, Phase: PhasePublish, Compose: cur, Detail: "nothing new since compose " + cur})

@@ -1,0 +1,118 @@
+package pipeline
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/quarrylinux/quarry/core/blobs"
+	"github.com/quarrylinux/quarry/core/build"
+	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/dispatch"
+	"github.com/quarrylinux/quarry/core/engine"
+	"github.com/quarrylinux/quarry/core/worker"
+)
+
+// engineExec is the executor build.engine names, and how to stop it: nil
+// when the jobs run on this machine's pool. With the embedded engine
+// the workers are in this process too, one per arch, building with
+// local (the same sandbox, limits and buildroots as the pool).
+func (p *Pipeline) engineExec(ctx context.Context, local *build.Local, jobs int) (build.Executor, func(), error) {
+	ec := p.Config.Build.Engine
+	if !ec.Distributed() {
+		return nil, func() {}, nil
+	}
+	var stops []func()
+	stop := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	fail := func(err error) (build.Executor, func(), error) {
+		stop()
+		return nil, nil, fmt.Errorf("build.engine %s: %w", ec.URL, err)
+	}
+	js, err := p.connectEngine(ec, &stops)
+	if err != nil {
+		return fail(err)
+	}
+	opts := EngineOptions(p.Config)
+	eng, err := engine.Setup(ctx, js, opts)
+	if err != nil {
+		return fail(err)
+	}
+	bs := &blobs.Objects{OS: eng.Objects}
+	exec, err := dispatch.New(ctx, js, bs, p.Store, p.log())
+	if err != nil {
+		return fail(err)
+	}
+	stops = append(stops, exec.Close)
+	if ec.Embedded() {
+		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		var wg sync.WaitGroup
+		host, _ := os.Hostname()
+		for _, a := range opts.Arches {
+			w := &worker.Worker{Name: fmt.Sprintf("%s/embedded-%s", host, a), Arch: a, JS: js, Blobs: bs, Exec: local,
+				Store: p.Store, Jobs: cmp.Or(jobs, runtime.NumCPU()), Roots: local.Roots, Log: p.log()}
+			wg.Go(func() {
+				if err := w.Run(wctx); err != nil {
+					p.log().Error("embedded worker", "arch", a, "error", err)
+				}
+			})
+		}
+		stops = append(stops, func() { cancel(); wg.Wait() })
+	}
+	p.log().Info("jobs run on the engine", "engine", ec.URL, "replicas", opts.Replicas, "arches", opts.Arches)
+	return exec, stop, nil
+}
+
+// connectEngine starts the embedded server or connects to the cluster.
+func (p *Pipeline) connectEngine(ec config.Engine, stops *[]func()) (jetstream.JetStream, error) {
+	if ec.Embedded() {
+		srv, err := engine.Embedded(p.Layout.Engine(), p.log())
+		if err != nil {
+			return nil, err
+		}
+		*stops = append(*stops, srv.Close)
+		return srv.JetStream()
+	}
+	nc, err := ConnectEngine(p.Config, p.log())
+	if err != nil {
+		return nil, err
+	}
+	*stops = append(*stops, nc.Close)
+	return jetstream.New(nc)
+}
+
+// ConnectEngine connects to the config's cluster engine, with its
+// credentials when it names them (quarry worker does the same).
+func ConnectEngine(c *config.Config, log hclog.Logger) (*nats.Conn, error) {
+	var opts []nats.Option
+	if f := c.Build.Engine.Credentials; f != "" {
+		opts = append(opts, nats.UserCredentials(c.Resolve(f)))
+	}
+	return engine.Connect(c.Build.Engine.URL, log, opts...)
+}
+
+// EngineOptions are the engine's settings from the config, with the
+// defaults of an embedded server or a cluster.
+func EngineOptions(c *config.Config) engine.Options {
+	ec := c.Build.Engine
+	o := engine.Options{Replicas: ec.Replicas, AckWait: ec.AckWait, MaxDeliver: ec.MaxDeliveries}
+	if o.Replicas == 0 && !ec.Embedded() {
+		o.Replicas = 3
+	}
+	for _, a := range c.ArchNames() {
+		if a != engine.Noarch {
+			o.Arches = append(o.Arches, a)
+		}
+	}
+	return o
+}
