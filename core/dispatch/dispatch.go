@@ -117,7 +117,7 @@ func (st *state) apply(log hclog.Logger, ent jetstream.KeyValueEntry, key string
 func (e *Executor) Run(ctx context.Context, job *build.Job, log io.Writer) (*build.Record, error) {
 	key := job.Key()
 	l := e.log.With("job", job.ID, "key", key)
-	if err := e.checkQueue(ctx, job.Arch); err != nil {
+	if err := e.checkQueue(ctx, engine.Queue(job.Arch, job.Env.Build)); err != nil {
 		return nil, fmt.Errorf("%s: %w", job.ID, err)
 	}
 	// The watch starts before anything is read or queued, so that no
@@ -249,7 +249,7 @@ func (e *Executor) queue(ctx context.Context, job *build.Job, key string) (int, 
 			}
 		}
 		data, _ := json.Marshal(&engine.Envelope{Key: key, Round: round, Job: *job})
-		ack, err := e.js.Publish(ctx, engine.Subject(job.Arch), data, jetstream.WithMsgID(engine.MsgID(key, round)))
+		ack, err := e.js.Publish(ctx, engine.Subject(engine.Queue(job.Arch, job.Env.Build)), data, jetstream.WithMsgID(engine.MsgID(key, round)))
 		if err != nil {
 			return 0, fmt.Errorf("%s: queueing round %d: %w", job.ID, round, err)
 		}

@@ -62,21 +62,49 @@ const (
 	DuplicatesWindow = 24 * time.Hour
 )
 
-// Subject is the subject an arch's jobs are published on.
-func Subject(arch string) string { return "quarry.jobs." + arch }
+// Queue is the queue a job of arch waits in: its arch's; for a noarch
+// job that builds on an arch's buildroot (build, toolchain.Env.Build:
+// the coordinator's own arch), that arch's noarch queue, noarch_<build>,
+// since a worker without that buildroot cannot build it; noarch's own
+// for one that names none.
+func Queue(arch, build string) string {
+	if arch == Noarch && build != "" {
+		return Noarch + "_" + build
+	}
+	return arch
+}
 
-// Consumer is the durable consumer an arch's workers pull from.
-func Consumer(arch string) string { return "jobs-" + arch }
+// Subject is the subject a queue's jobs are published on.
+func Subject(queue string) string { return "quarry.jobs." + queue }
 
-// PullsNoarch says whether workers of arch also build noarch jobs.
+// Consumer is the durable consumer a queue's workers pull from.
+func Consumer(queue string) string { return "jobs-" + queue }
+
+// PullsNoarch says whether workers of arch also build the noarch jobs
+// that name no build arch.
 func PullsNoarch(arch string) bool { return arch == "x86_64" || arch == "aarch64" }
 
-// Consumers are the consumers a worker of arch pulls, its own first.
+// Consumers are the consumers a worker of arch pulls, its own first,
+// then the noarch jobs that build on its arch.
 func Consumers(arch string) []string {
+	out := []string{Consumer(arch), Consumer(Queue(Noarch, arch))}
 	if PullsNoarch(arch) {
-		return []string{Consumer(arch), Consumer(Noarch)}
+		out = append(out, Consumer(Noarch))
 	}
-	return []string{Consumer(arch)}
+	return out
+}
+
+// Queues are the queues of arches: each arch's, its noarch one, and
+// noarch's own.
+func Queues(arches []string) []string {
+	qs := []string{Noarch}
+	for _, a := range arches {
+		if a != Noarch {
+			qs = append(qs, a, Queue(Noarch, a))
+		}
+	}
+	slices.Sort(qs)
+	return slices.Compact(qs)
 }
 
 // An arch is one token of a subject and of a consumer's name.
@@ -130,14 +158,12 @@ type Engine struct {
 // Running it again with the same options changes nothing.
 func Setup(ctx context.Context, js jetstream.JetStream, o Options) (*Engine, error) {
 	o = o.withDefaults()
-	arches := append([]string{Noarch}, o.Arches...)
-	slices.Sort(arches)
-	arches = slices.Compact(arches)
-	for _, a := range arches {
+	for _, a := range o.Arches {
 		if err := CheckArch(a); err != nil {
 			return nil, fmt.Errorf("engine setup: %w", err)
 		}
 	}
+	queues := Queues(o.Arches)
 	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        JobsStream,
 		Description: "Quarry's build jobs, one subject per arch",
@@ -149,10 +175,10 @@ func Setup(ctx context.Context, js jetstream.JetStream, o Options) (*Engine, err
 	}); err != nil {
 		return nil, fmt.Errorf("engine setup: stream %s: %w", JobsStream, err)
 	}
-	for _, a := range arches {
+	for _, a := range queues {
 		if _, err := js.CreateOrUpdateConsumer(ctx, JobsStream, jetstream.ConsumerConfig{
 			Durable:       Consumer(a),
-			Description:   "the " + a + " workers' jobs",
+			Description:   "the jobs of queue " + a,
 			FilterSubject: Subject(a),
 			AckPolicy:     jetstream.AckExplicitPolicy,
 			AckWait:       o.AckWait,

@@ -25,7 +25,7 @@ func (w *Worker) handle(ctx context.Context, kv jetstream.KeyValue, q *queue, ms
 	}
 	log := w.Log.With("queue", q.name, "stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered)
 	env, err := engine.DecodeEnvelope(msg.Data())
-	if err == nil && msg.Subject() != engine.Subject(env.Job.Arch) {
+	if err == nil && msg.Subject() != engine.Subject(engine.Queue(env.Job.Arch, env.Job.Env.Build)) {
 		err = fmt.Errorf("job %s for %s was published on %s", env.Job.ID, env.Job.Arch, msg.Subject())
 	}
 	if err != nil {

@@ -34,8 +34,9 @@ func slow(t *testing.T) {
 	}
 }
 
-// Workers build their own arch's jobs only, and x86_64's and aarch64's
-// noarch's too: an aarch64 job waits for an aarch64 worker while an
+// Workers build their own arch's jobs only, and the noarch jobs that
+// build on their arch (x86_64's and aarch64's also those that name no
+// build arch): an aarch64 job waits for an aarch64 worker while an
 // x86_64 and a ppc64le one build everything else.
 func TestWorkersPullTheirArch(t *testing.T) {
 	ctx := context.Background()
@@ -60,6 +61,13 @@ func TestWorkersPullTheirArch(t *testing.T) {
 	if _, err := e.Run(ctx, job("b/noarch", "noarch"), nil); err != nil {
 		t.Fatal(err)
 	}
+	// A noarch job that builds in ppc64le's buildroot (a ppc64le
+	// coordinator's) is a ppc64le worker's, not the aarch64 one's.
+	onPPC := job("c/noarch", "noarch")
+	onPPC.Env.Build = "ppc64le"
+	if _, err := e.Run(ctx, onPPC, nil); err != nil {
+		t.Fatal(err)
+	}
 	built := map[string]string{}
 	for _, r := range c.Runs() {
 		if built[r.Job] != "" {
@@ -67,13 +75,13 @@ func TestWorkersPullTheirArch(t *testing.T) {
 		}
 		built[r.Job] = r.Worker
 	}
-	want := map[string]string{"a/x86_64": "x86", "a/noarch": "x86", "a/ppc64le": "ppc", "a/aarch64": "arm", "b/noarch": "arm"}
+	want := map[string]string{"a/x86_64": "x86", "a/noarch": "x86", "a/ppc64le": "ppc", "a/aarch64": "arm", "b/noarch": "arm", "c/noarch": "ppc"}
 	for j, w := range want {
 		if built[j] != w {
 			t.Errorf("%s built by %q, want %q", j, built[j], w)
 		}
 	}
-	if !slices.Equal(engine.Consumers("ppc64le"), []string{engine.Consumer("ppc64le")}) {
+	if !slices.Equal(engine.Consumers("ppc64le"), []string{engine.Consumer("ppc64le"), engine.Consumer("noarch_ppc64le")}) {
 		t.Errorf("a ppc64le worker pulls %v", engine.Consumers("ppc64le"))
 	}
 }
