@@ -82,6 +82,7 @@ Start with:  quarry import               (import and debrand every package)
 			statusCommand(),
 			logCommand(),
 			serveCommand(),
+			workerCommand(),
 			keyCommand(),
 			verifyCommand(),
 			repoCommand(),

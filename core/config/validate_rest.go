@@ -139,14 +139,9 @@ func (c *Config) validateEngine(p *problems, e Engine) {
 		}
 		return
 	}
-	if !e.Embedded() {
-		for _, u := range strings.Split(e.URL, ",") {
-			pu, err := url.Parse(strings.TrimSpace(u))
-			if err != nil || (pu.Scheme != "nats" && pu.Scheme != "tls") || pu.Host == "" {
-				p.at("build.engine", "%q is not an engine: embedded, or NATS URLs (nats://host:4222 or tls://host:4222, comma-separated)", u)
-				return
-			}
-		}
+	if err := CheckEngineURL(e.URL); err != nil {
+		p.at("build.engine", "%v", err)
+		return
 	}
 	if e.Embedded() && e.Replicas > 1 {
 		p.at("build.engine.replicas", "the embedded engine is one server: it keeps one replica")
@@ -163,4 +158,18 @@ func (c *Config) validateEngine(p *problems, e Engine) {
 	if e.Embedded() && e.Credentials != "" {
 		p.at("build.engine.credentials", "the embedded engine has no credentials: it opens no port")
 	}
+}
+
+// CheckEngineURL checks an engine's URL: embedded, or NATS URLs.
+func CheckEngineURL(u string) error {
+	if u == EngineEmbedded {
+		return nil
+	}
+	for _, one := range strings.Split(u, ",") {
+		pu, err := url.Parse(strings.TrimSpace(one))
+		if err != nil || (pu.Scheme != "nats" && pu.Scheme != "tls") || pu.Host == "" {
+			return fmt.Errorf("%q is not an engine: embedded, or NATS URLs (nats://host:4222 or tls://host:4222, comma-separated)", one)
+		}
+	}
+	return nil
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -17,6 +19,8 @@ import (
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/dispatch"
 	"github.com/quarrylinux/quarry/core/engine"
+	"github.com/quarrylinux/quarry/core/lock"
+	"github.com/quarrylinux/quarry/core/sandbox"
 	"github.com/quarrylinux/quarry/core/worker"
 )
 
@@ -115,4 +119,70 @@ func EngineOptions(c *config.Config) engine.Options {
 		}
 	}
 	return o
+}
+
+// WorkerOptions are one quarry worker's.
+type WorkerOptions struct {
+	Arch string
+	Name string // in attempts and failures (default: host/arch)
+	Jobs int    // at once (default: the number of cores)
+}
+
+// Worker builds the engine's jobs of one arch on this machine until ctx
+// ends: the engine the config names (a cluster's: a worker of the
+// embedded engine is in the build's own process), its arch's buildroot
+// unpacked here, every job in the same sandbox with the same limits as
+// the local pool. It holds no key: signing stays with the coordinator.
+func (p *Pipeline) Worker(ctx context.Context, o WorkerOptions) error {
+	ec := p.Config.Build.Engine
+	if !ec.Distributed() || ec.Embedded() {
+		return fmt.Errorf("worker: build.engine must be a cluster's URL (nats://...), not %q: the embedded engine's workers run inside quarry build", ec.URL)
+	}
+	if err := engine.CheckArch(o.Arch); err != nil || o.Arch == engine.Noarch {
+		return fmt.Errorf("worker: --arch %q: one of %s", o.Arch, strings.Join(config.KnownArches, ", "))
+	}
+	if o.Name == "" {
+		host, _ := os.Hostname()
+		o.Name = host + "/" + o.Arch
+	}
+	img := p.Config.ImageOf(o.Arch)
+	d, err := p.Digests().Of(img, o.Arch)
+	if err != nil {
+		return fmt.Errorf("worker: buildroot %s: %w", o.Arch, err)
+	}
+	roots, err := p.UnpackRoots(map[string]*lock.Buildroot{o.Arch: {Image: img, Digest: d}})
+	if err != nil {
+		return fmt.Errorf("worker: buildroot %s: %w", o.Arch, err)
+	}
+	nc, err := ConnectEngine(p.Config, p.log())
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	// Setup, not Open: a worker may start before any coordinator has
+	// made the streams, and makes them as the config says (the same
+	// file the coordinator reads; making them again changes nothing).
+	eng, err := engine.Setup(ctx, js, EngineOptions(p.Config))
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	// A folder of its own (two workers may share a state), redone from
+	// scratch as a build's is; and the sandboxes a killed one left
+	// mounted are taken down.
+	work := filepath.Join(p.Layout.WorkDir(), "worker-"+o.Arch)
+	if err := os.RemoveAll(work); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	if err := sandbox.SweepSlots(); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	local := &build.Local{Store: p.Store, Work: work, Limits: p.BuildLimits(), Roots: roots}
+	w := &worker.Worker{Name: o.Name, Arch: o.Arch, JS: js, Blobs: &blobs.Objects{OS: eng.Objects}, Exec: local,
+		Store: p.Store, Jobs: cmp.Or(o.Jobs, runtime.NumCPU()), Roots: roots, Log: p.log()}
+	p.log().Info("worker ready", "worker", o.Name, "arch", o.Arch, "buildroot", d, "engine", nc.ConnectedUrlRedacted())
+	return w.Run(ctx)
 }
