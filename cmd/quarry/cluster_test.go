@@ -9,10 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
 // natsServer builds nats-server from the module Quarry embeds it from,
@@ -114,11 +117,13 @@ func (c *cluster) url() string { return strings.Join(c.urls, ",") }
 // startWorker starts quarry worker for arch, with a state of its own,
 // and gathers the jobs its log says it built.
 type workerProc struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	jobs []string
-	log  strings.Builder
-	done chan struct{}
+	cmd   *exec.Cmd
+	mu    sync.Mutex
+	jobs  []string
+	lines []string
+	log   strings.Builder
+	more  chan struct{} // a line came
+	done  chan struct{}
 }
 
 var builtJob = regexp.MustCompile(`\bbuilt: .*\bjob=(\S+)`)
@@ -131,17 +136,22 @@ func startWorker(t *testing.T, d *distro, c *cluster, arch string) *workerProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	w := &workerProc{cmd: cmd, done: make(chan struct{})}
+	w := &workerProc{cmd: cmd, more: make(chan struct{}, 1), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			w.mu.Lock()
 			w.log.WriteString(sc.Text() + "\n")
+			w.lines = append(w.lines, sc.Text())
 			if m := builtJob.FindStringSubmatch(sc.Text()); m != nil {
 				w.jobs = append(w.jobs, m[1])
 			}
 			w.mu.Unlock()
+			select {
+			case w.more <- struct{}{}:
+			default:
+			}
 		}
 		io.Copy(io.Discard, stderr)
 	}()
@@ -223,5 +233,116 @@ func TestClusterBuildsTheSame(t *testing.T) {
 		if after[f] != sum {
 			t.Errorf("%s changed", f)
 		}
+	}
+}
+
+// waitLine returns once a line of the worker's log after its first
+// from matches re, and how many lines it has then.
+func (w *workerProc) waitLine(t *testing.T, re *regexp.Regexp, from int) int {
+	t.Helper()
+	for {
+		w.mu.Lock()
+		n := len(w.lines)
+		found := slices.ContainsFunc(w.lines[min(from, n):], re.MatchString)
+		w.mu.Unlock()
+		if found {
+			return n
+		}
+		select {
+		case <-w.more:
+		case <-w.done:
+			t.Fatalf("the worker ended before its log said %s:\n%s", re, w.log.String())
+		}
+	}
+}
+
+func (w *workerProc) lineCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.lines)
+}
+
+// On the cluster, nothing finished is lost and nothing is built twice:
+// a worker killed (-9) mid-build has its job given to another after the
+// ack wait, which builds the same bytes; a coordinator killed mid-run
+// and started again reuses the jobs already built and waits for the one
+// still building instead of queueing it again.
+func TestClusterSurvivesKills(t *testing.T) {
+	slow(t)
+	t.Parallel()
+	d := newDistro(t)
+	// A changelog, so that its RPM is reproducible (its date is the
+	// build time's).
+	slowPkg := misbehaving("slow", "", "sleep 12")
+	slowPkg.Spec = append(slowPkg.Spec, "\n%changelog\n* Mon Jan 01 2024 Quarry Tests <tests@example.org> - 1-1\n- A build that takes a while.\n"...)
+	d.publish(slowPkg)
+	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
+	d.only([]string{"slow", "greet-motd"}, []string{"slow", "greet-motd"})
+	d.keyInit()
+	d.mustRun("build")
+	local := d.currentID()
+	clearCache := func() {
+		for _, dir := range []string{"records", "latest"} {
+			os.RemoveAll(filepath.Join(d.state, "build", dir))
+		}
+	}
+	clearCache()
+	c := startCluster(t)
+	raw, _ := os.ReadFile(d.config())
+	d.writeConfig(string(raw) + fmt.Sprintf("\nbuild:\n  engine:\n    url: %s\n    replicas: 3\n    ack_wait: 3s\n", c.url()))
+	building := regexp.MustCompile(`building: .*job=slow/x86_64`)
+
+	// A worker dies mid-build: another builds the job, the same bytes.
+	build := d.command("build", "--no-import")
+	var out strings.Builder
+	build.Stdout, build.Stderr = &out, &out
+	if err := build.Start(); err != nil {
+		t.Fatal(err)
+	}
+	first := startWorker(t, d, c, "x86_64")
+	first.waitLine(t, building, 0)
+	first.cmd.Process.Kill()
+	<-first.done
+	second := startWorker(t, d, c, "x86_64")
+	if err := build.Wait(); err != nil {
+		t.Fatalf("the build after a worker died: %v\n%s\nsecond worker:\n%s", err, out.String(), second.log.String())
+	}
+	if got := second.built(); !slices.Contains(got, "slow/x86_64") {
+		t.Errorf("the second worker built %v, not the job the first died building", got)
+	}
+	if !strings.Contains(out.String(), "nothing new") || d.currentID() != local {
+		t.Errorf("after the redelivery the build published something new: the RPMs differ from the local build's\n%s", out.String())
+	}
+
+	// The coordinator dies mid-run, and starts again: a new greet-motd
+	// that takes a while (slow is the engine's already).
+	clearCache()
+	d.bump("greet-motd", func(p *fixtures.Package) {
+		p.Spec = []byte(strings.Replace(string(p.Spec), "%build\n", "%build\nsleep 12\n", 1))
+	})
+	d.mustRun("import")
+	seen, from := len(second.built()), second.lineCount()
+	build = d.command("build", "--no-import")
+	out.Reset()
+	build.Stdout, build.Stderr = &out, &out
+	if err := build.Start(); err != nil {
+		t.Fatal(err)
+	}
+	second.waitLine(t, regexp.MustCompile(`building: .*job=greet-motd/noarch`), from)
+	build.Process.Kill()
+	build.Wait()
+	again, stderr, code := d.run("build", "--no-import")
+	if code != 0 {
+		t.Fatalf("the coordinator started again: exit %d\n%s%s", code, again, stderr)
+	}
+	counts := map[string]int{}
+	for _, j := range second.built()[seen:] {
+		counts[j]++
+	}
+	if counts["greet-motd/noarch"] != 1 || counts["slow/x86_64"] != 0 {
+		t.Errorf("after the coordinator's restart the jobs were built %v times: want greet-motd once and slow not again\n%s", counts, second.log.String())
+	}
+	if !strings.Contains(again, "published compose") {
+		t.Errorf("the restarted build published nothing:\n%s", again)
 	}
 }
