@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -10,10 +11,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
@@ -114,6 +119,42 @@ cluster { name: quarry, listen: 127.0.0.1:%d, routes: [%s] }
 
 func (c *cluster) url() string { return strings.Join(c.urls, ",") }
 
+// streamLeader is the name (n1, n2, n3) of the node leading stream.
+func (c *cluster) streamLeader(t *testing.T, stream string) string {
+	t.Helper()
+	nc, err := nats.Connect(c.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil || info.Cluster == nil || info.Cluster.Leader == "" {
+		t.Fatalf("stream %s has no leader: %v", stream, err)
+	}
+	return info.Cluster.Leader
+}
+
+// kill kills node name (-9).
+func (c *cluster) kill(t *testing.T, name string) {
+	t.Helper()
+	i, err := strconv.Atoi(strings.TrimPrefix(name, "n"))
+	if err != nil || i < 1 || i > len(c.nodes) {
+		t.Fatalf("no node %q", name)
+	}
+	c.nodes[i-1].Process.Kill()
+	t.Logf("killed node %s, the leader", name)
+}
+
 // startWorker starts quarry worker for arch, with a state of its own,
 // and gathers the jobs its log says it built.
 type workerProc struct {
@@ -171,8 +212,9 @@ func (w *workerProc) built() []string {
 
 // The same jobs on a real 3-node JetStream cluster on loopback, one
 // quarry worker process per arch: each worker builds only its arch's
-// jobs (noarch ones on x86_64's), and the RPMs, repodata and tree are
-// those the local pool published (the publish finds nothing new).
+// jobs (noarch ones on x86_64's); the jobs stream's leader node is
+// killed mid-run and the run completes; and the RPMs, repodata and tree
+// are those the local pool published (the publish finds nothing new).
 func TestClusterBuildsTheSame(t *testing.T) {
 	slow(t)
 	t.Parallel()
@@ -200,6 +242,11 @@ func TestClusterBuildsTheSame(t *testing.T) {
 	for _, a := range []string{"x86_64", "aarch64", "ppc64le", "s390x"} {
 		workers[a] = startWorker(t, d, c, a)
 	}
+	// The jobs stream's leader dies once the first job is built: the
+	// other two nodes hold its replicas and elect another.
+	workers["x86_64"].waitLine(t, builtJob, 0)
+	leader := c.streamLeader(t, "QUARRY_JOBS")
+	c.kill(t, leader)
 	if err := build.Wait(); err != nil {
 		for a, w := range workers {
 			t.Logf("worker %s:\n%s", a, w.log.String())

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/quarrylinux/quarry/core/blobs"
@@ -115,6 +116,36 @@ func (st *state) apply(log hclog.Logger, ent jetstream.KeyValueEntry, key string
 // Run implements build.Executor. The job's log reaches log once the job
 // is over (a worker's log is not streamed yet).
 func (e *Executor) Run(ctx context.Context, job *build.Job, log io.Writer) (*build.Record, error) {
+	// Run is idempotent by key: while the cluster elects a new leader
+	// (a node died) its requests go unanswered for a while, and the
+	// whole Run is tried again.
+	for try := 0; ; try++ {
+		rec, err := e.run(ctx, job, log)
+		if err == nil || ctx.Err() != nil || !transient(err) || try >= maxTries {
+			return rec, err
+		}
+		wait := min(time.Second<<try, 30*time.Second)
+		e.log.Warn("the engine did not answer: trying again", "job", job.ID, "in", wait, "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// maxTries bounds how often Run is tried again for an engine that does
+// not answer (about ten minutes in all).
+const maxTries = 24
+
+// transient says whether err is the engine's not answering (a leader
+// being elected, a node restarting) rather than the job's failing.
+func transient(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrNoServers)
+}
+
+func (e *Executor) run(ctx context.Context, job *build.Job, log io.Writer) (*build.Record, error) {
 	key := job.Key()
 	l := e.log.With("job", job.ID, "key", key)
 	if err := e.checkQueue(ctx, engine.Queue(job.Arch, job.Env.Build)); err != nil {
