@@ -49,3 +49,36 @@ func TestFetchChecksTheDigest(t *testing.T) {
 		t.Error("a name that is no digest was fetched")
 	}
 }
+
+// A blob larger than a part goes up in parts and comes down whole; its
+// name appears only once every part is there.
+func TestLargeBlobsGoInParts(t *testing.T) {
+	ctx := context.Background()
+	_, eng := enginetest.Start(t, engine.Options{})
+	shared := &blobs.Objects{OS: eng.Objects, PartSize: 1 << 20}
+	data := make([]byte, 2*shared.PartSize+12345)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	d, err := shared.Put(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := eng.Objects.GetInfo(ctx, d+".2")
+	if err != nil || info.Size != 12345 {
+		t.Fatalf("the third part: %+v %v", info, err)
+	}
+	got, err := shared.Get(ctx, d)
+	if err != nil || store.Digest(got) != d {
+		t.Fatalf("read back: %d bytes, %v", len(got), err)
+	}
+	// A part changed: Fetch refuses the whole.
+	if _, err := eng.Objects.PutBytes(ctx, d+".1", []byte("other")); err != nil {
+		t.Fatal(err)
+	}
+	local, _ := store.Open(t.TempDir())
+	var mm *blobs.MismatchError
+	if err := blobs.Fetch(ctx, shared, local, d); !errors.As(err, &mm) || local.Has(d) {
+		t.Errorf("a tampered part: %v", err)
+	}
+}

@@ -1,9 +1,13 @@
 package blobs
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -11,10 +15,24 @@ import (
 )
 
 // Objects is a Store over a JetStream object store, an object per blob
-// named by its sha256.
+// named by its sha256. A blob larger than PartSize is kept as parts
+// (<digest>.<n>) and then the object of its name, which says how many
+// parts it has: written last, its presence means the blob is whole.
 type Objects struct {
 	OS jetstream.ObjectStore
+	// PartSize is the most of a blob one object holds (0: PartSize).
+	PartSize int
 }
+
+// PartSize is the most of a blob one object holds by default. The object store
+// publishes a whole object's chunks before it waits for their acks, and
+// a stream queues at most 128 MB of them by default (nats-server's
+// StreamMaxBufferedSize): a 200 MB RPM put whole is refused with 429,
+// too many requests. Parts bound what is in flight.
+const PartSize = 32 << 20
+
+// partsKey is the metadata of a blob's object that names its parts.
+const partsKey = "quarry-parts"
 
 // Has implements Store.
 func (o *Objects) Has(ctx context.Context, digest string) (bool, error) {
@@ -38,20 +56,75 @@ func (o *Objects) Put(ctx context.Context, data []byte) (string, error) {
 	if ok, err := o.Has(ctx, d); err != nil || ok {
 		return d, err
 	}
-	if _, err := o.OS.PutBytes(ctx, d, data); err != nil {
+	ctx, cancel := transferContext(ctx, int64(len(data)))
+	defer cancel()
+	size := cmp.Or(o.PartSize, PartSize)
+	if len(data) <= size {
+		if _, err := o.OS.PutBytes(ctx, d, data); err != nil {
+			return d, fmt.Errorf("object %s: %w", d, err)
+		}
+		return d, nil
+	}
+	n := 0
+	for off := 0; off < len(data); off += size {
+		part := data[off:min(off+size, len(data))]
+		if _, err := o.OS.PutBytes(ctx, partName(d, n), part); err != nil {
+			return d, fmt.Errorf("object %s part %d: %w", d, n, err)
+		}
+		n++
+	}
+	meta := jetstream.ObjectMeta{Name: d, Metadata: map[string]string{partsKey: strconv.Itoa(n)}}
+	if _, err := o.OS.Put(ctx, meta, bytes.NewReader(nil)); err != nil {
 		return d, fmt.Errorf("object %s: %w", d, err)
 	}
 	return d, nil
 }
+
+func partName(digest string, n int) string { return digest + "." + strconv.Itoa(n) }
 
 // Get implements Store.
 func (o *Objects) Get(ctx context.Context, digest string) ([]byte, error) {
 	if !digestPattern.MatchString(digest) {
 		return nil, fmt.Errorf("blob %q: %w", digest, ErrNotFound)
 	}
-	data, err := o.OS.GetBytes(ctx, digest)
+	info, err := o.OS.GetInfo(ctx, digest)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil, fmt.Errorf("blob %s: %w", digest, ErrNotFound)
 	}
-	return data, err
+	if err != nil {
+		return nil, err
+	}
+	parts, isParts := info.Metadata[partsKey]
+	if !isParts {
+		ctx, cancel := transferContext(ctx, int64(info.Size))
+		defer cancel()
+		return o.OS.GetBytes(ctx, digest)
+	}
+	n, err := strconv.Atoi(parts)
+	if err != nil || n < 1 || n > 1<<16 {
+		return nil, fmt.Errorf("blob %s: %q parts", digest, parts)
+	}
+	var data []byte
+	for i := range n {
+		pctx, cancel := transferContext(ctx, int64(cmp.Or(o.PartSize, PartSize)))
+		part, err := o.OS.GetBytes(pctx, partName(digest, i))
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("blob %s part %d: %w", digest, i, err)
+		}
+		data = append(data, part...)
+	}
+	return data, nil
+}
+
+// transferContext bounds one transfer by its size, unless ctx already
+// has a deadline: without one the object store waits at most 5 s for
+// each chunk's ack, which an object fsynced chunk by chunk on a busy
+// server does not always get.
+func transferContext(ctx context.Context, size int64) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	// At least a minute, and 1 MB/s beyond it.
+	return context.WithTimeout(ctx, time.Minute+time.Duration(size>>20)*time.Second)
 }
