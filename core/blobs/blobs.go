@@ -25,6 +25,9 @@ type Store interface {
 	// Get returns what the store holds under digest, unchecked (Fetch
 	// checks it); ErrNotFound when it holds nothing there.
 	Get(ctx context.Context, digest string) ([]byte, error)
+	// Delete removes what the store holds under digest (Fetch removes
+	// content that is not its name's, so that an honest Put can follow).
+	Delete(ctx context.Context, digest string) error
 }
 
 // ErrNotFound is a digest the shared store does not hold.
@@ -55,6 +58,11 @@ func Fetch(ctx context.Context, from Store, to *store.Store, digest string) erro
 		return fmt.Errorf("fetch blob %s: %w", digest, err)
 	}
 	if got := store.Digest(data); got != digest {
+		// Left there, it would stand for digest for good: Put and
+		// Upload skip a name the store holds.
+		if err := from.Delete(ctx, digest); err != nil {
+			return fmt.Errorf("%w (and deleting it: %v)", &MismatchError{Want: digest, Got: got}, err)
+		}
 		return &MismatchError{Want: digest, Got: got}
 	}
 	if _, err := to.Put(data); err != nil {

@@ -42,6 +42,9 @@ func TestFetchChecksTheDigest(t *testing.T) {
 	if !errors.As(err, &mm) || b.Has(want) || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("a tampered blob: %v", err)
 	}
+	if ok, _ := shared.Has(ctx, want); ok {
+		t.Error("the tampered blob is still in the shared store, standing for its name")
+	}
 	if err := blobs.Fetch(ctx, shared, b, store.Digest([]byte("nothing"))); !errors.Is(err, blobs.ErrNotFound) {
 		t.Errorf("a missing blob: %v", err)
 	}
@@ -80,5 +83,17 @@ func TestLargeBlobsGoInParts(t *testing.T) {
 	var mm *blobs.MismatchError
 	if err := blobs.Fetch(ctx, shared, local, d); !errors.As(err, &mm) || local.Has(d) {
 		t.Errorf("a tampered part: %v", err)
+	}
+	if _, err := eng.Objects.GetInfo(ctx, d+".0"); err == nil {
+		t.Error("the tampered blob's parts are still there")
+	}
+	// One larger than a blob may be is not read.
+	small := &blobs.Objects{OS: eng.Objects, PartSize: 1 << 20, MaxSize: 1 << 20}
+	big, err := shared.Put(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := small.Get(ctx, big); err == nil || !strings.Contains(err.Error(), "more than a blob may be") {
+		t.Errorf("an oversized blob: %v", err)
 	}
 }

@@ -22,7 +22,17 @@ type Objects struct {
 	OS jetstream.ObjectStore
 	// PartSize is the most of a blob one object holds (0: PartSize).
 	PartSize int
+	// MaxSize is the most a blob read back may be (0: MaxSize): what a
+	// worker stored is read into memory before it is hashed.
+	MaxSize int64
 }
+
+// MaxSize is the most a blob may be by default: a job's whole disk
+// (build.limits.disk's default) holds no larger RPM.
+const MaxSize = 8 << 30
+
+// maxParts bounds a blob's parts.
+const maxParts = MaxSize / (1 << 20)
 
 // PartSize is the most of a blob one object holds by default. The object store
 // publishes a whole object's chunks before it waits for their acks, and
@@ -94,19 +104,30 @@ func (o *Objects) Get(ctx context.Context, digest string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	limit := cmp.Or(o.MaxSize, MaxSize)
 	parts, isParts := info.Metadata[partsKey]
 	if !isParts {
+		if int64(info.Size) > limit {
+			return nil, fmt.Errorf("blob %s: %d bytes, more than a blob may be (%d)", digest, info.Size, limit)
+		}
 		ctx, cancel := transferContext(ctx, int64(info.Size))
 		defer cancel()
 		return o.OS.GetBytes(ctx, digest)
 	}
 	n, err := strconv.Atoi(parts)
-	if err != nil || n < 1 || n > 1<<16 {
+	if err != nil || n < 1 || n > maxParts {
 		return nil, fmt.Errorf("blob %s: %q parts", digest, parts)
 	}
 	var data []byte
 	for i := range n {
-		pctx, cancel := transferContext(ctx, int64(cmp.Or(o.PartSize, PartSize)))
+		pi, err := o.OS.GetInfo(ctx, partName(digest, i))
+		if err != nil {
+			return nil, fmt.Errorf("blob %s part %d: %w", digest, i, err)
+		}
+		if int64(len(data))+int64(pi.Size) > limit {
+			return nil, fmt.Errorf("blob %s: more than a blob may be (%d bytes)", digest, limit)
+		}
+		pctx, cancel := transferContext(ctx, int64(pi.Size))
 		part, err := o.OS.GetBytes(pctx, partName(digest, i))
 		cancel()
 		if err != nil {
@@ -127,4 +148,28 @@ func transferContext(ctx context.Context, size int64) (context.Context, context.
 	}
 	// At least a minute, and 1 MB/s beyond it.
 	return context.WithTimeout(ctx, time.Minute+time.Duration(size>>20)*time.Second)
+}
+
+// Delete implements Store: the blob's object, then its parts.
+func (o *Objects) Delete(ctx context.Context, digest string) error {
+	if !digestPattern.MatchString(digest) {
+		return nil
+	}
+	info, err := o.OS.GetInfo(ctx, digest)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := o.OS.Delete(ctx, digest); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+		return err
+	}
+	n, _ := strconv.Atoi(info.Metadata[partsKey])
+	for i := range min(n, maxParts) {
+		if err := o.OS.Delete(ctx, partName(digest, i)); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+			return err
+		}
+	}
+	return nil
 }
