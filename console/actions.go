@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -93,12 +94,16 @@ type BuildRequest struct {
 func (s *Server) buildAction(r *http.Request) (Started, error) {
 	var req BuildRequest
 	if r.ContentLength != 0 {
-		if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
 			return Started{}, &httpError{http.StatusUnsupportedMediaType, "the body is JSON: Content-Type: application/json"}
 		}
 		dec := json.NewDecoder(r.Body)
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return Started{}, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit)}
+			}
 			return Started{}, &httpError{http.StatusBadRequest, fmt.Sprintf("the body: %v", err)}
 		}
 	}

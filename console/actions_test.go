@@ -210,6 +210,14 @@ exec sleep 1000`)
 	if out, _ := os.ReadFile(st.Output); !strings.Contains(string(out), `"run":7`) {
 		t.Errorf("its output: %q", out)
 	}
+	if fi, err := os.Stat(st.Output); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("its output's mode: %v %v", fi.Mode(), err)
+	}
+	// Once stopping, nothing starts that Stop would not see.
+	if _, err := c.Build(ctx, nil); err == nil || !strings.Contains(err.Error(), "stopping") {
+		t.Errorf("a build after Stop: %v", err)
+	}
+	c = &Commands{Global: c.Global, Out: c.Out, Output: c.Output, BusyExit: c.BusyExit}
 
 	c.Exe = script("rollback", `echo '{"event":"phase","phase":"publish","run":8}'`)
 	if st, err := c.Rollback(ctx); err != nil || st.Run != 8 || !st.Done {

@@ -31,8 +31,9 @@ type Commands struct {
 	BusyExit int
 	Env      []string // added to the console's environment
 
-	mu    sync.Mutex
-	procs map[*exec.Cmd]chan struct{} // running, each closed when it exits
+	mu      sync.Mutex
+	procs   map[*exec.Cmd]chan struct{} // running, each closed when it exits
+	closing bool                        // Stop was called: nothing starts
 }
 
 // Build runs quarry build [--] PACKAGE..., and returns once it has
@@ -54,11 +55,12 @@ func (c *Commands) Rollback(ctx context.Context) (Started, error) {
 const maxStderr = 4 << 10
 
 func (c *Commands) start(ctx context.Context, action string, args []string, wait bool) (Started, error) {
-	if err := os.MkdirAll(c.Output, 0o755); err != nil {
+	// The output may name paths and packages: the owner's alone.
+	if err := os.MkdirAll(c.Output, 0o700); err != nil {
 		return Started{}, err
 	}
 	st := Started{Action: action, Output: filepath.Join(c.Output, time.Now().UTC().Format("20060102T150405.000000000")+"-"+action+".log")}
-	out, err := os.OpenFile(st.Output, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscall.O_NOFOLLOW, 0o644)
+	out, err := os.OpenFile(st.Output, os.O_CREATE|os.O_EXCL|os.O_WRONLY|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return Started{}, err
 	}
@@ -74,12 +76,20 @@ func (c *Commands) start(ctx context.Context, action string, args []string, wait
 		out.Close()
 		return Started{}, err
 	}
+	// Started and registered under the lock, so that Stop sees every
+	// command that started, and none starts after it.
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		out.Close()
+		return Started{}, &ActionError{Action: action, Err: errors.New("the console is stopping")}
+	}
 	if err := cmd.Start(); err != nil {
+		c.mu.Unlock()
 		out.Close()
 		return Started{}, &ActionError{Action: action, Err: err}
 	}
 	exited := make(chan struct{})
-	c.mu.Lock()
 	if c.procs == nil {
 		c.procs = map[*exec.Cmd]chan struct{}{}
 	}
@@ -159,6 +169,7 @@ func (c *Commands) start(ctx context.Context, action string, args []string, wait
 // (or ctx), as a build interrupted by ^C ends: what it finished is kept.
 func (c *Commands) Stop(ctx context.Context) {
 	c.mu.Lock()
+	c.closing = true
 	var waits []chan struct{}
 	for cmd, exited := range c.procs {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)

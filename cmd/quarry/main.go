@@ -28,6 +28,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if os.Getenv(viaEnv) != "" {
+		// Started by the console, whose pipes carry its output: a console
+		// that dies must not take the build with it (writes fail instead,
+		// and the history still records everything).
+		signal.Ignore(syscall.SIGPIPE)
+	}
 	app := newApp()
 	err := app.RunContext(ctx, flagsFirst(app, os.Args))
 	stop()

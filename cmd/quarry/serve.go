@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -28,8 +30,9 @@ the runs (the current one live), a run's jobs by package and arch, each job's
 log (streaming while it runs), its inputs and provenance, the composes of
 --out and what each holds, the SIGs, and whether the current publication
 verifies against the core's public key. Every page has a JSON twin under
-/api/v1/ (e.g. /api/v1/runs). It reads the state and the published tree and
-writes nothing; quarry build records what it shows.
+/api/v1/ (e.g. /api/v1/runs). It reads the state and the published tree
+(quarry build records what it shows); it writes only its actions' output,
+when it has a token.
 
 With --token-file the console also acts, for requests that carry the token
 (Authorization: Bearer TOKEN; its pages ask for it): POST
@@ -91,7 +94,9 @@ characters, readable by its owner only:
 			if s.Token != "" && !loopback(ln.Addr()) {
 				e.log.Warn("the console acts and listens beyond this machine over plain HTTP: its token can be read on the way; put it behind TLS", "listen", ln.Addr().String())
 			}
-			srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+			// No WriteTimeout: live views stream for as long as a run.
+			srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+				IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 			// The address, on stdout, for scripts and tests (--listen :0).
 			fmt.Printf("serving the console on http://%s/\n", ln.Addr())
 			go func() {
@@ -147,14 +152,26 @@ func consoleCommands(c *cli.Context, e *env) (*console.Commands, error) {
 // enough not to be guessed, and readable by its owner only (as ssh
 // wants of a private key).
 func readToken(file string) (string, error) {
-	fi, err := os.Stat(file)
+	// One open: the mode and owner checked are those of what is read.
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", file)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		return "", fmt.Errorf("%s is readable by others (mode %04o): chmod 600 %s", file, fi.Mode().Perm(), file)
 	}
-	b, err := os.ReadFile(file)
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
+		return "", fmt.Errorf("%s is user %d's, not this user's (%d)", file, st.Uid, os.Getuid())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
 	if err != nil {
 		return "", err
 	}
