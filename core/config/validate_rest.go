@@ -168,8 +168,20 @@ func CheckEngineURL(u string) error {
 	for _, one := range strings.Split(u, ",") {
 		pu, err := url.Parse(strings.TrimSpace(one))
 		if err != nil || (pu.Scheme != "nats" && pu.Scheme != "tls") || pu.Host == "" {
-			return fmt.Errorf("%q is not an engine: embedded, or NATS URLs (nats://host:4222 or tls://host:4222, comma-separated)", one)
+			return fmt.Errorf("%q is not an engine: embedded, or NATS URLs (nats://host:4222 or tls://host:4222, comma-separated)", redact(one))
+		}
+		if pu.User != nil {
+			// It would be printed in errors, logs and the run history.
+			return fmt.Errorf("%q holds a user or password: give build.engine.credentials (a NATS credentials file) instead", pu.Redacted())
 		}
 	}
 	return nil
+}
+
+// redact hides what looks like a password in a URL that does not parse.
+func redact(u string) string {
+	if at := strings.LastIndex(u, "@"); at >= 0 {
+		return "xxxxx" + u[at:]
+	}
+	return u
 }

@@ -243,6 +243,7 @@ func TestBadEngineNamesFileLineAndField(t *testing.T) {
 		{name: "too many replicas", add: "build:\n  engine:\n    url: nats://a:4222\n    replicas: 7\n", want: "quarry.yaml:33: build.engine.replicas: must be 1 to 5"},
 		{name: "short ack wait", add: "build:\n  engine:\n    url: embedded\n    ack_wait: 10ms\n", want: "quarry.yaml:33: build.engine.ack_wait: must be a duration of a second or more"},
 		{name: "no deliveries", add: "build:\n  engine:\n    url: embedded\n    max_deliveries: 0\n", want: "quarry.yaml:33: build.engine.max_deliveries: must be at least 1"},
+		{name: "password in the url", add: "build:\n  engine: nats://q:s3cret@a:4222\n", want: `quarry.yaml:31: build.engine: "nats://q:xxxxx@a:4222" holds a user or password`},
 		{name: "options without url", add: "build:\n  engine:\n    replicas: 3\n", want: "quarry.yaml:32: build.engine.replicas: is for an engine"},
 	})
 	for text, want := range map[string]Engine{

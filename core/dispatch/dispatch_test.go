@@ -18,14 +18,6 @@ import (
 
 func digest(data []byte) string { return store.Digest(data) }
 
-func mustRPM(t *testing.T) []byte {
-	data, err := dispatchtest.RPM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
 func TestMain(m *testing.M) {
 	// The fake workers' RPM, made once by rpmbuild before any test runs.
 	if _, err := dispatchtest.RPM(); err != nil {

@@ -53,6 +53,12 @@ func (l Layout) Logs() string { return filepath.Join(l.State, "logs") }
 // build finds its queued and finished jobs.
 func (l Layout) Engine() string { return filepath.Join(l.State, "engine") }
 
+// Worker holds a quarry worker's own folders (its work folder, its
+// lock), by its name.
+func (l Layout) Worker(name string) string {
+	return filepath.Join(l.State, "workers", strings.NewReplacer("/", "_", "..", "_").Replace(name))
+}
+
 // ActionLogs holds the output of each action the console ran (quarry
 // serve --token-file).
 func (l Layout) ActionLogs() string { return filepath.Join(l.Logs(), "console") }

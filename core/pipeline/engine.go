@@ -3,12 +3,15 @@ package pipeline
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/nats-io/nats.go"
@@ -145,6 +148,9 @@ func (p *Pipeline) Worker(ctx context.Context, o WorkerOptions) error {
 		host, _ := os.Hostname()
 		o.Name = host + "/" + o.Arch
 	}
+	if !workerName.MatchString(o.Name) {
+		return fmt.Errorf("worker: --name %q: letters, digits and ._/- only", o.Name)
+	}
 	img := p.Config.ImageOf(o.Arch)
 	d, err := p.Digests().Of(img, o.Arch)
 	if err != nil {
@@ -163,17 +169,26 @@ func (p *Pipeline) Worker(ctx context.Context, o WorkerOptions) error {
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	// Setup, not Open: a worker may start before any coordinator has
-	// made the streams, and makes them as the config says (the same
-	// file the coordinator reads; making them again changes nothing).
-	eng, err := engine.Setup(ctx, js, EngineOptions(p.Config))
+	// What the coordinator made, as it made it; a worker that comes
+	// first makes it as the config says (the coordinator's file).
+	eng, err := engine.Open(ctx, js)
+	if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound) {
+		eng, err = engine.Setup(ctx, js, EngineOptions(p.Config))
+	}
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	// A folder of its own (two workers may share a state), redone from
-	// scratch as a build's is; and the sandboxes a killed one left
-	// mounted are taken down.
-	work := filepath.Join(p.Layout.WorkDir(), "worker-"+o.Arch)
+	// A folder of its own, by name and locked (a build over the same
+	// state cleans its own work folder, and two workers may share a
+	// state), redone from scratch as a build's is; and the sandboxes a
+	// killed one left mounted are taken down.
+	dir := p.Layout.Worker(o.Name)
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return fmt.Errorf("worker %s: %w", o.Name, err)
+	}
+	defer unlock()
+	work := filepath.Join(dir, "work")
 	if err := os.RemoveAll(work); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -185,4 +200,22 @@ func (p *Pipeline) Worker(ctx context.Context, o WorkerOptions) error {
 		Store: p.Store, Jobs: cmp.Or(o.Jobs, runtime.NumCPU()), Roots: roots, Log: p.log()}
 	p.log().Info("worker ready", "worker", o.Name, "arch", o.Arch, "buildroot", d, "engine", nc.ConnectedUrlRedacted())
 	return w.Run(ctx)
+}
+
+var workerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$`)
+
+// lockDir takes dir for this process, or says who has it.
+func lockDir(dir string) (func(), error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another worker of this name runs over %s", dir)
+	}
+	return func() { f.Close() }, nil
 }
