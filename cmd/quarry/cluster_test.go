@@ -224,13 +224,10 @@ func TestClusterBuildsTheSame(t *testing.T) {
 	d.mustRun("build")
 	local := d.currentID()
 	before := treeDigests(t, filepath.Join(d.out(), "current"))
-	for _, dir := range []string{"records", "latest"} {
-		os.RemoveAll(filepath.Join(d.state, "build", dir))
-	}
+	d.forgetBuilds()
 
 	c := startCluster(t)
-	raw, _ := os.ReadFile(d.config())
-	d.writeConfig(string(raw) + fmt.Sprintf("\nbuild:\n  engine:\n    url: %s\n    replicas: 3\n    ack_wait: 20s\n", c.url()))
+	d.appendConfig(fmt.Sprintf("build:\n  engine:\n    url: %s\n    replicas: 3\n    ack_wait: 20s\n", c.url()))
 	// The coordinator first: it makes the streams the workers pull.
 	build := d.command("--log-level", "info", "build", "--no-import")
 	var stdout, stderr strings.Builder
@@ -275,12 +272,7 @@ func TestClusterBuildsTheSame(t *testing.T) {
 	if !strings.Contains(stdout.String(), "nothing new") || d.currentID() != local {
 		t.Errorf("the cluster's build published something new (%s, was %s): its RPMs differ from the local build's\n%s", d.currentID(), local, stdout.String())
 	}
-	after := treeDigests(t, filepath.Join(d.out(), "current"))
-	for f, sum := range before {
-		if after[f] != sum {
-			t.Errorf("%s changed", f)
-		}
-	}
+	sameTree(t, before, treeDigests(t, filepath.Join(d.out(), "current")))
 }
 
 // waitLine returns once a line of the worker's log after its first
@@ -328,15 +320,9 @@ func TestClusterSurvivesKills(t *testing.T) {
 	d.keyInit()
 	d.mustRun("build")
 	local := d.currentID()
-	clearCache := func() {
-		for _, dir := range []string{"records", "latest"} {
-			os.RemoveAll(filepath.Join(d.state, "build", dir))
-		}
-	}
-	clearCache()
+	d.forgetBuilds()
 	c := startCluster(t)
-	raw, _ := os.ReadFile(d.config())
-	d.writeConfig(string(raw) + fmt.Sprintf("\nbuild:\n  engine:\n    url: %s\n    replicas: 3\n    ack_wait: 3s\n", c.url()))
+	d.appendConfig(fmt.Sprintf("build:\n  engine:\n    url: %s\n    replicas: 3\n    ack_wait: 3s\n", c.url()))
 	building := regexp.MustCompile(`building: .*job=slow/x86_64`)
 
 	// A worker dies mid-build: another builds the job, the same bytes.
@@ -363,7 +349,7 @@ func TestClusterSurvivesKills(t *testing.T) {
 
 	// The coordinator dies mid-run, and starts again: a new greet-motd
 	// that takes a while (slow is the engine's already).
-	clearCache()
+	d.forgetBuilds()
 	d.bump("greet-motd", func(p *fixtures.Package) {
 		p.Spec = []byte(strings.Replace(string(p.Spec), "%build\n", "%build\nsleep 12\n", 1))
 	})

@@ -22,13 +22,8 @@ func TestEmbeddedEngineBuildsTheSame(t *testing.T) {
 	local := d.currentID()
 	before := treeDigests(t, filepath.Join(d.out(), "current"))
 
-	for _, dir := range []string{"records", "latest"} {
-		if err := os.RemoveAll(filepath.Join(d.state, "build", dir)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	raw, _ := os.ReadFile(d.config())
-	d.writeConfig(string(raw) + "\nbuild:\n  engine: embedded\n")
+	d.forgetBuilds()
+	d.appendConfig("build:\n  engine: embedded\n")
 	stdout, stderr, code := d.run("--json", "--log-level", "info", "build", "--no-import")
 	if code != 0 {
 		t.Fatalf("build on the embedded engine: exit %d\n%s", code, stderr)
@@ -57,7 +52,32 @@ func TestEmbeddedEngineBuildsTheSame(t *testing.T) {
 	if !nothing || d.currentID() != local {
 		t.Errorf("the engine's build published something new (%s, was %s): its RPMs differ from the local build's\n%s", d.currentID(), local, stdout)
 	}
-	after := treeDigests(t, filepath.Join(d.out(), "current"))
+	sameTree(t, before, treeDigests(t, filepath.Join(d.out(), "current")))
+}
+
+// forgetBuilds removes the job cache, so that every job builds again.
+func (d *distro) forgetBuilds() {
+	d.t.Helper()
+	for _, dir := range []string{"records", "latest"} {
+		if err := os.RemoveAll(filepath.Join(d.state, "build", dir)); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+}
+
+// appendConfig adds text at the end of quarry.yaml.
+func (d *distro) appendConfig(text string) {
+	d.t.Helper()
+	raw, err := os.ReadFile(d.config())
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.writeConfig(string(raw) + "\n" + text)
+}
+
+// sameTree fails t unless after holds exactly before's files and digests.
+func sameTree(t *testing.T, before, after map[string]string) {
+	t.Helper()
 	if len(after) != len(before) {
 		t.Fatalf("the tree changed: %d files, was %d", len(after), len(before))
 	}
