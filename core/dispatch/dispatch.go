@@ -36,7 +36,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/quarrylinux/quarry/core/blobs"
@@ -140,10 +139,7 @@ const maxTries = 24
 
 // transient says whether err is the engine's not answering (a leader
 // being elected, a node restarting) rather than the job's failing.
-func transient(err error) bool {
-	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrNoServers)
-}
+func transient(err error) bool { return engine.Transient(err) }
 
 func (e *Executor) run(ctx context.Context, job *build.Job, log io.Writer) (*build.Record, error) {
 	key := job.Key()

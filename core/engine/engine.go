@@ -40,6 +40,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -248,4 +249,12 @@ func notSetUp(name string, err error) error {
 		return fmt.Errorf("%s is not set up (engine.Setup makes it): %w", name, err)
 	}
 	return fmt.Errorf("%s: %w", name, err)
+}
+
+// Transient says whether err is the engine's not answering (a leader
+// being elected, a node restarting, a busy cluster) rather than a
+// refusal: the request may be tried again.
+func Transient(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrNoServers)
 }

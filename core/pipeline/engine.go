@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/nats-io/nats.go"
@@ -171,9 +172,23 @@ func (p *Pipeline) Worker(ctx context.Context, o WorkerOptions) error {
 	}
 	// What the coordinator made, as it made it; a worker that comes
 	// first makes it as the config says (the coordinator's file).
-	eng, err := engine.Open(ctx, js)
-	if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound) {
-		eng, err = engine.Setup(ctx, js, EngineOptions(p.Config))
+	// A cluster still electing, or busy with the coordinator's own
+	// setup, may not answer at once: tried again for about two minutes.
+	var eng *engine.Engine
+	for try := 0; ; try++ {
+		eng, err = engine.Open(ctx, js)
+		if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound) {
+			eng, err = engine.Setup(ctx, js, EngineOptions(p.Config))
+		}
+		if err == nil || ctx.Err() != nil || !engine.Transient(err) || try >= 7 {
+			break
+		}
+		wait := time.Second << try
+		p.log().Warn("the engine did not answer: trying again", "in", wait, "error", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
