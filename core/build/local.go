@@ -32,6 +32,10 @@ type Local struct {
 	// Roots are the unpacked buildroot images, by digest: a job whose
 	// Env names one builds in it.
 	Roots map[string]string
+	// Find is asked for an image Roots does not hold, and returns where
+	// it unpacked it (a worker's fetches it from the engine by digest).
+	// Its error is the machine's, not the job's: not a *Error.
+	Find func(ctx context.Context, digest string) (string, error)
 }
 
 // Error is a failed job: its ID and the tail of its log.
@@ -68,12 +72,19 @@ func (l *Local) Run(ctx context.Context, job *Job, logw io.Writer) (*Record, err
 	// The record's time includes the sandbox's setup and teardown: the
 	// overhead a job pays beyond rpmbuild.
 	rec := &Record{Key: job.Key(), Job: *job, Start: time.Now().UTC()}
+	root := l.Roots[job.Env.Buildroot]
+	if d := job.Env.Buildroot; d != "" && root == "" && l.Find != nil {
+		var err error
+		if root, err = l.Find(ctx, d); err != nil {
+			return nil, fmt.Errorf("%s: buildroot %s: %w", job.ID, d, err)
+		}
+	}
 	box, err := sandbox.Open(l.Limits)
 	if err != nil {
 		return nil, &Error{Job: job.ID, Msg: "sandbox: " + err.Error(), Err: err}
 	}
 	defer box.Close()
-	steps, err := l.steps(box, job)
+	steps, err := l.steps(box, job, root)
 	if err != nil {
 		return nil, &Error{Job: job.ID, Msg: err.Error(), Err: err}
 	}
@@ -179,7 +190,7 @@ var installCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_F
 // the root's rpmbuild, with no capability and no file of the root's its
 // own. In the cross mode: one script, the host's rpm installing into a
 // sysroot, then the host's rpmbuild.
-func (l *Local) steps(box *sandbox.Box, job *Job) ([]step, error) {
+func (l *Local) steps(box *sandbox.Box, job *Job, root string) ([]step, error) {
 	// Time stamps around rpmbuild separate its time from the overhead.
 	stamp := func(name string) string { return "date +%s%N > " + sandbox.Dir + "/.t-" + name + "\n" }
 	rpmbuild := append([]string{"rpmbuild"}, job.Env.RPMArgs()...)
@@ -197,7 +208,6 @@ func (l *Local) steps(box *sandbox.Box, job *Job) ([]step, error) {
 		// the namespace's chroot, into the job's own folder.
 		return []step{{caps: []string{"CAP_SYS_CHROOT"}, argv: []string{"sh", "-c", script + build}}}, nil
 	}
-	root := l.Roots[job.Env.Buildroot]
 	if root == "" {
 		return nil, fmt.Errorf("buildroot %s is not unpacked on this machine", job.Env.Buildroot)
 	}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -220,4 +221,30 @@ func RecordExhausted(ctx context.Context, kv jetstream.KeyValue, env *Envelope, 
 		return false, err
 	}
 	return Create(ctx, kv, FailedKey(env.Key, env.Round), &Failed{Round: env.Round, Msg: why, Attempts: attempts})
+}
+
+// Image is where a buildroot image is in the blob store, under
+// ImageKey(its pin): the sha256 of a zstd-compressed tar stream whose
+// uncompressed digest is the pin. The coordinator writes it; a worker
+// without the image fetches the blob, checks its digest, and unpacks it
+// only if its stream hashes to the job's pin. So the record is trusted
+// for nothing: a wrong one costs a failed delivery, never a wrong root.
+type Image struct {
+	Blob string `json:"blob"`
+	Size int64  `json:"size"`
+	// Suffix says what the file is, as its name would: one of
+	// ImageSuffixes (an OCI archive is a .tar).
+	Suffix string `json:"suffix"`
+	// Arch picks the image of an OCI index.
+	Arch string `json:"arch"`
+}
+
+// ImageSuffixes are the kinds of image file a worker unpacks.
+var ImageSuffixes = []string{".tar.zst", ".tar.gz", ".tgz", ".tar.xz", ".tar"}
+
+// ImageKey is the state key of the image pinned as digest
+// ("sha256:<hex>"): images.<hex>.
+func ImageKey(digest string) string {
+	hex, _ := strings.CutPrefix(digest, "sha256:")
+	return "images." + hex
 }

@@ -161,9 +161,6 @@ func (w *Worker) build(ctx context.Context, job *build.Job) (*build.Record, erro
 			return nil, fmt.Errorf("%s: input %s: %w", job.ID, in.Name, err)
 		}
 	}
-	if d := job.Env.Buildroot; d != "" && w.Roots[d] == "" {
-		return nil, fmt.Errorf("%s: buildroot image %s is not unpacked on worker %s", job.ID, d, w.Name)
-	}
 	rec, err := w.Exec.Run(ctx, job, nil)
 	var be *build.Error
 	if errors.As(err, &be) {

@@ -3,6 +3,7 @@ package worker_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,8 +14,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/quarrylinux/quarry/core/blobs"
 	"github.com/quarrylinux/quarry/core/build"
 	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/dispatch"
 	"github.com/quarrylinux/quarry/core/dispatch/dispatchtest"
 	"github.com/quarrylinux/quarry/core/engine"
 	"github.com/quarrylinux/quarry/core/store"
@@ -123,14 +126,9 @@ func (f *failing) Run(_ context.Context, job *build.Job, _ io.Writer) (*build.Re
 	return nil, &build.Error{Job: job.ID, Msg: "the job that comes after"}
 }
 
-// A real build: the worker's executor is build.Local in the x86_64
-// buildroot, as in production; the coordinator gets a checked RPM.
-func TestRealBuildOnAWorker(t *testing.T) {
-	slow(t)
-	ctx := context.Background()
-	img := fixtures.Buildroot(t, "x86_64")
-	c := dispatchtest.New(t, engine.Options{Arches: arches})
-	e, st := c.Coordinator()
+// greetingJob is a real noarch job in the x86_64 buildroot, its SRPM in st.
+func greetingJob(t *testing.T, st *store.Store, img *fixtures.Image) *build.Job {
+	t.Helper()
 	srpm, err := fixtures.BuildSRPM(t.TempDir(), "greeting", greetingSpec)
 	if err != nil {
 		t.Fatal(err)
@@ -139,23 +137,95 @@ func TestRealBuildOnAWorker(t *testing.T) {
 	d, _ := st.Put(data)
 	env := toolchain.RootEnv(config.Distribution{Name: "pebble", DistTag: ".pbl9", Version: "9.4", Vendor: "Pebble", Packager: "Pebble", PrettyName: "Pebble"},
 		"noarch", "x86_64", img.Digest)
-	job := &build.Job{ID: "greeting/noarch", Package: "greeting", Arch: "noarch", SRPM: build.Input{Name: filepath.Base(srpm), SHA256: d}, Env: env}
+	return &build.Job{ID: "greeting/noarch", Package: "greeting", Arch: "noarch", SRPM: build.Input{Name: filepath.Base(srpm), SHA256: d}, Env: env}
+}
+
+// checkGreeting fails t unless rec is greeting's build, kept in st.
+func checkGreeting(t *testing.T, rec *build.Record, st *store.Store, log string) {
+	t.Helper()
+	if len(rec.Outputs) != 1 || rec.Outputs[0].Name != "greeting" || rec.Outputs[0].Arch != "noarch" || !st.Has(rec.Outputs[0].SHA256) {
+		t.Errorf("outputs: %+v", rec.Outputs)
+	}
+	if !strings.Contains(log, "greeting from the buildroot") || !st.Has(rec.Log) {
+		t.Errorf("the log: %q", log)
+	}
+}
+
+// A real build: the worker's executor is build.Local in the x86_64
+// buildroot, as in production; the coordinator gets a checked RPM.
+func TestRealBuildOnAWorker(t *testing.T) {
+	slow(t)
+	img := fixtures.Buildroot(t, "x86_64")
+	c := dispatchtest.New(t, engine.Options{Arches: arches})
+	e, st := c.Coordinator()
+	job := greetingJob(t, st, img)
 	roots := map[string]string{img.Digest: img.Root}
 	work := t.TempDir()
-	c.Start(&worker.Worker{Name: "w1", Arch: "x86_64", Roots: roots}, func(st *store.Store) build.Executor {
+	c.Start(&worker.Worker{Name: "w1", Arch: "x86_64"}, func(st *store.Store) build.Executor {
 		return &build.Local{Store: st, Work: work, Roots: roots}
 	})
+	var log bytes.Buffer
+	rec, err := e.Run(context.Background(), job, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGreeting(t, rec, st, log.String())
+}
+
+// A worker without the job's buildroot fetches it by the coordinator's
+// record and unpacks it only if it is the job's pin: a record naming
+// another image (aarch64's, under x86_64's pin) fails every delivery,
+// and the job is reported with each attempt's cause once they run out;
+// the coordinator's PublishImage repairs the record, and the job builds.
+func TestWorkerFetchesItsBuildroot(t *testing.T) {
+	slow(t)
+	ctx := context.Background()
+	img := fixtures.Buildroot(t, "x86_64")
+	other := filepath.Join(fixtures.Images(), "aarch64.tar.zst")
+	c := dispatchtest.New(t, engine.Options{Arches: arches, MaxDeliver: 2})
+	e, st := c.Coordinator()
+	bs := &blobs.Objects{OS: c.Eng.Objects}
+	job := greetingJob(t, st, img)
+
+	data, err := os.ReadFile(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob, err := bs.Put(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Put(ctx, c.Eng.State, engine.ImageKey(img.Digest), &engine.Image{Blob: blob, Size: int64(len(data)), Suffix: ".tar.zst", Arch: "x86_64"}); err != nil {
+		t.Fatal(err)
+	}
+	work, cache, dir := t.TempDir(), t.TempDir(), t.TempDir()
+	c.Start(&worker.Worker{Name: "w1", Arch: "x86_64"}, func(wst *store.Store) build.Executor {
+		im := &worker.Images{KV: c.Eng.State, Blobs: bs, Store: wst, Dir: dir, Cache: cache}
+		return &build.Local{Store: wst, Work: work, Find: im.Root}
+	})
+	_, err = e.Run(ctx, job, io.Discard)
+	var ex *dispatch.ExhaustedError
+	if !errors.As(err, &ex) || len(ex.Attempts) != 2 || !strings.Contains(err.Error(), "w1") {
+		t.Fatalf("a job whose buildroot never unpacks: %v, want it exhausted after 2 deliveries on w1", err)
+	}
+	for _, a := range ex.Attempts {
+		if !strings.Contains(a.Err, img.Digest) {
+			t.Errorf("attempt %d: %q does not name the pin the image failed", a.Delivery, a.Err)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(cache, "sha256-*[^k]")); len(left) != 0 {
+		t.Errorf("the wrong image left %v in the cache", left) // its lock file aside
+	}
+
+	if err := dispatch.PublishImage(ctx, c.Eng.State, bs, img.Path, "x86_64", img.Digest); err != nil {
+		t.Fatal(err)
+	}
 	var log bytes.Buffer
 	rec, err := e.Run(ctx, job, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.Outputs) != 1 || rec.Outputs[0].Name != "greeting" || rec.Outputs[0].Arch != "noarch" || !st.Has(rec.Outputs[0].SHA256) {
-		t.Errorf("outputs: %+v", rec.Outputs)
-	}
-	if !strings.Contains(log.String(), "greeting from the buildroot") || !st.Has(rec.Log) {
-		t.Errorf("the log: %q", log.String())
-	}
+	checkGreeting(t, rec, st, log.String())
 }
 
 const greetingSpec = `Name: greeting

@@ -101,7 +101,7 @@ func (c *Cluster) Worker(name, arch string, do func(ctx context.Context, job *bu
 	return w
 }
 
-// Start starts w (its Name, Arch, Jobs, Roots, Log as given) with the
+// Start starts w (its Name, Arch, Jobs, Log as given) with the
 // executor exec makes over the worker's own store, on a connection of
 // its own.
 func (c *Cluster) Start(w *worker.Worker, exec func(*store.Store) build.Executor) *Worker {
