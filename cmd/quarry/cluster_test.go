@@ -2,158 +2,21 @@ package main_test
 
 import (
 	"bufio"
-	"context"
+	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/quarrylinux/quarry/testing/fixtures"
+	"github.com/quarrylinux/quarry/testing/natscluster"
 )
-
-// natsServer builds nats-server from the module Quarry embeds it from,
-// once per test binary.
-var natsServer = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "quarry-nats-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "nats-server")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/nats-io/nats-server/v2").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build nats-server: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
-// cluster is a 3-node JetStream cluster on 127.0.0.1.
-type cluster struct {
-	urls  []string
-	nodes []*exec.Cmd
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// startCluster starts three nats-server nodes (file storage, fsync of
-// every write) and returns once JetStream has elected its metadata
-// leader.
-func startCluster(t *testing.T) *cluster {
-	t.Helper()
-	bin, err := natsServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	var client, route [3]int
-	for i := range 3 {
-		client[i], route[i] = freePort(t), freePort(t)
-	}
-	routes := make([]string, 3)
-	for i := range 3 {
-		routes[i] = fmt.Sprintf("nats://127.0.0.1:%d", route[i])
-	}
-	c := &cluster{}
-	leader := make(chan string, 3)
-	for i := range 3 {
-		conf := filepath.Join(dir, fmt.Sprintf("n%d.conf", i+1))
-		text := fmt.Sprintf(`server_name: n%d
-listen: 127.0.0.1:%d
-jetstream { store_dir: %q, sync_interval: always }
-cluster { name: quarry, listen: 127.0.0.1:%d, routes: [%s] }
-`, i+1, client[i], filepath.Join(dir, fmt.Sprintf("n%d", i+1)), route[i], strings.Join(routes, ", "))
-		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "-c", conf)
-		stderr, _ := cmd.StderrPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		c.nodes = append(c.nodes, cmd)
-		c.urls = append(c.urls, fmt.Sprintf("nats://127.0.0.1:%d", client[i]))
-		go func() {
-			sc := bufio.NewScanner(stderr)
-			for sc.Scan() {
-				if strings.Contains(sc.Text(), "JetStream cluster new metadata leader") || strings.Contains(sc.Text(), "is new JetStream cluster metadata leader") {
-					select {
-					case leader <- sc.Text():
-					default:
-					}
-				}
-			}
-		}()
-	}
-	t.Cleanup(func() {
-		for _, n := range c.nodes {
-			n.Process.Kill()
-			n.Wait()
-		}
-	})
-	select {
-	case <-leader:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("the cluster elected no JetStream leader")
-	}
-	return c
-}
-
-func (c *cluster) url() string { return strings.Join(c.urls, ",") }
-
-// streamLeader is the name (n1, n2, n3) of the node leading stream.
-func (c *cluster) streamLeader(t *testing.T, stream string) string {
-	t.Helper()
-	nc, err := nats.Connect(c.url())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	st, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil || info.Cluster == nil || info.Cluster.Leader == "" {
-		t.Fatalf("stream %s has no leader: %v", stream, err)
-	}
-	return info.Cluster.Leader
-}
-
-// kill kills node name (-9).
-func (c *cluster) kill(t *testing.T, name string) {
-	t.Helper()
-	i, err := strconv.Atoi(strings.TrimPrefix(name, "n"))
-	if err != nil || i < 1 || i > len(c.nodes) {
-		t.Fatalf("no node %q", name)
-	}
-	c.nodes[i-1].Process.Kill()
-	t.Logf("killed node %s, the leader", name)
-}
 
 // startWorker starts quarry worker for arch, with a state of its own,
 // and gathers the jobs its log says it built.
@@ -169,10 +32,35 @@ type workerProc struct {
 
 var builtJob = regexp.MustCompile(`\bbuilt: .*\bjob=(\S+)`)
 
-func startWorker(t *testing.T, d *distro, c *cluster, arch string) *workerProc {
+func startWorker(t *testing.T, d *distro, c *natscluster.Cluster, arch string) *workerProc {
 	t.Helper()
-	cmd := exec.Command(quarryBin, "--config", d.config(), "--state", filepath.Join(d.dir, "worker-"+arch), "--log-level", "info",
-		"worker", "--arch", arch, "--engine", c.url(), "--jobs", "2", "--name", "w-"+arch)
+	return startWorkerWith(t, d, c, arch, d.config())
+}
+
+// bareWorkerConfig is the build's config for a worker machine that has
+// no buildroot image and an empty root cache of its own: it fetches the
+// jobs' images from the engine.
+func bareWorkerConfig(t *testing.T, d *distro, arch string) string {
+	t.Helper()
+	raw, err := os.ReadFile(d.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(raw), "\nbuild:\n") != 1 {
+		t.Fatalf("the config has not one build: block:\n%s", raw)
+	}
+	bare := fmt.Sprintf("\nbuild:\n  buildroot:\n    cache: %s\n    images:\n      %s: %s\n", t.TempDir(), arch, filepath.Join(t.TempDir(), "none.tar.zst"))
+	path := filepath.Join(filepath.Dir(d.config()), "worker-"+arch+".yaml") // its relative paths the same
+	if err := os.WriteFile(path, []byte(strings.Replace(string(raw), "\nbuild:\n", bare, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func startWorkerWith(t *testing.T, d *distro, c *natscluster.Cluster, arch, config string) *workerProc {
+	t.Helper()
+	cmd := exec.Command(quarryBin, "--config", config, "--state", filepath.Join(d.dir, "worker-"+arch), "--log-level", "info",
+		"worker", "--arch", arch, "--engine", c.URL(), "--jobs", "2", "--name", "w-"+arch)
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -226,29 +114,26 @@ func TestClusterBuildsTheSame(t *testing.T) {
 	before := treeDigests(t, filepath.Join(d.out(), "current"))
 	d.forgetBuilds()
 
-	c := startCluster(t)
-	d.appendConfig(fmt.Sprintf("build:\n  engine:\n    url: %s\n    replicas: 3\n    ack_wait: 20s\n", c.url()))
+	c := natscluster.Start(t)
+	d.appendConfig(fmt.Sprintf("build:\n  engine:\n    url: %s\n    replicas: 3\n    ack_wait: 20s\n", c.URL()))
 	// The coordinator first: it makes the streams the workers pull.
-	build := d.command("--log-level", "info", "build", "--no-import")
-	var stdout, stderr strings.Builder
-	build.Stdout, build.Stderr = &stdout, &stderr
-	if err := build.Start(); err != nil {
-		t.Fatal(err)
-	}
+	build := start(t, d.command("--log-level", "info", "build", "--no-import"))
 	workers := map[string]*workerProc{}
-	for _, a := range []string{"x86_64", "aarch64", "ppc64le", "s390x"} {
+	for _, a := range []string{"x86_64", "aarch64", "ppc64le"} {
 		workers[a] = startWorker(t, d, c, a)
 	}
+	// s390x's machine has no image: it fetches the one its jobs name.
+	workers["s390x"] = startWorkerWith(t, d, c, "s390x", bareWorkerConfig(t, d, "s390x"))
 	// The jobs stream's leader dies once the first job is built: the
 	// other two nodes hold its replicas and elect another.
-	workers["x86_64"].waitLine(t, builtJob, 0)
-	leader := c.streamLeader(t, "QUARRY_JOBS")
-	c.kill(t, leader)
-	if err := build.Wait(); err != nil {
+	workers["x86_64"].waitLine(t, builtJob, 0, build)
+	leader := c.StreamLeader(t, "QUARRY_JOBS")
+	c.Kill(t, leader)
+	if err := build.wait(); err != nil {
 		for a, w := range workers {
 			t.Logf("worker %s:\n%s", a, w.log.String())
 		}
-		t.Fatalf("build on the cluster: %v\n%s\n%s", err, stdout.String(), stderr.String())
+		t.Fatalf("build on the cluster: %v\n%s", err, build.out.String())
 	}
 	// A job whose ack the dead leader never passed on may be built a
 	// second time (a duplicate delivery: its outputs are the same bytes,
@@ -272,15 +157,58 @@ func TestClusterBuildsTheSame(t *testing.T) {
 	if len(jobs) != 9 {
 		t.Errorf("the workers built %d jobs, want the 9 of the plan: %v", len(jobs), jobs)
 	}
-	if !strings.Contains(stdout.String(), "nothing new") || d.currentID() != local {
-		t.Errorf("the cluster's build published something new (%s, was %s): its RPMs differ from the local build's\n%s", d.currentID(), local, stdout.String())
+	if !strings.Contains(build.out.String(), "nothing new") || d.currentID() != local {
+		t.Errorf("the cluster's build published something new (%s, was %s): its RPMs differ from the local build's\n%s", d.currentID(), local, build.out.String())
 	}
 	sameTree(t, before, treeDigests(t, filepath.Join(d.out(), "current")))
+	if !slices.ContainsFunc(workers["s390x"].lines, regexp.MustCompile(`buildroot unpacked: `).MatchString) {
+		t.Errorf("the s390x worker did not unpack the image it fetched:\n%s", workers["s390x"].log.String())
+	}
+}
+
+// started is a quarry command started, and its end.
+type started struct {
+	cmd  *exec.Cmd
+	out  syncBuilder
+	done chan struct{}
+	err  error
+}
+
+// start starts cmd, its stdout and stderr in out.
+func start(t *testing.T, cmd *exec.Cmd) *started {
+	t.Helper()
+	s := &started{cmd: cmd, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = &s.out, &s.out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.err = cmd.Wait(); close(s.done) }()
+	return s
+}
+
+// wait is the command's end.
+func (s *started) wait() error { <-s.done; return s.err }
+
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // waitLine returns once a line of the worker's log after its first
 // from matches re, and how many lines it has then.
-func (w *workerProc) waitLine(t *testing.T, re *regexp.Regexp, from int) int {
+func (w *workerProc) waitLine(t *testing.T, re *regexp.Regexp, from int, coordinator *started) int {
 	t.Helper()
 	for {
 		w.mu.Lock()
@@ -294,6 +222,8 @@ func (w *workerProc) waitLine(t *testing.T, re *regexp.Regexp, from int) int {
 		case <-w.more:
 		case <-w.done:
 			t.Fatalf("the worker ended before its log said %s:\n%s", re, w.log.String())
+		case <-coordinator.done:
+			t.Fatalf("the coordinator ended (%v) before the worker's log said %s:\n%s\nworker:\n%s", coordinator.err, re, coordinator.out.String(), w.log.String())
 		}
 	}
 }
@@ -324,30 +254,25 @@ func TestClusterSurvivesKills(t *testing.T) {
 	d.mustRun("build")
 	local := d.currentID()
 	d.forgetBuilds()
-	c := startCluster(t)
-	d.appendConfig(fmt.Sprintf("build:\n  engine:\n    url: %s\n    replicas: 3\n    ack_wait: 3s\n", c.url()))
+	c := natscluster.Start(t)
+	d.appendConfig(fmt.Sprintf("build:\n  engine:\n    url: %s\n    replicas: 3\n    ack_wait: 3s\n", c.URL()))
 	building := regexp.MustCompile(`building: .*job=slow/x86_64`)
 
 	// A worker dies mid-build: another builds the job, the same bytes.
-	build := d.command("build", "--no-import")
-	var out strings.Builder
-	build.Stdout, build.Stderr = &out, &out
-	if err := build.Start(); err != nil {
-		t.Fatal(err)
-	}
+	build := start(t, d.command("build", "--no-import"))
 	first := startWorker(t, d, c, "x86_64")
-	first.waitLine(t, building, 0)
+	first.waitLine(t, building, 0, build)
 	first.cmd.Process.Kill()
 	<-first.done
 	second := startWorker(t, d, c, "x86_64")
-	if err := build.Wait(); err != nil {
-		t.Fatalf("the build after a worker died: %v\n%s\nsecond worker:\n%s", err, out.String(), second.log.String())
+	if err := build.wait(); err != nil {
+		t.Fatalf("the build after a worker died: %v\n%s\nsecond worker:\n%s", err, build.out.String(), second.log.String())
 	}
 	if got := second.built(); !slices.Contains(got, "slow/x86_64") {
 		t.Errorf("the second worker built %v, not the job the first died building", got)
 	}
-	if !strings.Contains(out.String(), "nothing new") || d.currentID() != local {
-		t.Errorf("after the redelivery the build published something new: the RPMs differ from the local build's\n%s", out.String())
+	if !strings.Contains(build.out.String(), "nothing new") || d.currentID() != local {
+		t.Errorf("after the redelivery the build published something new: the RPMs differ from the local build's\n%s", build.out.String())
 	}
 
 	// The coordinator dies mid-run, and starts again: a new greet-motd
@@ -358,15 +283,10 @@ func TestClusterSurvivesKills(t *testing.T) {
 	})
 	d.mustRun("import")
 	seen, from := len(second.built()), second.lineCount()
-	build = d.command("build", "--no-import")
-	out.Reset()
-	build.Stdout, build.Stderr = &out, &out
-	if err := build.Start(); err != nil {
-		t.Fatal(err)
-	}
-	second.waitLine(t, regexp.MustCompile(`building: .*job=greet-motd/noarch`), from)
-	build.Process.Kill()
-	build.Wait()
+	build = start(t, d.command("build", "--no-import"))
+	second.waitLine(t, regexp.MustCompile(`building: .*job=greet-motd/noarch`), from, build)
+	build.cmd.Process.Kill()
+	build.wait()
 	again, stderr, code := d.run("build", "--no-import")
 	if code != 0 {
 		t.Fatalf("the coordinator started again: exit %d\n%s%s", code, again, stderr)
@@ -380,5 +300,52 @@ func TestClusterSurvivesKills(t *testing.T) {
 	}
 	if !strings.Contains(again, "published compose") {
 		t.Errorf("the restarted build published nothing:\n%s", again)
+	}
+}
+
+// A job no delivery builds stops at the delivery limit: the only
+// x86_64 worker cannot unpack a buildroot (its root cache is a file), so
+// every delivery fails; after max_deliveries the build fails, naming the
+// job, each attempt's worker and cause, and leaves what was published and
+// the lock file as they were.
+func TestClusterGivesUpAtTheDeliveryLimit(t *testing.T) {
+	slow(t)
+	t.Parallel()
+	d := newDistro(t)
+	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
+	d.only([]string{"greet-motd"}, []string{"greet-motd"})
+	d.keyInit()
+	d.mustRun("build")
+	published := treeDigests(t, d.out())
+	lockBefore, err := os.ReadFile(d.lock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.forgetBuilds()
+	c := natscluster.Start(t)
+	d.appendConfig(fmt.Sprintf("build:\n  engine:\n    url: %s\n    replicas: 3\n    max_deliveries: 3\n", c.URL()))
+	config := bareWorkerConfig(t, d, "x86_64")
+	raw, _ := os.ReadFile(config)
+	broken := filepath.Join(t.TempDir(), "cache")
+	os.WriteFile(broken, nil, 0o644)
+	os.WriteFile(config, regexp.MustCompile(`cache: \S+`).ReplaceAll(raw, []byte("cache: "+broken)), 0o644)
+
+	build := start(t, d.command("build", "--no-import"))
+	w := startWorkerWith(t, d, c, "x86_64", config)
+	if err := build.wait(); err == nil {
+		t.Fatalf("the build succeeded with a worker that cannot build:\n%s\nworker:\n%s", build.out.String(), w.log.String())
+	}
+	out := build.out.String()
+	for _, want := range []string{"greet-motd/noarch", "no delivery of 3 built it", "delivery 1 on worker w-x86_64", "delivery 3 on worker w-x86_64", "not a directory"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "delivery 4") {
+		t.Errorf("the job was delivered past the limit:\n%s", out)
+	}
+	sameTree(t, published, treeDigests(t, d.out()))
+	if after, _ := os.ReadFile(d.lock()); !bytes.Equal(after, lockBefore) {
+		t.Error("the failed build changed the lock file")
 	}
 }

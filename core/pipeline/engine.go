@@ -52,7 +52,7 @@ func (p *Pipeline) engineExec(ctx context.Context, local *build.Local, jobs int)
 		return fail(err)
 	}
 	opts := EngineOptions(p.Config)
-	eng, err := engine.Setup(ctx, js, opts)
+	eng, err := p.setupEngine(ctx, js, false)
 	if err != nil {
 		return fail(err)
 	}
@@ -62,13 +62,18 @@ func (p *Pipeline) engineExec(ctx context.Context, local *build.Local, jobs int)
 		return fail(err)
 	}
 	stops = append(stops, exec.Close)
+	if !ec.Embedded() {
+		if err := p.publishImages(ctx, eng, bs); err != nil {
+			return fail(err)
+		}
+	}
 	if ec.Embedded() {
 		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		var wg sync.WaitGroup
 		host, _ := os.Hostname()
 		for _, a := range opts.Arches {
 			w := &worker.Worker{Name: fmt.Sprintf("%s/embedded-%s", host, a), Arch: a, JS: js, Blobs: bs, Exec: local,
-				Store: p.Store, Jobs: cmp.Or(jobs, runtime.NumCPU()), Roots: local.Roots, Log: p.log()}
+				Store: p.Store, Jobs: cmp.Or(jobs, runtime.NumCPU()), Log: p.log()}
 			wg.Go(func() {
 				if err := w.Run(wctx); err != nil {
 					p.log().Error("embedded worker", "arch", a, "error", err)
@@ -79,6 +84,56 @@ func (p *Pipeline) engineExec(ctx context.Context, local *build.Local, jobs int)
 	}
 	p.log().Info("jobs run on the engine", "engine", ec.URL, "replicas", opts.Replicas, "arches", opts.Arches)
 	return exec, stop, nil
+}
+
+// setupEngine makes the engine's streams, bucket and store as the
+// config says (engine.Setup), or with open opens what is there first. A
+// cluster still electing, or busy with another process's setup, may not
+// answer at once: it is tried again for about two minutes.
+func (p *Pipeline) setupEngine(ctx context.Context, js jetstream.JetStream, open bool) (*engine.Engine, error) {
+	for try := 0; ; try++ {
+		var eng *engine.Engine
+		var err error = jetstream.ErrStreamNotFound
+		if open {
+			eng, err = engine.Open(ctx, js)
+		}
+		if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound) {
+			eng, err = engine.Setup(ctx, js, EngineOptions(p.Config))
+		}
+		if err == nil || ctx.Err() != nil || !engine.Transient(err) || try >= 7 {
+			return eng, err
+		}
+		wait := time.Second << try
+		p.log().Warn("the engine did not answer: trying again", "in", wait, "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// publishImages puts every arch's buildroot image where the workers
+// that lack it fetch it (a worker in the embedded engine has them all).
+func (p *Pipeline) publishImages(ctx context.Context, eng *engine.Engine, bs blobs.Store) error {
+	if p.Config.Cross() {
+		return nil
+	}
+	for _, a := range p.Config.ArchNames() {
+		if a == engine.Noarch {
+			continue
+		}
+		img := p.Config.ImageOf(a)
+		d, err := p.Digests().Of(img, a)
+		if err != nil {
+			return fmt.Errorf("buildroot %s: %w", a, err)
+		}
+		p.log().Debug("publishing buildroot to the engine", "arch", a, "digest", d)
+		if err := dispatch.PublishImage(ctx, eng.State, bs, img, a, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // connectEngine starts the embedded server or connects to the cluster.
@@ -152,14 +207,9 @@ func (p *Pipeline) Worker(ctx context.Context, o WorkerOptions) error {
 	if !workerName.MatchString(o.Name) {
 		return fmt.Errorf("worker: --name %q: letters, digits and ._/- only", o.Name)
 	}
-	img := p.Config.ImageOf(o.Arch)
-	d, err := p.Digests().Of(img, o.Arch)
+	roots, err := p.workerRoots(o.Arch)
 	if err != nil {
-		return fmt.Errorf("worker: buildroot %s: %w", o.Arch, err)
-	}
-	roots, err := p.UnpackRoots(map[string]*lock.Buildroot{o.Arch: {Image: img, Digest: d}})
-	if err != nil {
-		return fmt.Errorf("worker: buildroot %s: %w", o.Arch, err)
+		return err
 	}
 	nc, err := ConnectEngine(p.Config, p.log())
 	if err != nil {
@@ -172,24 +222,7 @@ func (p *Pipeline) Worker(ctx context.Context, o WorkerOptions) error {
 	}
 	// What the coordinator made, as it made it; a worker that comes
 	// first makes it as the config says (the coordinator's file).
-	// A cluster still electing, or busy with the coordinator's own
-	// setup, may not answer at once: tried again for about two minutes.
-	var eng *engine.Engine
-	for try := 0; ; try++ {
-		eng, err = engine.Open(ctx, js)
-		if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound) {
-			eng, err = engine.Setup(ctx, js, EngineOptions(p.Config))
-		}
-		if err == nil || ctx.Err() != nil || !engine.Transient(err) || try >= 7 {
-			break
-		}
-		wait := time.Second << try
-		p.log().Warn("the engine did not answer: trying again", "in", wait, "error", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(wait):
-		}
-	}
+	eng, err := p.setupEngine(ctx, js, true)
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -210,11 +243,33 @@ func (p *Pipeline) Worker(ctx context.Context, o WorkerOptions) error {
 	if err := sandbox.SweepSlots(); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	local := &build.Local{Store: p.Store, Work: work, Limits: p.BuildLimits(), Roots: roots}
-	w := &worker.Worker{Name: o.Name, Arch: o.Arch, JS: js, Blobs: &blobs.Objects{OS: eng.Objects}, Exec: local,
-		Store: p.Store, Jobs: cmp.Or(o.Jobs, runtime.NumCPU()), Roots: roots, Log: p.log()}
-	p.log().Info("worker ready", "worker", o.Name, "arch", o.Arch, "buildroot", d, "engine", nc.ConnectedUrlRedacted())
+	bs := &blobs.Objects{OS: eng.Objects}
+	images := &worker.Images{KV: eng.State, Blobs: bs, Store: p.Store, Dir: filepath.Join(dir, "images"), Cache: p.Config.RootCache(), Log: p.log()}
+	local := &build.Local{Store: p.Store, Work: work, Limits: p.BuildLimits(), Roots: roots, Find: images.Root}
+	w := &worker.Worker{Name: o.Name, Arch: o.Arch, JS: js, Blobs: bs, Exec: local,
+		Store: p.Store, Jobs: cmp.Or(o.Jobs, runtime.NumCPU()), Log: p.log()}
+	p.log().Info("worker ready", "worker", o.Name, "arch", o.Arch, "engine", nc.ConnectedUrlRedacted())
 	return w.Run(ctx)
+}
+
+// workerRoots unpacks the arch's image the worker's config names, if
+// it is on this machine: a job pinned to it builds at once. Any other
+// (or none here) is fetched from the engine by the pin a job names.
+func (p *Pipeline) workerRoots(arch string) (map[string]string, error) {
+	img := p.Config.ImageOf(arch)
+	d, err := p.Digests().Of(img, arch)
+	if errors.Is(err, os.ErrNotExist) {
+		p.log().Info("no buildroot image here: the jobs' are fetched from the engine by digest", "arch", arch, "image", img)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("worker: buildroot %s: %w", arch, err)
+	}
+	roots, err := p.UnpackRoots(map[string]*lock.Buildroot{arch: {Image: img, Digest: d}})
+	if err != nil {
+		return nil, fmt.Errorf("worker: buildroot %s: %w", arch, err)
+	}
+	return roots, nil
 }
 
 var workerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$`)

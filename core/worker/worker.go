@@ -46,19 +46,18 @@ type Worker struct {
 	JS    jetstream.JetStream
 	Blobs blobs.Store
 	// Exec builds a job once its inputs are in Store: build.Local in
-	// production, over Store, with the machine's limits and Roots.
+	// production, over Store, with the machine's limits and buildroots
+	// (and Images to find the ones it lacks). A job whose buildroot it
+	// cannot find fails on this worker as an infrastructure error, and
+	// another worker may take it.
 	Exec  build.Executor
 	Store *store.Store
 	// Jobs is how many jobs run at once (0: 1).
 	Jobs int
-	// Roots are the buildroot images unpacked on this machine, by
-	// digest: the same map Exec builds with. A job whose image is not
-	// there fails on this worker as an infrastructure error, and another
-	// worker may take it.
-	Roots map[string]string
-	Log   hclog.Logger
-	// PullWait is how long one pull waits on a queue before the worker
-	// looks at its other queue (0: 2s); a job arriving is taken at once.
+	Log  hclog.Logger
+	// PullWait is how long one pull request waits on the server before
+	// the next is made (0: 5s); a job arriving is taken at once. One a
+	// dead server held is lost: it bounds how long a worker waits then.
 	PullWait time.Duration
 	// RetryDelay is how long a job that failed for an infrastructure
 	// reason waits before its next delivery (0: none).
@@ -101,21 +100,25 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	n := max(w.Jobs, 1)
 	w.Log.Info("worker started", "arch", w.Arch, "queues", engine.Consumers(w.Arch), "jobs", n)
+	sl := &slots{free: n, changed: make(chan struct{})}
 	var wg sync.WaitGroup
-	for range n {
-		wg.Go(func() { w.slot(ctx, kv, queues) })
+	for _, q := range queues {
+		wg.Go(func() { w.pull(ctx, kv, q, sl, &wg) })
 	}
 	wg.Wait()
 	return nil
 }
 
-// slot takes one job at a time, from its own arch's queue first and
-// then noarch's, so that N slots hold at most N jobs: a job waiting in a
-// worker's buffer would have its ack wait running while no one builds it.
-func (w *Worker) slot(ctx context.Context, kv jetstream.KeyValue, queues []*queue) {
+// pull takes q's jobs while a slot is free, and builds each in a slot.
+// Every queue is pulled at once, so that a job is taken as soon as it
+// is queued, whichever queue it is on; a queue is not pulled while every
+// slot is taken, so that a worker holds at most one job per queue more
+// than it has slots. A job that came while the others took the last
+// slot waits for one with its heartbeat going: its ack wait must not
+// run out while it is held.
+func (w *Worker) pull(ctx context.Context, kv jetstream.KeyValue, q *queue, sl *slots, wg *sync.WaitGroup) {
 	failures := 0
-	for i := 0; ctx.Err() == nil; i++ {
-		q := queues[i%len(queues)]
+	for sl.waitFree(ctx, false) {
 		msg, err := w.next(ctx, q)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrConnectionClosed) {
@@ -132,18 +135,65 @@ func (w *Worker) slot(ctx context.Context, kv jetstream.KeyValue, queues []*queu
 			continue
 		}
 		failures = 0
-		if msg != nil {
+		if msg == nil {
+			continue
+		}
+		stop := heartbeat(msg, q.ackWait)
+		took := sl.waitFree(ctx, true)
+		stop()
+		if !took {
+			msg.Nak() // stopping: another worker takes it now
+			return
+		}
+		wg.Go(func() {
+			defer sl.release()
 			w.handle(ctx, kv, q, msg)
-			i = -1 // own arch's queue next
+		})
+	}
+}
+
+// slots counts a worker's free slots.
+type slots struct {
+	mu      sync.Mutex
+	free    int
+	changed chan struct{} // closed when free grows
+}
+
+// waitFree returns once a slot is free, taking it with take; false when
+// ctx ended first.
+func (s *slots) waitFree(ctx context.Context, take bool) bool {
+	for {
+		s.mu.Lock()
+		if s.free > 0 {
+			if take {
+				s.free--
+			}
+			s.mu.Unlock()
+			return true
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
 		}
 	}
+}
+
+func (s *slots) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.free++
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 // next is one job from q, or nil when none came within PullWait.
 func (w *Worker) next(ctx context.Context, q *queue) (jetstream.Msg, error) {
 	wait := w.PullWait
 	if wait <= 0 {
-		wait = 2 * time.Second
+		wait = 5 * time.Second
 	}
 	fctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
