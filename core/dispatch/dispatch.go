@@ -4,10 +4,10 @@
 // what they built, checked, in the coordinator's own store.
 //
 // Run is idempotent by job key, which is what lets a coordinator restart
-// mid-run and pick up where it was: it watches the job's state in KV
-// (event-driven: the watch delivers the state there is, then every
-// change), returns a result already recorded, joins a round already
-// queued, and publishes otherwise; the message id is the key, so a job
+// mid-run and pick up where it was: it reads the job's state in KV, and
+// is told of its changes by the Executor's one watch of every job's
+// result (event-driven, no polling); it returns a result already
+// recorded, joins a round already queued, and publishes otherwise; the message id is the key, so a job
 // published twice (two Runs, or a Run before and after a restart) is
 // queued once. A failed round is not reused: the next Run queues the
 // next round, as a local build retries failed jobs.
@@ -31,7 +31,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +52,11 @@ type Executor struct {
 	log   hclog.Logger
 
 	reaper jetstream.ConsumeContext
+	watch  *watcher
+
+	// Queued, when set before the first Run, is called each time a Run
+	// has queued its job (or found it queued) and waits for a worker.
+	Queued func()
 	queues sync.Map // arch → true once its consumer was seen
 }
 
@@ -70,46 +74,15 @@ func New(ctx context.Context, js jetstream.JetStream, bs blobs.Store, st *store.
 	if err := e.startReaper(ctx); err != nil {
 		return nil, err
 	}
+	e.watch = startWatcher(kv, e.log)
 	return e, nil
 }
 
 // Close stops reading advisories; jobs queued stay queued.
 func (e *Executor) Close() {
+	e.watch.close()
 	e.reaper.Stop()
 	<-e.reaper.Closed()
-}
-
-// state is what a job's watch has shown of it.
-type state struct {
-	done     *engine.Done
-	doneRev  uint64
-	failed   map[int]*engine.Failed
-	attempts map[string]bool
-}
-
-func (st *state) apply(log hclog.Logger, ent jetstream.KeyValueEntry, key string) {
-	switch k := ent.Key(); {
-	case k == engine.DoneKey(key):
-		var d engine.Done
-		if err := json.Unmarshal(ent.Value(), &d); err != nil {
-			log.Warn("unreadable result, ignored", "key", k, "error", err)
-			return
-		}
-		st.done, st.doneRev = &d, ent.Revision()
-	case strings.HasPrefix(k, key+".failed."):
-		var f engine.Failed
-		if err := json.Unmarshal(ent.Value(), &f); err != nil {
-			log.Warn("unreadable failure, ignored", "key", k, "error", err)
-			return
-		}
-		st.failed[f.Round] = &f
-	case strings.HasPrefix(k, key+".try.") && !st.attempts[k]:
-		st.attempts[k] = true
-		var a engine.Attempt
-		if json.Unmarshal(ent.Value(), &a) == nil {
-			log.Debug("taken", "worker", a.Worker, "delivery", a.Delivery)
-		}
-	}
 }
 
 // Run implements build.Executor. The job's log reaches log once the job
@@ -147,32 +120,16 @@ func (e *Executor) run(ctx context.Context, job *build.Job, log io.Writer) (*bui
 	if err := e.checkQueue(ctx, engine.Queue(job.Arch, job.Env.Build)); err != nil {
 		return nil, fmt.Errorf("%s: %w", job.ID, err)
 	}
-	// The watch starts before anything is read or queued, so that no
+	// The waiter is added before anything is read or queued, so that no
 	// change falls between the two.
-	w, err := e.kv.Watch(ctx, engine.JobKeys(key), jetstream.IgnoreDeletes())
-	if err != nil {
-		return nil, fmt.Errorf("%s: watching its state: %w", job.ID, err)
+	wt := e.watch.add(key)
+	defer e.watch.remove(wt)
+	if err := wt.read(ctx, e.kv, 0); err != nil {
+		return nil, fmt.Errorf("%s: reading its state: %w", job.ID, err)
 	}
-	defer w.Stop()
-	st := &state{failed: map[int]*engine.Failed{}, attempts: map[string]bool{}}
-	for initial := true; initial; {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case ent, ok := <-w.Updates():
-			if !ok {
-				return nil, fmt.Errorf("%s: the watch of its state ended", job.ID)
-			}
-			if ent == nil {
-				initial = false
-				break
-			}
-			st.apply(l, ent, key)
-		}
-	}
-	if st.done != nil {
+	if done, rev, _, _ := wt.state(0); done != nil {
 		l.Debug("built before")
-		return e.finish(ctx, job, st.done, st.doneRev, 0, log)
+		return e.finish(ctx, job, done, rev, 0, log)
 	}
 	if err := e.upload(ctx, job); err != nil {
 		return nil, err
@@ -181,27 +138,33 @@ func (e *Executor) run(ctx context.Context, job *build.Job, log io.Writer) (*bui
 	if err != nil {
 		return nil, err
 	}
-	l = l.With("round", round)
+	l.Debug("waiting", "round", round)
+	if e.Queued != nil {
+		e.Queued()
+	}
 	for {
-		if st.done != nil {
-			return e.finish(ctx, job, st.done, st.doneRev, round, log)
+		done, rev, failed, resync := wt.state(round)
+		if resync {
+			if err := wt.read(ctx, e.kv, round); err != nil {
+				return nil, fmt.Errorf("%s: reading its state: %w", job.ID, err)
+			}
+			continue
 		}
-		if f := st.failed[round]; f != nil {
-			return nil, e.failure(ctx, job, f, log)
+		if done != nil {
+			return e.finish(ctx, job, done, rev, round, log)
+		}
+		if failed != nil {
+			return nil, e.failure(ctx, job, failed, log)
 		}
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case ent, ok := <-w.Updates():
-			if !ok {
-				return nil, fmt.Errorf("%s: the watch of its state ended", job.ID)
-			}
-			if ent != nil {
-				st.apply(l, ent, key)
-			}
+		case <-wt.wake:
 		}
 	}
 }
+
+func isNotFound(err error) bool { return errors.Is(err, jetstream.ErrKeyNotFound) }
 
 // checkQueue refuses a job that no worker could ever pull.
 func (e *Executor) checkQueue(ctx context.Context, arch string) error {

@@ -55,7 +55,7 @@ func (p *Pipeline) Build(ctx context.Context, pl *Planned, o BuildOptions) (*Bui
 	if err := sandbox.SweepSlots(); err != nil {
 		return nil, err
 	}
-	exec := o.Exec
+	exec, jobs := o.Exec, o.Jobs
 	if exec == nil {
 		local := &build.Local{Store: p.Store, Work: p.Layout.WorkDir(), Keep: o.KeepFailed, Limits: p.BuildLimits(), Roots: pl.Roots}
 		remote, stop, err := p.engineExec(ctx, local, o.Jobs)
@@ -65,13 +65,15 @@ func (p *Pipeline) Build(ctx context.Context, pl *Planned, o BuildOptions) (*Bui
 		defer stop()
 		exec = local
 		if remote != nil {
-			exec = remote
+			// Every ready job is queued: the workers' slots bound what
+			// builds at once, not this machine's cores.
+			exec, jobs = remote, max(len(pl.Jobs), 1)
 		}
 	}
 	done, total := 0, len(pl.Jobs)
 	b := &build.Builder{Plan: pl.Plan, Envs: pl.Envs, EnvErrors: pl.EnvErrors, Cache: p.Cache(),
 		Exec:     p.checked(exec, pl),
-		Jobs:     o.Jobs,
+		Jobs:     jobs,
 		FailFast: o.FailFast,
 		Log:      o.Log,
 		Events: func(ev build.Event) {
