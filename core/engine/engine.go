@@ -209,26 +209,52 @@ func Setup(ctx context.Context, js jetstream.JetStream, o Options) (*Engine, err
 	}); err != nil {
 		return nil, fmt.Errorf("engine setup: consumer %s: %w", ReaperConsumer, err)
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      StateBucket,
 		Description: "Quarry's jobs by key: the round queued, each attempt, the result",
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    o.Replicas,
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, fmt.Errorf("engine setup: bucket %s: %w", StateBucket, err)
 	}
-	obj, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+	if _, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket:      BlobsBucket,
 		Description: "Quarry's blobs by sha256: jobs' inputs, outputs and logs",
 		Storage:     jetstream.FileStorage,
 		Replicas:    o.Replicas,
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, fmt.Errorf("engine setup: object store %s: %w", BlobsBucket, err)
 	}
-	return &Engine{JS: js, State: kv, Objects: obj}, nil
+	for _, name := range []string{"KV_" + StateBucket, "OBJ_" + BlobsBucket} {
+		if err := leaderReads(ctx, js, name); err != nil {
+			return nil, fmt.Errorf("engine setup: %w", err)
+		}
+	}
+	// Bound again: a handle reads as its stream was when it was bound.
+	return Open(ctx, js)
+}
+
+// leaderReads turns a bucket's direct gets off. nats.go makes buckets
+// with them on, and then any replica answers a read, a follower behind
+// the leader included: a coordinator told of a result may read its log's
+// blob from a node that does not hold it yet (seen: "not in the blob
+// store" for a log the worker had uploaded before recording the result).
+// Reads from the leader see every write acknowledged before them.
+func leaderReads(ctx context.Context, js jetstream.JetStream, name string) error {
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		return fmt.Errorf("stream %s: %w", name, err)
+	}
+	cfg := st.CachedInfo().Config
+	if !cfg.AllowDirect {
+		return nil
+	}
+	cfg.AllowDirect = false
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("stream %s: reads from its leader only: %w", name, err)
+	}
+	return nil
 }
 
 // Open looks up what Setup made, without changing it: what a worker does.

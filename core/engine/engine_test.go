@@ -28,6 +28,15 @@ func TestSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range []string{"KV_" + engine.StateBucket, "OBJ_" + engine.BlobsBucket} {
+		b, err := eng.JS.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := b.CachedInfo().Config; c.AllowDirect || c.Storage != jetstream.FileStorage {
+			t.Errorf("%s: direct gets %v (a follower behind its leader would answer reads), storage %v", name, c.AllowDirect, c.Storage)
+		}
+	}
 	cfg := s.CachedInfo().Config
 	if cfg.Retention != jetstream.WorkQueuePolicy || cfg.Storage != jetstream.FileStorage || cfg.Duplicates != engine.DuplicatesWindow {
 		t.Errorf("stream: %+v", cfg)

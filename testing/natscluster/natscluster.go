@@ -113,7 +113,39 @@ cluster { name: quarry, listen: 127.0.0.1:%d, routes: [%s] }
 	case <-time.After(2 * time.Minute):
 		tb.Fatal("the cluster elected no JetStream leader")
 	}
+	c.ready(tb)
 	return c
+}
+
+// ready returns once the cluster places a stream on its three nodes: a
+// metadata leader is elected before its peers are all current, and a
+// replicated stream asked for then may time out.
+func (c *Cluster) ready(tb testing.TB) {
+	tb.Helper()
+	nc, err := nats.Connect(c.URL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "NATSCLUSTER_READY", Replicas: 3, Storage: jetstream.MemoryStorage})
+		if err == nil {
+			err = js.DeleteStream(ctx, "NATSCLUSTER_READY")
+		}
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("the cluster places no stream on its 3 nodes: %v", err)
+		}
+	}
 }
 
 // URL is the cluster's client URLs, comma-separated.
