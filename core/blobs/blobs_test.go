@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minio/minio-go/v7"
+
 	"github.com/quarrylinux/quarry/core/blobs"
+	"github.com/quarrylinux/quarry/core/blobs/s3test"
 	"github.com/quarrylinux/quarry/core/engine"
 	"github.com/quarrylinux/quarry/core/engine/enginetest"
 	"github.com/quarrylinux/quarry/core/store"
@@ -95,5 +98,39 @@ func TestLargeBlobsGoInParts(t *testing.T) {
 	}
 	if _, err := small.Get(ctx, big); err == nil || !strings.Contains(err.Error(), "more than a blob may be") {
 		t.Errorf("an oversized blob: %v", err)
+	}
+}
+
+// The S3 store keeps the Store contract: by digest, missing is
+// ErrNotFound, and what Fetch reads is hashed again.
+func TestS3Store(t *testing.T) {
+	ctx := context.Background()
+	s3 := s3test.Start(t)
+	a, _ := store.Open(t.TempDir())
+	b, _ := store.Open(t.TempDir())
+	d, _ := a.Put([]byte("an rpm"))
+	if err := blobs.Upload(ctx, a, s3, d); err != nil {
+		t.Fatal(err)
+	}
+	if err := blobs.Fetch(ctx, s3, b, d); err != nil || !b.Has(d) {
+		t.Fatalf("fetch: %v", err)
+	}
+	want := store.Digest([]byte("what was promised"))
+	if _, err := s3.Client.PutObject(ctx, s3.Bucket, want, strings.NewReader("something else"), -1, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var mm *blobs.MismatchError
+	if err := blobs.Fetch(ctx, s3, b, want); !errors.As(err, &mm) || b.Has(want) {
+		t.Errorf("a tampered blob: %v", err)
+	}
+	if ok, _ := s3.Has(ctx, want); ok {
+		t.Error("the tampered blob is still in the shared store")
+	}
+	if err := blobs.Fetch(ctx, s3, b, store.Digest([]byte("nothing"))); !errors.Is(err, blobs.ErrNotFound) {
+		t.Errorf("a missing blob: %v", err)
+	}
+	small := &blobs.S3{Client: s3.Client, Bucket: s3.Bucket, MaxSize: 3}
+	if _, err := small.Get(ctx, d); err == nil || !strings.Contains(err.Error(), "more than a blob may be") {
+		t.Errorf("a blob over the limit: %v", err)
 	}
 }
