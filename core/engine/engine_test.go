@@ -115,3 +115,31 @@ func TestEmbeddedKeepsItsState(t *testing.T) {
 		t.Errorf("%d jobs queued after a restart, want 1", info.State.Msgs)
 	}
 }
+
+// Bad input: a jobs stream made by something else, with settings Setup
+// cannot change, is refused naming the stream; an engine URL that does
+// not answer is refused naming the URL.
+func TestSetupRefuses(t *testing.T) {
+	ctx := context.Background()
+	srv, err := engine.Embedded(t.TempDir(), hclog.NewNullLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	js, _ := srv.JetStream()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: engine.JobsStream, Subjects: []string{"quarry.jobs.>"}, Retention: jetstream.LimitsPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = engine.Setup(ctx, js, opts)
+	if err == nil || !strings.Contains(err.Error(), "stream "+engine.JobsStream) || !strings.Contains(err.Error(), "retention") {
+		t.Errorf("a jobs stream of other settings: %v", err)
+	}
+	if _, err := engine.Open(ctx, js); err == nil {
+		t.Error("Open found an engine that was never set up")
+	}
+
+	url := "nats://127.0.0.1:1"
+	if _, err := engine.Connect(url, nil); err == nil || !strings.Contains(err.Error(), url) {
+		t.Errorf("a URL that does not answer: %v", err)
+	}
+}

@@ -25,6 +25,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -92,6 +94,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	var queues []*queue
 	for _, name := range engine.Consumers(w.Arch) {
 		c, err := w.JS.Consumer(ctx, engine.JobsStream, name)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("worker %s: no job of the engine's is for %s: it has queues for %s only (the coordinator's arches)", w.Name, w.Arch, strings.Join(w.queueNames(ctx), ", "))
+		}
 		if err != nil {
 			return fmt.Errorf("worker %s: consumer %s (engine.Setup makes one per arch): %w", w.Name, name, err)
 		}
@@ -107,6 +112,21 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	return nil
+}
+
+// queueNames are the queues the engine has.
+func (w *Worker) queueNames(ctx context.Context) []string {
+	var names []string
+	st, err := w.JS.Stream(ctx, engine.JobsStream)
+	if err != nil {
+		return []string{"(none: " + err.Error() + ")"}
+	}
+	l := st.ConsumerNames(ctx)
+	for n := range l.Name() {
+		names = append(names, strings.TrimPrefix(n, engine.Consumer("")))
+	}
+	slices.Sort(names)
+	return names
 }
 
 // pull takes q's jobs while a slot is free, and builds each in a slot.

@@ -20,6 +20,7 @@ import (
 	"github.com/quarrylinux/quarry/core/dispatch"
 	"github.com/quarrylinux/quarry/core/dispatch/dispatchtest"
 	"github.com/quarrylinux/quarry/core/engine"
+	"github.com/quarrylinux/quarry/core/engine/enginetest"
 	"github.com/quarrylinux/quarry/core/store"
 	"github.com/quarrylinux/quarry/core/toolchain"
 	"github.com/quarrylinux/quarry/core/worker"
@@ -260,4 +261,17 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// A worker of an arch the coordinator builds for not at all is refused
+// at start, with the arches there are.
+func TestWorkerOfAnArchNoJobIsFor(t *testing.T) {
+	c := dispatchtest.New(t, engine.Options{Arches: arches})
+	js, _ := enginetest.Dial(t, c.Srv)
+	st, _ := store.Open(t.TempDir())
+	w := &worker.Worker{Name: "w1", Arch: "s390x", JS: js, Blobs: &blobs.Objects{OS: c.Eng.Objects}, Store: st, Exec: &failing{t}}
+	err := w.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no job of the engine's is for s390x") || !strings.Contains(err.Error(), "x86_64") {
+		t.Errorf("a worker for s390x: %v", err)
+	}
 }
