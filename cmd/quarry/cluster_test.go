@@ -169,7 +169,7 @@ func TestClusterBuildsTheSame(t *testing.T) {
 // started is a quarry command started, and its end.
 type started struct {
 	cmd  *exec.Cmd
-	out  syncBuilder
+	out  fixtures.SyncBuffer
 	done chan struct{}
 	err  error
 }
@@ -188,23 +188,6 @@ func start(t *testing.T, cmd *exec.Cmd) *started {
 
 // wait is the command's end.
 func (s *started) wait() error { <-s.done; return s.err }
-
-type syncBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuilder) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuilder) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // waitLine returns once a line of the worker's log after its first
 // from matches re, and how many lines it has then.

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -96,7 +95,7 @@ func TestUndecodableMessageTerminated(t *testing.T) {
 	ctx := context.Background()
 	c := dispatchtest.New(t, engine.Options{Arches: arches})
 	e, st := c.Coordinator()
-	var logs syncBuffer
+	var logs fixtures.SyncBuffer
 	for _, bad := range [][]byte{[]byte("not json"), []byte(`{"key":"00","round":1,"job":{"id":"x","arch":"x86_64"}}`)} {
 		if _, err := c.Eng.JS.Publish(ctx, engine.Subject("x86_64"), bad); err != nil {
 			t.Fatal(err)
@@ -245,23 +244,6 @@ echo hello > %{buildroot}/usr/share/greeting/README
 %files
 /usr/share/greeting/README
 `
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A worker of an arch the coordinator builds for not at all is refused
 // at start, with the arches there are.

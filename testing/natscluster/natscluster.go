@@ -122,15 +122,8 @@ cluster { name: quarry, listen: 127.0.0.1:%d, routes: [%s] }
 // replicated stream asked for then may time out.
 func (c *Cluster) ready(tb testing.TB) {
 	tb.Helper()
-	nc, err := nats.Connect(c.URL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	js, done := c.jetStream(tb)
+	defer done()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -148,21 +141,29 @@ func (c *Cluster) ready(tb testing.TB) {
 	}
 }
 
+// jetStream is JetStream over a connection of its own, closed by done.
+func (c *Cluster) jetStream(tb testing.TB) (js jetstream.JetStream, done func()) {
+	tb.Helper()
+	nc, err := nats.Connect(c.URL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	js, err = jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		tb.Fatal(err)
+	}
+	return js, nc.Close
+}
+
 // URL is the cluster's client URLs, comma-separated.
 func (c *Cluster) URL() string { return strings.Join(c.urls, ",") }
 
 // StreamLeader is the name (n1, n2, n3) of the node leading stream.
 func (c *Cluster) StreamLeader(tb testing.TB, stream string) string {
 	tb.Helper()
-	nc, err := nats.Connect(c.URL())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	js, done := c.jetStream(tb)
+	defer done()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	st, err := js.Stream(ctx, stream)
