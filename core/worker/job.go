@@ -52,13 +52,22 @@ func (w *Worker) handle(ctx context.Context, kv jetstream.KeyValue, q *queue, ms
 
 	a := engine.Attempt{Worker: w.Name, Delivery: meta.NumDelivered, Start: time.Now().UTC()}
 	attemptKey := engine.AttemptKey(env.Key, env.Round, meta.NumDelivered)
-	if err := engine.Put(ctx, kv, attemptKey, &a); err != nil {
-		log.Warn("recording the attempt", "error", err)
-	}
+	// The attempt is recorded while the job builds, not before: a
+	// write replicated and fsynced is a job's whole overhead, several
+	// times over. Every later write of it waits for this one.
+	started := make(chan struct{})
+	first := a
+	go func() {
+		defer close(started)
+		if err := engine.Put(ctx, kv, attemptKey, &first); err != nil {
+			log.Warn("recording the attempt", "error", err)
+		}
+	}()
 	log.Info("building")
 	stop := heartbeat(msg, q.ackWait)
 	rec, err := w.build(ctx, job)
 	stop()
+	<-started
 	if ctx.Err() != nil {
 		// The worker is stopping: hand the job back at once, rather than
 		// after the ack wait (a worker that dies cannot).
@@ -74,12 +83,18 @@ func (w *Worker) handle(ctx context.Context, kv jetstream.KeyValue, q *queue, ms
 	a.End = time.Now().UTC()
 	var be *build.Error
 	if err == nil {
-		created, cerr := engine.Create(ctx, kv, engine.DoneKey(env.Key), &engine.Done{Worker: w.Name, Delivery: meta.NumDelivered, Record: *rec})
-		if cerr == nil {
-			a.Log = rec.Log
+		// The result and the attempt's end are written at once.
+		a.Log = rec.Log
+		recorded := make(chan struct{})
+		go func() {
+			defer close(recorded)
 			if err := engine.Put(ctx, kv, attemptKey, &a); err != nil {
 				log.Warn("recording the attempt", "error", err)
 			}
+		}()
+		created, cerr := engine.Create(ctx, kv, engine.DoneKey(env.Key), &engine.Done{Worker: w.Name, Delivery: meta.NumDelivered, Record: *rec})
+		<-recorded
+		if cerr == nil {
 			if !created {
 				log.Info("another delivery recorded its result first: ours is dropped")
 			} else {
