@@ -85,7 +85,7 @@ bench: deps buildroots
 	$(GO) test -run '^$$' -bench 'ExampleBuild' -benchtime 1x -timeout 30m ./testing/bench/
 	$(GO) test -run '^$$' -bench 'RepoIndex10k|RepoIndex50k|Sign|PublishOneChange|GateBuilt' -benchtime 2x -timeout 30m ./testing/bench/
 	$(GO) test -run '^$$' -bench 'Plugin|Conformance|Sandbox' -benchtime 1x ./testing/bench/
-	$(GO) test -run '^$$' -bench 'History|Console|EngineBlobs' -benchtime 1x -timeout 30m ./testing/bench/
+	$(GO) test -run '^$$' -bench 'History|Console|EngineBlobs|EngineCluster' -benchtime 1x -timeout 30m ./testing/bench/
 
 # Regenerates the protocol's Go code (needs protoc, protoc-gen-go and
 # protoc-gen-go-grpc; see CONTRIBUTING.md). The compat test then checks the

@@ -189,9 +189,10 @@ type WorkerOptions struct {
 
 // Worker builds the engine's jobs of one arch on this machine until ctx
 // ends: the engine the config names (a cluster's: a worker of the
-// embedded engine is in the build's own process), its arch's buildroot
-// unpacked here, every job in the same sandbox with the same limits as
-// the local pool. It holds no key: signing stays with the coordinator.
+// embedded engine is in the build's own process), in the buildroot each
+// job is pinned to (the config's image if it is here and the pin, else
+// fetched from the engine by digest), every job in the same sandbox with
+// the same limits as the local pool. It holds no key: signing stays with the coordinator.
 func (p *Pipeline) Worker(ctx context.Context, o WorkerOptions) error {
 	ec := p.Config.Build.Engine
 	if !ec.Distributed() || ec.Embedded() {
