@@ -2,6 +2,7 @@ package blobs_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"strings"
 	"testing"
@@ -128,6 +129,16 @@ func TestS3Store(t *testing.T) {
 	}
 	if err := blobs.Fetch(ctx, s3, b, store.Digest([]byte("nothing"))); !errors.Is(err, blobs.ErrNotFound) {
 		t.Errorf("a missing blob: %v", err)
+	}
+	// Over 16 MB minio-go uploads in parts.
+	big := make([]byte, 17<<20)
+	rand.Read(big)
+	bd, _ := a.Put(big)
+	if err := blobs.Upload(ctx, a, s3, bd); err != nil {
+		t.Fatal(err)
+	}
+	if err := blobs.Fetch(ctx, s3, b, bd); err != nil {
+		t.Fatalf("a blob uploaded in parts: %v", err)
 	}
 	small := &blobs.S3{Client: s3.Client, Bucket: s3.Bucket, MaxSize: 3}
 	if _, err := small.Get(ctx, d); err == nil || !strings.Contains(err.Error(), "more than a blob may be") {
