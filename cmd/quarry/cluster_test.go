@@ -105,7 +105,9 @@ func (w *workerProc) built() []string {
 // are those the local pool published (the publish finds nothing new).
 func TestClusterBuildsTheSame(t *testing.T) {
 	slow(t)
-	t.Parallel()
+	// Not in parallel: three nodes fsyncing every write, beside other
+	// builds, on a 2-core machine, answered too late for the engine's
+	// timeouts (a 60 s stall seen). Serial tests run before the parallel ones.
 	d := newDistro(t)
 	d.only([]string{"libgreet", "greet", "greet-motd"}, []string{"libgreet", "greet", "greet-motd"})
 	d.keyInit()
@@ -224,7 +226,7 @@ func (w *workerProc) lineCount() int {
 // still building instead of queueing it again.
 func TestClusterSurvivesKills(t *testing.T) {
 	slow(t)
-	t.Parallel()
+	// Not in parallel: see TestClusterBuildsTheSame.
 	d := newDistro(t)
 	// A changelog, so that its RPM is reproducible (its date is the
 	// build time's).
@@ -293,7 +295,7 @@ func TestClusterSurvivesKills(t *testing.T) {
 // the lock file as they were.
 func TestClusterGivesUpAtTheDeliveryLimit(t *testing.T) {
 	slow(t)
-	t.Parallel()
+	// Not in parallel: see TestClusterBuildsTheSame.
 	d := newDistro(t)
 	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
 	d.only([]string{"greet-motd"}, []string{"greet-motd"})
@@ -321,7 +323,8 @@ func TestClusterGivesUpAtTheDeliveryLimit(t *testing.T) {
 	out := build.out.String()
 	for _, want := range []string{"greet-motd/noarch", "no delivery of 3 built it", "delivery 1 on worker w-x86_64", "delivery 3 on worker w-x86_64", "not a directory"} {
 		if !strings.Contains(out, want) {
-			t.Errorf("the report does not say %q:\n%s", want, out)
+			t.Errorf("the report does not say %q:\n%s\nworker:\n%s", want, out, w.log.String())
+			break
 		}
 	}
 	if strings.Contains(out, "delivery 4") {

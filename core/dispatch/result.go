@@ -40,6 +40,11 @@ func (e *Executor) finish(ctx context.Context, job *build.Job, d *engine.Done, r
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if transient(err) {
+			// The engine not answering (a leader being elected) says
+			// nothing of the result: Run reads it again.
+			return nil, fmt.Errorf("%s: the result from worker %s: %w", job.ID, worker, err)
+		}
 		err = fmt.Errorf("%s: the result from worker %s is refused: %w", job.ID, worker, err)
 		e.refuse(ctx, key, rev, round, err)
 		return nil, err

@@ -248,7 +248,7 @@ func (p *Pipeline) Worker(ctx context.Context, o WorkerOptions) error {
 	images := &worker.Images{KV: eng.State, Blobs: bs, Store: p.Store, Dir: filepath.Join(dir, "images"), Cache: p.Config.RootCache(), Log: p.log()}
 	local := &build.Local{Store: p.Store, Work: work, Limits: p.BuildLimits(), Roots: roots, Find: images.Root}
 	w := &worker.Worker{Name: o.Name, Arch: o.Arch, JS: js, Blobs: bs, Exec: local,
-		Store: p.Store, Jobs: cmp.Or(o.Jobs, runtime.NumCPU()), Log: p.log()}
+		Store: p.Store, Jobs: cmp.Or(o.Jobs, runtime.NumCPU()), Log: p.log(), RetryDelay: retryDelay}
 	p.log().Info("worker ready", "worker", o.Name, "arch", o.Arch, "engine", nc.ConnectedUrlRedacted())
 	return w.Run(ctx)
 }
@@ -272,6 +272,12 @@ func (p *Pipeline) workerRoots(arch string) (map[string]string, error) {
 	}
 	return roots, nil
 }
+
+// retryDelay is how long a job that failed on a worker for the
+// machine's or the engine's sake waits for its next delivery: not at
+// once, or a few seconds of trouble (a leader being elected) would use
+// up every delivery it has.
+const retryDelay = 5 * time.Second
 
 var workerName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$`)
 

@@ -48,7 +48,8 @@ func (im *Images) Root(ctx context.Context, digest string) (string, error) {
 		return r, nil
 	}
 	var rec engine.Image
-	found, err := engine.Get(ctx, im.KV, engine.ImageKey(digest), &rec)
+	var found bool
+	err := retry(ctx, func() (err error) { found, err = engine.Get(ctx, im.KV, engine.ImageKey(digest), &rec); return err })
 	if err != nil {
 		return "", err
 	}
@@ -63,7 +64,7 @@ func (im *Images) Root(ctx context.Context, digest string) (string, error) {
 		log = hclog.NewNullLogger()
 	}
 	log.Info("fetching buildroot", "digest", digest, "blob", rec.Blob, "size", rec.Size)
-	if err := blobs.Fetch(ctx, im.Blobs, im.Store, rec.Blob); err != nil {
+	if err := retry(ctx, func() error { return blobs.Fetch(ctx, im.Blobs, im.Store, rec.Blob) }); err != nil {
 		return "", err
 	}
 	path, err := im.name(rec)

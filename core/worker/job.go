@@ -39,13 +39,25 @@ func (w *Worker) handle(ctx context.Context, kv jetstream.KeyValue, q *queue, ms
 
 	// A delivery of a job that is already settled (its worker died
 	// between recording and acking) is only acked.
+	// An engine slow to answer is asked again (the job kept alive
+	// meanwhile), rather than the delivery handed back: each delivery
+	// counts against the job's MaxDeliver.
 	var done engine.Done
 	var failed engine.Failed
-	if ok, err := engine.Get(ctx, kv, engine.DoneKey(env.Key), &done); err != nil || ok {
+	stop := heartbeat(msg, q.ackWait)
+	var ok bool
+	err = retry(ctx, func() (err error) { ok, err = engine.Get(ctx, kv, engine.DoneKey(env.Key), &done); return err })
+	if err != nil || ok {
+		stop()
 		w.settle(ctx, log, msg, err, "already built by "+done.Worker)
 		return
 	}
-	if ok, err := engine.Get(ctx, kv, engine.FailedKey(env.Key, env.Round), &failed); err != nil || ok {
+	err = retry(ctx, func() (err error) {
+		ok, err = engine.Get(ctx, kv, engine.FailedKey(env.Key, env.Round), &failed)
+		return err
+	})
+	stop()
+	if err != nil || ok {
 		w.settle(ctx, log, msg, err, "this round already failed")
 		return
 	}
@@ -64,7 +76,7 @@ func (w *Worker) handle(ctx context.Context, kv jetstream.KeyValue, q *queue, ms
 		}
 	}()
 	log.Info("building")
-	stop := heartbeat(msg, q.ackWait)
+	stop = heartbeat(msg, q.ackWait)
 	rec, err := w.build(ctx, job)
 	stop()
 	<-started
@@ -148,6 +160,22 @@ func (w *Worker) handle(ctx context.Context, kv jetstream.KeyValue, q *queue, ms
 	}
 }
 
+// retry calls fn until it succeeds or fails for another reason than
+// the engine's not answering, five times at most, about 15 s in all.
+func retry(ctx context.Context, fn func() error) error {
+	for try := 0; ; try++ {
+		err := fn()
+		if err == nil || !engine.Transient(err) || try >= 4 || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second << try):
+		}
+	}
+}
+
 // settle acks a delivery whose job was settled already, or hands it
 // back when the state could not be read.
 func (w *Worker) settle(ctx context.Context, log hclog.Logger, msg jetstream.Msg, err error, why string) {
@@ -172,7 +200,7 @@ func (w *Worker) ack(ctx context.Context, log hclog.Logger, msg jetstream.Msg) {
 // an infrastructure error otherwise.
 func (w *Worker) build(ctx context.Context, job *build.Job) (*build.Record, error) {
 	for _, in := range append([]build.Input{job.SRPM}, job.Buildroot...) {
-		if err := blobs.Fetch(ctx, w.Blobs, w.Store, in.SHA256); err != nil {
+		if err := retry(ctx, func() error { return blobs.Fetch(ctx, w.Blobs, w.Store, in.SHA256) }); err != nil {
 			return nil, fmt.Errorf("%s: input %s: %w", job.ID, in.Name, err)
 		}
 	}
@@ -180,7 +208,7 @@ func (w *Worker) build(ctx context.Context, job *build.Job) (*build.Record, erro
 	var be *build.Error
 	if errors.As(err, &be) {
 		if be.Log != "" {
-			if uerr := blobs.Upload(ctx, w.Store, w.Blobs, be.Log); uerr != nil {
+			if uerr := retry(ctx, func() error { return blobs.Upload(ctx, w.Store, w.Blobs, be.Log) }); uerr != nil {
 				return nil, fmt.Errorf("%s: uploading the failed build's log: %w", job.ID, uerr)
 			}
 		}
@@ -190,7 +218,7 @@ func (w *Worker) build(ctx context.Context, job *build.Job) (*build.Record, erro
 		return nil, fmt.Errorf("%s: %w", job.ID, err)
 	}
 	for _, d := range append([]string{rec.Log}, digests(rec.Outputs)...) {
-		if err := blobs.Upload(ctx, w.Store, w.Blobs, d); err != nil {
+		if err := retry(ctx, func() error { return blobs.Upload(ctx, w.Store, w.Blobs, d) }); err != nil {
 			return nil, fmt.Errorf("%s: uploading: %w", job.ID, err)
 		}
 	}
