@@ -38,10 +38,9 @@ func (w *Worker) handle(ctx context.Context, kv jetstream.KeyValue, q *queue, ms
 	log = log.With("job", job.ID, "key", env.Key, "round", env.Round)
 
 	// A delivery of a job that is already settled (its worker died
-	// between recording and acking) is only acked.
-	// An engine slow to answer is asked again (the job kept alive
-	// meanwhile), rather than the delivery handed back: each delivery
-	// counts against the job's MaxDeliver.
+	// between recording and acking) is only acked. An engine slow to
+	// answer is asked again (the job kept alive meanwhile), rather than
+	// the delivery handed back: each counts against MaxDeliver.
 	var done engine.Done
 	var failed engine.Failed
 	stop := heartbeat(msg, q.ackWait)
