@@ -53,6 +53,9 @@ type Executor struct {
 
 	reaper jetstream.ConsumeContext
 	watch  *watcher
+	// transfers bounds the Runs moving blobs at once: every ready job
+	// is queued, and each one's inputs and outputs are read whole.
+	transfers chan struct{}
 
 	// Queued, when set before the first Run, is called each time a Run
 	// has queued its job (or found it queued) and waits for a worker.
@@ -70,7 +73,7 @@ func New(ctx context.Context, js jetstream.JetStream, bs blobs.Store, st *store.
 	if err != nil {
 		return nil, fmt.Errorf("dispatch: bucket %s (engine.Setup makes it): %w", engine.StateBucket, err)
 	}
-	e := &Executor{js: js, kv: kv, blobs: bs, store: st, log: log.Named("dispatch")}
+	e := &Executor{js: js, kv: kv, blobs: bs, store: st, log: log.Named("dispatch"), transfers: make(chan struct{}, maxTransfers)}
 	if err := e.startReaper(ctx); err != nil {
 		return nil, err
 	}
@@ -127,16 +130,23 @@ func (e *Executor) run(ctx context.Context, job *build.Job, log io.Writer) (*bui
 	if err := wt.read(ctx, e.kv, 0); err != nil {
 		return nil, fmt.Errorf("%s: reading its state: %w", job.ID, err)
 	}
-	if done, rev, _, _ := wt.state(0); done != nil {
+	if done, rev := wt.result(); done != nil {
 		l.Debug("built before")
-		return e.finish(ctx, job, done, rev, 0, log)
+		var rec *build.Record
+		err := e.limit(ctx, func() (err error) { rec, err = e.finish(ctx, job, done, rev, 0, log); return err })
+		return rec, err
 	}
-	if err := e.upload(ctx, job); err != nil {
+	if err := e.limit(ctx, func() error { return e.upload(ctx, job) }); err != nil {
 		return nil, err
 	}
 	round, err := e.queue(ctx, job, key)
 	if err != nil {
 		return nil, err
+	}
+	// What the round is now: it may have failed before this Run knew
+	// its number (a failure written early is never an event).
+	if err := wt.read(ctx, e.kv, round); err != nil {
+		return nil, fmt.Errorf("%s: reading its state: %w", job.ID, err)
 	}
 	l.Debug("waiting", "round", round)
 	if e.Queued != nil {
@@ -151,7 +161,9 @@ func (e *Executor) run(ctx context.Context, job *build.Job, log io.Writer) (*bui
 			continue
 		}
 		if done != nil {
-			return e.finish(ctx, job, done, rev, round, log)
+			var rec *build.Record
+			err := e.limit(ctx, func() (err error) { rec, err = e.finish(ctx, job, done, rev, round, log); return err })
+			return rec, err
 		}
 		if failed != nil {
 			return nil, e.failure(ctx, job, failed, log)
@@ -162,6 +174,20 @@ func (e *Executor) run(ctx context.Context, job *build.Job, log io.Writer) (*bui
 		case <-wt.wake:
 		}
 	}
+}
+
+// maxTransfers is how many Runs move blobs at once.
+const maxTransfers = 8
+
+// limit runs fn as one of the transfers at once.
+func (e *Executor) limit(ctx context.Context, fn func() error) error {
+	select {
+	case e.transfers <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-e.transfers }()
+	return fn()
 }
 
 func isNotFound(err error) bool { return errors.Is(err, jetstream.ErrKeyNotFound) }

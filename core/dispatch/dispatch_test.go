@@ -294,3 +294,24 @@ func TestNoQueueForTheArch(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// A failure recorded for a round before the Run that queues it knew its
+// number (written ahead by anyone who can write the bucket, or by a
+// worker faster than the Run) is read, not waited on: the watch only
+// reports what is written after it. The worker acks that round as
+// failed, so nothing else would ever come.
+func TestFailureWrittenAheadIsRead(t *testing.T) {
+	c := dispatchtest.New(t, engine.Options{Arches: arches})
+	e, st := c.Coordinator()
+	job := dispatchtest.Job(t, st, "hello/x86_64", "x86_64")
+	if _, err := engine.Create(context.Background(), c.Eng.State, engine.FailedKey(job.Key(), 1), &engine.Failed{Round: 1, Msg: "written ahead"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Worker("w1", "x86_64", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_, err := e.Run(ctx, job, nil)
+	if err == nil || !strings.Contains(err.Error(), "written ahead") {
+		t.Errorf("a round failed before its Run queued it: %v, want its failure", err)
+	}
+}

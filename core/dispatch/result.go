@@ -40,13 +40,17 @@ func (e *Executor) finish(ctx context.Context, job *build.Job, d *engine.Done, r
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if transient(err) {
-			// The engine not answering (a leader being elected) says
-			// nothing of the result: Run reads it again.
+		if engine.Unreachable(err) {
+			// The engine not answering at all (a leader being elected)
+			// says nothing of the result: Run reads it again. A blob
+			// that does not come in time is refused, as a worker could
+			// stall one for good.
 			return nil, fmt.Errorf("%s: the result from worker %s: %w", job.ID, worker, err)
 		}
 		err = fmt.Errorf("%s: the result from worker %s is refused: %w", job.ID, worker, err)
-		e.refuse(ctx, key, rev, round, err)
+		if rerr := e.refuse(ctx, key, rev, round, err); rerr != nil {
+			return nil, fmt.Errorf("%w (%v)", rerr, err)
+		}
 		return nil, err
 	}
 	rec.Key, rec.Job = key, *job
@@ -59,24 +63,33 @@ func (e *Executor) finish(ctx context.Context, job *build.Job, d *engine.Done, r
 	return &rec, nil
 }
 
-// refuse deletes a refused result, so that no Run reuses it, and fails
-// its round, so that the next Run queues the job again rather than wait
-// for a round whose message was acked. A result written since is left.
-func (e *Executor) refuse(ctx context.Context, key string, rev uint64, round int, why error) {
-	if err := e.kv.Delete(ctx, engine.DoneKey(key), jetstream.LastRevision(rev)); err != nil {
-		e.log.Warn("deleting a refused result", "key", key, "error", err)
-	}
+// refuse fails a refused result's round, so that the next Run queues
+// the job again rather than wait for a round whose message was acked,
+// and then deletes the result, so that no Run reuses it; a result
+// written since is left. The failure comes first: a result deleted with
+// its round left open would have the next Run wait on a round that is
+// queued no more (its message id a duplicate for a day). Its error is
+// the engine's when it could do neither: the Run tries again.
+func (e *Executor) refuse(ctx context.Context, key string, rev uint64, round int, why error) error {
 	if round == 0 {
 		var q engine.Queued
-		if ok, _ := engine.Get(ctx, e.kv, engine.QueuedKey(key), &q); ok {
+		ok, err := engine.Get(ctx, e.kv, engine.QueuedKey(key), &q)
+		if err != nil {
+			return fmt.Errorf("failing a refused round: %w", err)
+		}
+		if ok {
 			round = q.Round
 		}
 	}
 	if round > 0 {
 		if _, err := engine.Create(ctx, e.kv, engine.FailedKey(key, round), &engine.Failed{Round: round, Msg: why.Error()}); err != nil {
-			e.log.Warn("failing a refused round", "key", key, "error", err)
+			return fmt.Errorf("failing a refused round: %w", err)
 		}
 	}
+	if err := e.kv.Delete(ctx, engine.DoneKey(key), jetstream.LastRevision(rev)); err != nil {
+		return fmt.Errorf("deleting a refused result: %w", err)
+	}
+	return nil
 }
 
 // failure is a failed round's error: the build's own, a *build.Error

@@ -204,6 +204,13 @@ func (wt *waiter) read(ctx context.Context, kv jetstream.KeyValue, round int) er
 	return nil
 }
 
+// result is the result the waiter knows of, leaving resync alone.
+func (wt *waiter) result() (*engine.Done, uint64) {
+	wt.mu.Lock()
+	defer wt.mu.Unlock()
+	return wt.done, wt.doneRev
+}
+
 // state is what the waiter knows of round: the result, or the round's
 // failure, and whether it must read again first.
 func (wt *waiter) state(round int) (*engine.Done, uint64, *engine.Failed, bool) {

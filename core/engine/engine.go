@@ -209,21 +209,35 @@ func Setup(ctx context.Context, js jetstream.JetStream, o Options) (*Engine, err
 	}); err != nil {
 		return nil, fmt.Errorf("engine setup: consumer %s: %w", ReaperConsumer, err)
 	}
-	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      StateBucket,
-		Description: "Quarry's jobs by key: the round queued, each attempt, the result",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    o.Replicas,
-	}); err != nil {
+	// The bucket and the store are made once, not updated: an update
+	// turns their direct gets on again (nats.go's default), and a
+	// process binding before leaderReads would read from followers for
+	// good. (Their replicas are the first Setup's.)
+	if _, err := js.KeyValue(ctx, StateBucket); errors.Is(err, jetstream.ErrBucketNotFound) {
+		_, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      StateBucket,
+			Description: "Quarry's jobs by key: the round queued, each attempt, the result",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			Replicas:    o.Replicas,
+		})
+		if err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
+			return nil, fmt.Errorf("engine setup: bucket %s: %w", StateBucket, err)
+		}
+	} else if err != nil {
 		return nil, fmt.Errorf("engine setup: bucket %s: %w", StateBucket, err)
 	}
-	if _, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:      BlobsBucket,
-		Description: "Quarry's blobs by sha256: jobs' inputs, outputs and logs",
-		Storage:     jetstream.FileStorage,
-		Replicas:    o.Replicas,
-	}); err != nil {
+	if _, err := js.ObjectStore(ctx, BlobsBucket); errors.Is(err, jetstream.ErrBucketNotFound) {
+		_, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket:      BlobsBucket,
+			Description: "Quarry's blobs by sha256: jobs' inputs, outputs and logs",
+			Storage:     jetstream.FileStorage,
+			Replicas:    o.Replicas,
+		})
+		if err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
+			return nil, fmt.Errorf("engine setup: object store %s: %w", BlobsBucket, err)
+		}
+	} else if err != nil {
 		return nil, fmt.Errorf("engine setup: object store %s: %w", BlobsBucket, err)
 	}
 	for _, name := range []string{"KV_" + StateBucket, "OBJ_" + BlobsBucket} {
@@ -275,6 +289,15 @@ func notSetUp(name string, err error) error {
 		return fmt.Errorf("%s is not set up (engine.Setup makes it): %w", name, err)
 	}
 	return fmt.Errorf("%s: %w", name, err)
+}
+
+// Unreachable says whether err is the engine's not answering at all:
+// no server, or none for the request (a stream without its leader).
+// Unlike Transient it leaves out timeouts, which a slow or stalled
+// transfer also gives.
+func Unreachable(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, nats.ErrNoServers)
 }
 
 // Transient says whether err is the engine's not answering (a leader

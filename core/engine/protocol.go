@@ -224,8 +224,9 @@ func RecordExhausted(ctx context.Context, kv jetstream.KeyValue, env *Envelope, 
 }
 
 // Image is where a buildroot image is in the blob store, under
-// ImageKey(its pin): the sha256 of a zstd-compressed tar stream whose
-// uncompressed digest is the pin. The coordinator writes it; a worker
+// ImageKey(its pin): the sha256 of the image's file (a rootfs tarball,
+// whose tar stream's digest is the pin; or an OCI archive, whose
+// manifest's digest for Arch is). The coordinator writes it; a worker
 // without the image fetches the blob, checks its digest, and unpacks it
 // only if its stream hashes to the job's pin. So the record is trusted
 // for nothing: a wrong one costs a failed delivery, never a wrong root.

@@ -71,9 +71,13 @@ func (p *Pipeline) engineExec(ctx context.Context, local *build.Local, jobs int)
 		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		var wg sync.WaitGroup
 		host, _ := os.Hostname()
+		// --jobs bounds the jobs of all arches together, as in a local
+		// build (at least one each).
+		n := max(len(opts.Arches), 1)
+		each := max(1, (cmp.Or(jobs, runtime.NumCPU())+n-1)/n)
 		for _, a := range opts.Arches {
 			w := &worker.Worker{Name: fmt.Sprintf("%s/embedded-%s", host, a), Arch: a, JS: js, Blobs: bs, Exec: local,
-				Store: p.Store, Jobs: cmp.Or(jobs, runtime.NumCPU()), Log: p.log()}
+				Store: p.Store, Jobs: each, Log: p.log()}
 			wg.Go(func() {
 				if err := w.Run(wctx); err != nil {
 					p.log().Error("embedded worker", "arch", a, "error", err)

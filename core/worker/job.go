@@ -103,7 +103,11 @@ func (w *Worker) handle(ctx context.Context, kv jetstream.KeyValue, q *queue, ms
 				log.Warn("recording the attempt", "error", err)
 			}
 		}()
-		created, cerr := engine.Create(ctx, kv, engine.DoneKey(env.Key), &engine.Done{Worker: w.Name, Delivery: meta.NumDelivered, Record: *rec})
+		var created bool
+		cerr := retry(ctx, func() (err error) {
+			created, err = engine.Create(ctx, kv, engine.DoneKey(env.Key), &engine.Done{Worker: w.Name, Delivery: meta.NumDelivered, Record: *rec})
+			return err
+		})
 		<-recorded
 		if cerr == nil {
 			if !created {
@@ -121,11 +125,14 @@ func (w *Worker) handle(ctx context.Context, kv jetstream.KeyValue, q *queue, ms
 		if err := engine.Put(ctx, kv, attemptKey, &a); err != nil {
 			log.Warn("recording the attempt", "error", err)
 		}
-		attempts, aerr := engine.Attempts(ctx, kv, env.Key, env.Round)
-		if aerr == nil {
-			_, aerr = engine.Create(ctx, kv, engine.FailedKey(env.Key, env.Round), &engine.Failed{
-				Round: env.Round, Build: true, Worker: w.Name, Msg: be.Msg, Log: be.Log, Attempts: attempts})
-		}
+		aerr := retry(ctx, func() error {
+			attempts, err := engine.Attempts(ctx, kv, env.Key, env.Round)
+			if err == nil {
+				_, err = engine.Create(ctx, kv, engine.FailedKey(env.Key, env.Round), &engine.Failed{
+					Round: env.Round, Build: true, Worker: w.Name, Msg: be.Msg, Log: be.Log, Attempts: attempts})
+			}
+			return err
+		})
 		if aerr == nil {
 			log.Info("the build failed", "error", be.Msg, "log", be.Log)
 			w.ack(ctx, log, msg)
@@ -141,7 +148,7 @@ func (w *Worker) handle(ctx context.Context, kv jetstream.KeyValue, q *queue, ms
 	}
 	if q.maxDeliver > 0 && meta.NumDelivered >= uint64(q.maxDeliver) {
 		why := fmt.Sprintf("no delivery of %d built it", q.maxDeliver)
-		if _, rerr := engine.RecordExhausted(ctx, kv, env, why); rerr != nil {
+		if rerr := retry(ctx, func() error { _, err := engine.RecordExhausted(ctx, kv, env, why); return err }); rerr != nil {
 			// The server's advisory makes a coordinator record it.
 			log.Warn("recording the job's failure", "error", rerr)
 			msg.Nak()
@@ -160,7 +167,8 @@ func (w *Worker) handle(ctx context.Context, kv jetstream.KeyValue, q *queue, ms
 }
 
 // retry calls fn until it succeeds or fails for another reason than
-// the engine's not answering, five times at most, about 15 s in all.
+// the engine's not answering, five times at most, waiting 15 s in all
+// between them (each call has its own timeouts besides).
 func retry(ctx context.Context, fn func() error) error {
 	for try := 0; ; try++ {
 		err := fn()
