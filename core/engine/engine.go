@@ -240,13 +240,12 @@ func Setup(ctx context.Context, js jetstream.JetStream, o Options) (*Engine, err
 	} else if err != nil {
 		return nil, fmt.Errorf("engine setup: object store %s: %w", BlobsBucket, err)
 	}
-	for _, name := range []string{"KV_" + StateBucket, "OBJ_" + BlobsBucket} {
-		if err := leaderReads(ctx, js, name); err != nil {
-			return nil, fmt.Errorf("engine setup: %w", err)
-		}
+	// Open turns their direct gets off before it binds them.
+	eng, err := Open(ctx, js)
+	if err != nil {
+		return nil, fmt.Errorf("engine setup: %w", err)
 	}
-	// Bound again: a handle reads as its stream was when it was bound.
-	return Open(ctx, js)
+	return eng, nil
 }
 
 // leaderReads turns a bucket's direct gets off. nats.go makes buckets
@@ -271,8 +270,22 @@ func leaderReads(ctx context.Context, js jetstream.JetStream, name string) error
 	return nil
 }
 
-// Open looks up what Setup made, without changing it: what a worker does.
+// Open looks up what Setup made: what a worker does. It changes one
+// thing first, if Setup has not yet: the buckets' reads go to their
+// leader (leaderReads). A handle keeps the direct gets its stream had
+// when it was bound, and one bound while they were on (a worker opening
+// the engine between the coordinator's making a bucket and turning them
+// off) read from followers, then from no one once the nodes it had read
+// from were gone: "no responders" for good after a node died.
 func Open(ctx context.Context, js jetstream.JetStream) (*Engine, error) {
+	for _, name := range []string{"KV_" + StateBucket, "OBJ_" + BlobsBucket} {
+		if err := leaderReads(ctx, js, name); err != nil {
+			if errors.Is(err, jetstream.ErrStreamNotFound) {
+				return nil, notSetUp(name, err)
+			}
+			return nil, err
+		}
+	}
 	kv, err := js.KeyValue(ctx, StateBucket)
 	if err != nil {
 		return nil, notSetUp(StateBucket, err)
