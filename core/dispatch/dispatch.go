@@ -94,28 +94,19 @@ func (e *Executor) Run(ctx context.Context, job *build.Job, log io.Writer) (*bui
 	// Run is idempotent by key: while the cluster elects a new leader
 	// (a node died) its requests go unanswered for a while, and the
 	// whole Run is tried again.
-	for try := 0; ; try++ {
-		rec, err := e.run(ctx, job, log)
-		if err == nil || ctx.Err() != nil || !transient(err) || try >= maxTries {
-			return rec, err
-		}
-		wait := min(time.Second<<try, 30*time.Second)
+	var rec *build.Record
+	err := engine.Retry(ctx, maxTries+1, 30*time.Second, func(wait time.Duration, err error) {
 		e.log.Warn("the engine did not answer: trying again", "job", job.ID, "in", wait, "error", err)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
-	}
+	}, func() (err error) {
+		rec, err = e.run(ctx, job, log)
+		return err
+	})
+	return rec, err
 }
 
 // maxTries bounds how often Run is tried again for an engine that does
 // not answer (about ten minutes in all).
 const maxTries = 24
-
-// transient says whether err is the engine's not answering (a leader
-// being elected, a node restarting) rather than the job's failing.
-func transient(err error) bool { return engine.Transient(err) }
 
 func (e *Executor) run(ctx context.Context, job *build.Job, log io.Writer) (*build.Record, error) {
 	key := job.Key()

@@ -95,26 +95,20 @@ func (p *Pipeline) engineExec(ctx context.Context, local *build.Local, jobs int)
 // cluster still electing, or busy with another process's setup, may not
 // answer at once: it is tried again for about two minutes.
 func (p *Pipeline) setupEngine(ctx context.Context, js jetstream.JetStream, open bool) (*engine.Engine, error) {
-	for try := 0; ; try++ {
-		var eng *engine.Engine
-		var err error = jetstream.ErrStreamNotFound
+	var eng *engine.Engine
+	err := engine.Retry(ctx, 8, 2*time.Minute, func(wait time.Duration, err error) {
+		p.log().Warn("the engine did not answer: trying again", "in", wait, "error", err)
+	}, func() (err error) {
+		err = jetstream.ErrStreamNotFound
 		if open {
 			eng, err = engine.Open(ctx, js)
 		}
 		if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound) {
 			eng, err = engine.Setup(ctx, js, EngineOptions(p.Config))
 		}
-		if err == nil || ctx.Err() != nil || !engine.Transient(err) || try >= 7 {
-			return eng, err
-		}
-		wait := time.Second << try
-		p.log().Warn("the engine did not answer: trying again", "in", wait, "error", err)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
-	}
+		return err
+	})
+	return eng, err
 }
 
 // publishImages puts every arch's buildroot image where the workers

@@ -170,17 +170,7 @@ func (w *Worker) handle(ctx context.Context, kv jetstream.KeyValue, q *queue, ms
 // the engine's not answering, five times at most, waiting 15 s in all
 // between them (each call has its own timeouts besides).
 func retry(ctx context.Context, fn func() error) error {
-	for try := 0; ; try++ {
-		err := fn()
-		if err == nil || !engine.Transient(err) || try >= 4 || ctx.Err() != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Second << try):
-		}
-	}
+	return engine.Retry(ctx, 5, 8*time.Second, nil, fn)
 }
 
 // settle acks a delivery whose job was settled already, or hands it
