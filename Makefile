@@ -59,14 +59,18 @@ demo: build plugins buildroots
 	$(QUARRY_DEMO) sig list --key $(DEMO_STATE)/keys/RPM-GPG-KEY-pebble
 	scripts/try-install.sh out/current $(DEMO_STATE)/keys/RPM-GPG-KEY-pebble /tmp/pebble-try
 
-# gofmt, go vet and staticcheck on every package. staticcheck is pinned
-# by go.mod's tool directive: go tool builds and runs that version, with
-# no separate install.
+# gofmt, go vet and staticcheck on every package, in both modules (the
+# core and sdk/, the SDK a SIG depends on). staticcheck is pinned by the
+# core's go.mod tool directive: go tool builds that version, with no
+# separate install, and the same binary checks the SDK.
 GO_DIRS = cmd console core plugins proto sdk sigs examples testing
 check: deps
 	@test -z "$$(gofmt -l $(GO_DIRS))" || { gofmt -l $(GO_DIRS); echo "gofmt: the files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	cd sdk && $(GO) vet ./...
+	@mkdir -p bin && $(GO) build -o bin/staticcheck honnef.co/go/tools/cmd/staticcheck
+	cd sdk && ../bin/staticcheck ./...
 
 # The test layers (CONTRIBUTING.md "Tests"). test-unit is the fast one:
 # go test -short skips every slow test (each calls its package's slow(t):
@@ -74,9 +78,11 @@ check: deps
 # and run, imports of the generated example); under a minute. test runs
 # every test, the slow ones too (about ten minutes).
 test-unit: deps buildroots check
+	cd sdk && $(GO) test -short -count=1 ./...
 	$(GO) test -short -count=1 ./...
 
 test: deps buildroots check
+	cd sdk && $(GO) test -count=1 ./...
 	$(GO) test -count=1 -timeout 40m ./...
 
 # Benchmarks against baselines run in the same process (see testing/bench).
@@ -87,13 +93,14 @@ bench: deps buildroots
 	$(GO) test -run '^$$' -bench 'Plugin|Conformance|Sandbox' -benchtime 1x ./testing/bench/
 	$(GO) test -run '^$$' -bench 'History|Console|EngineBlobs|EngineCluster' -benchtime 1x -timeout 30m ./testing/bench/
 
-# Regenerates the protocol's Go code (needs protoc, protoc-gen-go and
-# protoc-gen-go-grpc; see CONTRIBUTING.md). The compat test then checks the
-# released majors did not change incompatibly.
+# Regenerates the SIG protocol's Go code into the SDK module (needs
+# protoc, protoc-gen-go and protoc-gen-go-grpc; see CONTRIBUTING.md). The
+# compat test then checks the released majors did not change incompatibly.
+SDK_MODULE = github.com/quarrylinux/quarry/sdk
 proto:
-	cd proto && protoc --go_out=. --go_opt=paths=source_relative \
-		--go-grpc_out=. --go-grpc_opt=paths=source_relative quarry/sig/v1/sig.proto
-	$(GO) test ./proto/compat
+	cd sdk && protoc -I proto --go_out=. --go_opt=module=$(SDK_MODULE) \
+		--go-grpc_out=. --go-grpc_opt=module=$(SDK_MODULE) quarry/sig/v1/sig.proto
+	cd sdk && $(GO) test ./internal/compat
 
 clean:
 	rm -rf bin out examples/distro/upstream

@@ -26,7 +26,7 @@ var bins fixtures.PluginBins
 func testPlugins(t *testing.T) string {
 	t.Helper()
 	slow(t)
-	dir, err := bins.Build(fixtures.PluginPackages("testing/plugins/*"))
+	dir, err := bins.Build(fixtures.PluginPackages("testing/plugins/*", "sdk/internal/testplugins/*"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,4 +75,7 @@ if [ ${#need[@]} -gt 0 ]; then
   [ $missing -eq 0 ] || exit 1
 fi
 
-go mod download || { echo "deps: go mod download failed (is the Go module proxy reachable?)" >&2; exit 1; }
+# Both modules: the core and the SDK (sdk/, its own module a SIG depends on).
+for m in . sdk; do
+  (cd "$m" && go mod download) || { echo "deps: go mod download in $m failed (is the Go module proxy reachable?)" >&2; exit 1; }
+done

@@ -1,7 +1,7 @@
 package sdk
 
 import (
-	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
 )
 
 // Conversions between the plain types and the wire at the plugin's end:

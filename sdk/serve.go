@@ -11,7 +11,7 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
 	"github.com/quarrylinux/quarry/sdk/internal/wire"
 )
 

@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
 	"github.com/quarrylinux/quarry/sdk/internal/wire"
 )
 

@@ -6,8 +6,8 @@ import (
 	"path"
 	"strings"
 
-	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
 	"github.com/quarrylinux/quarry/sdk"
+	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
 )
 
 // The assemblers put a plugin's streams back together, one message at a

@@ -18,8 +18,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
 	"github.com/quarrylinux/quarry/sdk"
+	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
 )
 
 // ErrUnsupported is a call the plugin does not implement (gRPC

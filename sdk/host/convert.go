@@ -3,8 +3,8 @@ package host
 import (
 	"io/fs"
 
-	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
 	"github.com/quarrylinux/quarry/sdk"
+	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
 )
 
 // Conversions between the plain types and the wire at the host's end:

@@ -6,8 +6,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
 	"github.com/quarrylinux/quarry/sdk"
+	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
 )
 
 // coreServer answers a plugin's questions about the core, on the host.

@@ -7,8 +7,8 @@ import (
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
-	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
 	"github.com/quarrylinux/quarry/sdk"
+	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
 	"github.com/quarrylinux/quarry/sdk/internal/wire"
 )
 

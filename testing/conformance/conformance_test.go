@@ -20,7 +20,7 @@ var bins fixtures.PluginBins
 func binaries(t *testing.T) string {
 	t.Helper()
 	slow(t)
-	pkgs := fixtures.PluginPackages("sigs/*", "testing/plugins/*")
+	pkgs := fixtures.PluginPackages("sigs/*", "testing/plugins/*", "sdk/internal/testplugins/*")
 	pkgs["hello"] = "./examples/hello-sig"
 	dir, err := bins.Build(pkgs)
 	if err != nil {

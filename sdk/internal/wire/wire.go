@@ -9,7 +9,7 @@ package wire
 import (
 	"github.com/hashicorp/go-plugin"
 
-	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
 )
 
 // APIVersions are the protocol majors both ends speak, oldest first: a

@@ -5,8 +5,8 @@ import (
 	"context"
 	"strings"
 
-	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
-	"github.com/quarrylinux/quarry/testing/plugins/rawserve"
+	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
+	"github.com/quarrylinux/quarry/sdk/internal/testplugins/rawserve"
 )
 
 type srv struct{ sigv1.UnimplementedSIGServer }

@@ -4,8 +4,8 @@ package main
 import (
 	"context"
 
-	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
-	"github.com/quarrylinux/quarry/testing/plugins/rawserve"
+	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
+	"github.com/quarrylinux/quarry/sdk/internal/testplugins/rawserve"
 )
 
 type srv struct{ sigv1.UnimplementedSIGServer }

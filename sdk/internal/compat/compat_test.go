@@ -6,16 +6,16 @@ import (
 	"strings"
 	"testing"
 
-	sigv1 "github.com/quarrylinux/quarry/proto/quarry/sig/v1"
+	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
 )
 
 var update = flag.Bool("update", false, "rewrite the snapshot after a compatible change")
 
-const snapshot = "../quarry/sig/v1/sig.snapshot.json"
+const snapshot = "../../proto/quarry/sig/v1/sig.snapshot.json"
 
 // TestSIGv1IsCompatible fails when quarry/sig/v1 changes in a way a plugin
 // or host built against the released snapshot would notice. After adding
-// fields, messages or calls, run: go test ./proto/compat -update
+// fields, messages or calls, run: go test ./internal/compat -update (in sdk/)
 func TestSIGv1IsCompatible(t *testing.T) {
 	now := Of(sigv1.File_quarry_sig_v1_sig_proto)
 	data, err := os.ReadFile(snapshot)

@@ -2174,7 +2174,7 @@ const file_quarry_sig_v1_sig_proto_rawDesc = "" +
 	"\x04Stop\x12\x1a.quarry.sig.v1.StopRequest\x1a\x1b.quarry.sig.v1.StopResponse2\xaf\x01\n" +
 	"\x04Core\x12W\n" +
 	"\fCorePackages\x12\".quarry.sig.v1.CorePackagesRequest\x1a#.quarry.sig.v1.CorePackagesResponse\x12N\n" +
-	"\tCoreRepos\x12\x1f.quarry.sig.v1.CoreReposRequest\x1a .quarry.sig.v1.CoreReposResponseB9Z7github.com/quarrylinux/quarry/proto/quarry/sig/v1;sigv1b\x06proto3"
+	"\tCoreRepos\x12\x1f.quarry.sig.v1.CoreReposRequest\x1a .quarry.sig.v1.CoreReposResponseB8Z6github.com/quarrylinux/quarry/sdk/internal/sigv1;sigv1b\x06proto3"
 
 var (
 	file_quarry_sig_v1_sig_proto_rawDescOnce sync.Once
