@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -138,10 +137,8 @@ func (h *Host) log() hclog.Logger {
 	return h.Log
 }
 
-var semver = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
-
 // ValidVersion reports whether a plugin version is semver (1.2.3).
-func ValidVersion(v string) bool { return semver.MatchString(v) }
+func ValidVersion(v string) bool { return sdkhost.ValidVersion(v) }
 
 // Launch checks the SIG's binary against sigs.lock, runs the verified
 // bytes in a sandbox, negotiates the protocol and asks the plugin who it
@@ -226,11 +223,18 @@ func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string
 	}
 	if err := checkInfo(sig, p.API, info); err != nil {
 		p.Close()
-		return fail(fmt.Errorf("GetPluginInfo: %w", err))
+		return fail(&InfoError{Err: err})
 	}
 	p.Info = info
 	return p, nil
 }
+
+// InfoError is a launch refused for what the plugin said in
+// GetPluginInfo: it answered, and what it said is wrong.
+type InfoError struct{ Err error }
+
+func (e *InfoError) Error() string { return "GetPluginInfo: " + e.Err.Error() }
+func (e *InfoError) Unwrap() error { return e.Err }
 
 // checkInfo is what GetPluginInfo must say.
 func checkInfo(sig string, api int, info sdkhost.PluginInfo) error {

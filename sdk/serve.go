@@ -50,6 +50,7 @@ func init() {
 	wire.NewServer = func(sig string, factory any, broker *plugin.GRPCBroker) sigv1.SIGServer {
 		return newServer(sig, factory.(func() Plugin)(), broker)
 	}
+	wire.SetLogLevel = func(l hclog.Level) { Logger().SetLevel(l) }
 }
 
 var (

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/quarrylinux/quarry/core/config"
 	"github.com/quarrylinux/quarry/core/store"
+	sdkconf "github.com/quarrylinux/quarry/sdk/conformance"
+	sdkhost "github.com/quarrylinux/quarry/sdk/host"
 	"github.com/quarrylinux/quarry/testing/conformance"
 )
 
@@ -50,25 +53,27 @@ check fails.`,
 				if target.Config, err = exampleConfig(c, cfg, target.SIG); err != nil {
 					return err
 				}
-				start := time.Now()
-				results := conformance.Check(c.Context, target, level)
-				suites = append(suites, junit(target.SIG, results, time.Since(start)))
-				for _, r := range results {
-					if r.Status == conformance.Fail {
+				rep := conformance.Report(c.Context, target, level)
+				suites = append(suites, junit(rep))
+				for _, r := range rep.Results {
+					if r.Status == conformance.Fail || r.Status == conformance.Error {
 						failed++
 					}
 					if c.Bool("json") {
-						json.NewEncoder(os.Stdout).Encode(map[string]any{"plugin": path, "sig": target.SIG, "check": r.Check, "status": r.Status, "why": r.Why, "message": r.Message, "duration_ns": r.Duration})
+						json.NewEncoder(os.Stdout).Encode(map[string]any{"plugin": path, "sig": target.SIG, "check": r.Check, "status": r.Status, "why": r.Why, "message": r.Message, "fix": r.Fix, "duration_ns": r.Duration})
 						continue
 					}
 					line := fmt.Sprintf("%-5s %-10s %-18s %s", r.Status, target.SIG, r.Check, r.Why)
 					if r.Message != "" {
-						line += "\n      " + r.Message
+						line += "\n      " + strings.ReplaceAll(r.Message, "\n", "\n      ")
+					}
+					if r.Status == conformance.Fail && r.Fix != "" {
+						line += "\n      fix: " + r.Fix
 					}
 					fmt.Println(line)
 				}
 				if !c.Bool("json") {
-					fmt.Printf("%s: %d checks in %s\n", path, len(results), time.Since(start).Round(time.Millisecond))
+					fmt.Printf("%s: %d checks in %s\n", path, len(rep.Results), rep.Took.Round(time.Millisecond))
 				}
 			}
 			if f := c.String("junit"); f != "" {
@@ -117,13 +122,24 @@ type junitSuites struct {
 	Suites  []junitSuite `xml:"testsuite"`
 }
 
+// junitSuite is one plugin's run, with the attributes CI reporters read
+// (timestamp, errors) and the plugin's versions as properties.
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     float64     `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       float64         `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr"`
+	Hostname   string          `xml:"hostname,attr,omitempty"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -131,22 +147,39 @@ type junitCase struct {
 	ClassName string        `xml:"classname,attr"`
 	Time      float64       `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Error     *junitFailure `xml:"error,omitempty"`
 	Skipped   *junitFailure `xml:"skipped,omitempty"`
 }
 
 type junitFailure struct {
 	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
 	Text    string `xml:",chardata"`
 }
 
-func junit(sig string, results []conformance.Result, took time.Duration) junitSuite {
-	s := junitSuite{Name: "quarry-sig-" + sig, Tests: len(results), Time: took.Seconds()}
-	for _, r := range results {
+func junit(rep sdkconf.Report) junitSuite {
+	sig := rep.SIG
+	s := junitSuite{Name: "quarry-sig-" + sig, Tests: len(rep.Results), Time: rep.Took.Seconds(),
+		Timestamp: rep.Started.UTC().Format("2006-01-02T15:04:05"),
+		Properties: []junitProperty{{"sig", sig}, {"quarry.version", version},
+			{"host.protocol", fmt.Sprint(sdkhost.APIVersions)}}}
+	s.Hostname, _ = os.Hostname()
+	if p := rep.Plugin; p != nil {
+		s.Properties = append(s.Properties, junitProperty{"plugin.version", p.Version}, junitProperty{"plugin.sdk", p.SDKVersion},
+			junitProperty{"plugin.protocol", fmt.Sprint(p.APIVersions)})
+	}
+	for _, r := range rep.Results {
 		tc := junitCase{Name: r.Check, ClassName: "conformance." + sig, Time: r.Duration.Seconds()}
+		// The body has the whole cause (some reporters show only it):
+		// what failed, the fix, and why the check matters.
+		body := r.Failure() + "\nwhy: " + r.Why
 		switch r.Status {
 		case conformance.Fail:
 			s.Failures++
-			tc.Failure = &junitFailure{Message: r.Message, Text: r.Why}
+			tc.Failure = &junitFailure{Message: firstLine(r.Message), Type: r.Check, Text: body}
+		case conformance.Error:
+			s.Errors++
+			tc.Error = &junitFailure{Message: firstLine(r.Message), Type: "suite", Text: body}
 		case conformance.Skip:
 			s.Skipped++
 			tc.Skipped = &junitFailure{Message: r.Message}

@@ -1,11 +1,14 @@
 package main_test
 
 import (
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/quarrylinux/quarry/sdk"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
@@ -80,12 +83,71 @@ func TestPluginCheck(t *testing.T) {
 	if !strings.Contains(stdout, "pass  hello      configure-rejects") || !strings.Contains(stdout, "skip  hello      determinism") {
 		t.Errorf("plugin check hello:\n%s", stdout)
 	}
-	data, err := os.ReadFile(report)
-	if err != nil || !strings.Contains(string(data), `<testsuite name="quarry-sig-hello" tests="13" failures="0"`) {
-		t.Errorf("junit report: %v\n%s", err, data)
+	suite := readJUnit(t, report)
+	props := map[string]string{}
+	for _, p := range suite.Properties {
+		props[p.Name] = p.Value
 	}
-	stdout, _, code := d.run("plugin", "check", "--quick", permissive)
-	if code != 1 || !strings.Contains(stdout, "fail  permissive configure-rejects") || !strings.Contains(stdout, "a config with an unknown key was accepted") {
+	if suite.Tests != 13 || suite.Failures != 0 || suite.Errors != 0 || suite.Timestamp == "" ||
+		props["sig"] != "hello" || props["plugin.version"] == "" || props["plugin.sdk"] != sdk.Version || props["plugin.protocol"] != "[1]" {
+		t.Errorf("junit report of hello: %+v", suite)
+	}
+	if _, err := time.Parse("2006-01-02T15:04:05", suite.Timestamp); err != nil {
+		t.Errorf("junit timestamp: %v", err)
+	}
+	// One cause, one failure: the rest of the checks pass or are not
+	// reached; the cause and its fix are in the failure's body.
+	stdout, _, code := d.run("plugin", "check", "--quick", "--junit", report, permissive)
+	if code != 1 || !strings.Contains(stdout, "fail  permissive configure-rejects") || !strings.Contains(stdout, "a config with an unknown key was accepted") ||
+		!strings.Contains(stdout, "fix: in Configure, return req.Decode(&cfg)") {
 		t.Errorf("plugin check permissive: exit %d\n%s", code, stdout)
 	}
+	suite = readJUnit(t, report)
+	var failed []string
+	for _, c := range suite.Cases {
+		if c.Failure != nil {
+			failed = append(failed, c.Name)
+			if !strings.Contains(c.Failure.Text, "a config with an unknown key was accepted") || !strings.Contains(c.Failure.Text, "req.Decode(&cfg)") {
+				t.Errorf("junit failure body: %q", c.Failure.Text)
+			}
+		}
+	}
+	if suite.Failures != 1 || strings.Join(failed, " ") != "configure-rejects" {
+		t.Errorf("junit report of permissive: failed %v, %+v", failed, suite)
+	}
+}
+
+// junitSuite is what a CI reporter reads of a JUnit report.
+type junitSuite struct {
+	Tests      int    `xml:"tests,attr"`
+	Failures   int    `xml:"failures,attr"`
+	Errors     int    `xml:"errors,attr"`
+	Timestamp  string `xml:"timestamp,attr"`
+	Properties []struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
+	} `xml:"properties>property"`
+	Cases []struct {
+		Name    string `xml:"name,attr"`
+		Failure *struct {
+			Message string `xml:"message,attr"`
+			Text    string `xml:",chardata"`
+		} `xml:"failure"`
+	} `xml:"testcase"`
+}
+
+// readJUnit parses a JUnit report with one suite.
+func readJUnit(t *testing.T, path string) junitSuite {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Suites []junitSuite `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(data, &r); err != nil || len(r.Suites) != 1 {
+		t.Fatalf("junit report: %v\n%s", err, data)
+	}
+	return r.Suites[0]
 }

@@ -1,5 +1,7 @@
 package host
 
+import "regexp"
+
 // Capability is one thing a plugin can do.
 type Capability string
 
@@ -31,3 +33,8 @@ func (p PluginInfo) Has(c Capability) bool {
 	}
 	return false
 }
+
+var semver = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
+// ValidVersion reports whether a plugin version is semver (1.2.3).
+func ValidVersion(v string) bool { return semver.MatchString(v) }

@@ -18,23 +18,25 @@ import (
 	"github.com/quarrylinux/quarry/core/toolchain"
 	"github.com/quarrylinux/quarry/plugins/intake"
 	"github.com/quarrylinux/quarry/plugins/policy"
+	sdkconf "github.com/quarrylinux/quarry/sdk/conformance"
 )
 
 func init() {
-	register(check{
-		name:  "builds",
-		why:   "the packages the plugin declares build with the core's builder (rpmbuild in the sandbox) for the build host's arch, and what their specs make, and then what was built (read back from each RPM), passes the gate",
-		level: Full,
-		run:   buildCheck,
+	register(sdkconf.Check{
+		Name:  "builds",
+		Why:   "the packages the plugin declares build with the core's builder (rpmbuild in the sandbox) for the build host's arch, and what their specs make, and then what was built (read back from each RPM), passes the gate",
+		Level: Full,
+		Needs: []string{"policy"},
+		Run:   buildCheck,
 	})
 }
 
-func buildCheck(ctx context.Context, e *env) error {
-	s, err := e.configured(ctx)
+func buildCheck(ctx context.Context, e *Env) error {
+	s, err := e.Configured(ctx)
 	if err != nil {
 		return err
 	}
-	o, err := collect(ctx, s)
+	o, err := sdkconf.Collect(ctx, s)
 	s.Close()
 	if err != nil {
 		return err
@@ -54,7 +56,7 @@ func buildCheck(ctx context.Context, e *env) error {
 	if err := g.Packages(o.Packages, o.Repos).Err(); err != nil {
 		return err
 	}
-	if err := g.Kernels(o.Kernels, o.Repos, e.target.Distribution.Arches).Err(); err != nil {
+	if err := g.Kernels(o.Kernels, o.Repos, e.Target.Distribution.Arches).Err(); err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp("", "quarry-conformance-build-")
@@ -66,7 +68,7 @@ func buildCheck(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	d := e.target.Distribution
+	d := e.Target.Distribution
 	dist := config.Distribution{Name: d.Name, PrettyName: d.PrettyName, Version: d.Version, DistTag: d.DistTag, Vendor: "Conformance", Packager: "Conformance <conformance@quarry.example>"}
 	host := arch.Host()
 	envs := map[string]toolchain.Env{}
@@ -83,7 +85,7 @@ func buildCheck(ctx context.Context, e *env) error {
 		}
 		tree, err := intake.SourceTree(p.Spec, p.Files)
 		if err != nil {
-			return errorf("package %s: %v", p.Name, err)
+			return sdkconf.Errorf("package %s: %v", p.Name, err)
 		}
 		digest, err := st.PutTree(tree)
 		if err != nil {
@@ -91,7 +93,7 @@ func buildCheck(ctx context.Context, e *env) error {
 		}
 		src, err := srcs.Get(ctx, p.Name, digest, nil)
 		if err != nil {
-			return errorf("package %s: %v", p.Name, err)
+			return sdkconf.Errorf("package %s: %v", p.Name, err)
 		}
 		var bins []plan.Binary
 		for _, a := range slices.Sorted(maps.Keys(src.Binaries)) {
@@ -100,7 +102,7 @@ func buildCheck(ctx context.Context, e *env) error {
 		if err := g.Binaries(p.Name, bins, flavours[p.Name]).Err(); err != nil {
 			return err
 		}
-		planned = append(planned, &plan.Package{Name: p.Name, Tree: digest, Source: src, Owner: e.target.SIG})
+		planned = append(planned, &plan.Package{Name: p.Name, Tree: digest, Source: src, Owner: e.Target.SIG})
 	}
 	pl := plan.Make(plan.Input{Arches: []string{host}, Packages: planned, Host: toolchain.DetectHost()})
 	var problems []string
@@ -108,7 +110,7 @@ func buildCheck(ctx context.Context, e *env) error {
 		problems = append(problems, pr.String())
 	}
 	if len(problems) > 0 {
-		return errorf("cannot build: %s", strings.Join(problems, "; "))
+		return sdkconf.Errorf("cannot build: %s", strings.Join(problems, "; "))
 	}
 	// The host's executor refuses an RPM no spec declared; then what was
 	// built is judged as the host judges it, against a core's stand-in.

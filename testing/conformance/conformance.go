@@ -1,132 +1,76 @@
-// Package conformance is the plugin conformance suite: one check per file,
-// each with a name, a short why and a clear failure. SIG leads run it from
-// go test (Run, on a built binary or an in-process plugin); CI runs it on
-// any binary with quarry plugin check (Check, with its own reporting).
+// Package conformance is the core's plugin conformance suite: the SDK's
+// (sdk/conformance: the protocol, one check per file) and the checks only
+// the core can make, one per file here: its policy gate on what the
+// plugin returns, and building its packages with the core's builder. It
+// runs on a plugin binary, launched as the host launches it (Binary), or
+// on one served in process (InProcess). SIG leads run it from go test
+// (Run); CI runs it on any binary with quarry plugin check (Check, with
+// its own reporting).
 package conformance
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"time"
+	"testing"
+
+	sdkconf "github.com/quarrylinux/quarry/sdk/conformance"
 )
 
-// Level is how deep the suite goes.
-type Level int
+// The SDK's types: a check, a level, a result, a target.
+type (
+	Level  = sdkconf.Level
+	Result = sdkconf.Result
+	Target = sdkconf.Target
+	Env    = sdkconf.Env
+)
 
+// The levels and statuses.
 const (
-	// Quick runs the protocol and static checks: seconds.
-	Quick Level = iota
-	// Full adds determinism, the sandbox, timeouts and building the
-	// plugin's packages with the core's builder.
-	Full
+	Quick = sdkconf.Quick
+	Full  = sdkconf.Full
+	Pass  = sdkconf.Pass
+	Fail  = sdkconf.Fail
+	Skip  = sdkconf.Skip
+	Error = sdkconf.Error
 )
 
-// Status of a check.
-const (
-	Pass = "pass"
-	Fail = "fail"
-	Skip = "skip"
-)
+// DefaultDistribution is the core a plugin is configured for when the
+// target names none.
+var DefaultDistribution = sdkconf.DefaultDistribution
 
-// check is one conformance check.
-type check struct {
-	name string
-	why  string
-	// level is the lowest level the check runs at.
-	level Level
-	// binary marks checks only a plugin process can answer (stdout, the
-	// sandbox, stderr); in process they are skipped.
-	binary bool
-	run    func(ctx context.Context, e *env) error
-}
+// InProcess targets a plugin factory served inside the test over real
+// gRPC; the checks that need a process are skipped.
+var InProcess = sdkconf.InProcess
 
-var checks []check
+var core []sdkconf.Check
 
-func register(c check) { checks = append(checks, c) }
+func register(c sdkconf.Check) { core = append(core, c) }
 
-// Result is how one check went.
-type Result struct {
-	Check    string        `json:"check"`
-	Why      string        `json:"why"`
-	Status   string        `json:"status"`
-	Message  string        `json:"message,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
-}
+// Suite is every check: the SDK's and the core's.
+func Suite() sdkconf.Suite { return sdkconf.Protocol().With(core...) }
 
 // Checks lists the suite's checks, in order, with their why.
 func Checks() []Result {
 	var out []Result
-	for _, c := range sorted() {
-		out = append(out, Result{Check: c.name, Why: c.why})
+	for _, c := range Suite().Sorted() {
+		out = append(out, Result{Check: c.Name, Why: c.Why})
 	}
-	return out
-}
-
-func sorted() []check {
-	out := append([]check(nil), checks...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
 }
 
 // Check runs the suite on a target at a level and returns every check's
-// result, in name order.
+// result, each after what it needs.
 func Check(ctx context.Context, target Target, level Level) []Result {
-	e := &env{target: target}
-	defer e.cleanup()
-	var out []Result
-	for _, c := range sorted() {
-		r := Result{Check: c.name, Why: c.why, Status: Pass}
-		start := time.Now()
-		switch {
-		case c.level > level:
-			r.Status, r.Message = Skip, "runs at the full level"
-		case c.binary && target.binary == "":
-			r.Status, r.Message = Skip, "needs a plugin binary"
-		default:
-			if err := runOne(ctx, c, e); err != nil {
-				r.Status, r.Message = Fail, err.Error()
-			}
-		}
-		r.Duration = time.Since(start)
-		out = append(out, r)
-	}
-	return out
+	return Suite().Check(ctx, target, level)
 }
 
-// runOne runs a check, turning a panic into its failure.
-func runOne(ctx context.Context, c check, e *env) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("the check panicked: %v", p)
-		}
-	}()
-	return c.run(ctx, e)
-}
-
-// T is what Run reports to; *testing.T is one.
-type T interface {
-	Helper()
-	Errorf(format string, args ...any)
-	Logf(format string, args ...any)
-}
-
-// Run runs the suite at the full level (or the given one) and reports
-// each failing check to t.
-func Run(t T, target Target, level ...Level) []Result {
+// Run runs the suite from go test, each check a subtest of t, at the full
+// level or the one given.
+func Run(t *testing.T, target Target, level ...Level) []Result {
 	t.Helper()
-	lv := Full
-	if len(level) > 0 {
-		lv = level[0]
-	}
-	results := Check(context.Background(), target, lv)
-	for _, r := range results {
-		switch r.Status {
-		case Fail:
-			t.Errorf("conformance %s (%s): %s", r.Check, r.Why, r.Message)
-		case Skip:
-			t.Logf("conformance %s: skipped: %s", r.Check, r.Message)
-		}
-	}
-	return results
+	return Suite().Run(t, target, level...)
+}
+
+// Report runs the suite as Check does and says when and on what plugin.
+func Report(ctx context.Context, target Target, level Level) sdkconf.Report {
+	return Suite().Report(ctx, target, level)
 }

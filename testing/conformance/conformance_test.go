@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/sdk"
 	"github.com/quarrylinux/quarry/testing/fixtures"
 )
 
@@ -86,28 +87,30 @@ func TestShippedPluginsConform(t *testing.T) {
 // and no others.
 func TestSuiteBites(t *testing.T) {
 	dir := binaries(t)
-	everything := "builds capabilities concurrent configure-example configure-rejects determinism handshake plugin-info policy sandboxed stop structured-logs timeouts"
+	// One cause, one failure: a check whose prerequisite failed is
+	// skipped.
 	want := map[string]string{
 		"nondeterministic": "determinism",
 		"liar":             "capabilities",
 		"permissive":       "configure-rejects",
 		"stubborn":         "stop",
-		"stdout":           everything,
-		"v2only":           everything,
-		"crash":            "builds capabilities concurrent determinism handshake policy sandboxed structured-logs timeouts",
-		"hang":             "builds capabilities concurrent determinism handshake policy sandboxed stop timeouts",
-		"network":          "builds capabilities concurrent determinism handshake policy sandboxed timeouts",
-		"shadow":           "builds policy",
+		"stdout":           "handshake",
+		"v2only":           "handshake",
+		"crash":            "answers",
+		"hang":             "answers",
+		"network":          "answers",
+		"plainlog":         "structured-logs",
+		"shadow":           "policy",
 		"obsoletes":        "builds",
-		"dotdot":           "builds policy",
+		"dotdot":           "policy",
 		"nested":           "builds",
-		"casename":         "builds policy",
+		"casename":         "policy",
 		"provides":         "builds",
 		"repofile":         "builds",
 		"corefile":         "builds",
 		"trigger":          "builds",
-		"flood":            "builds capabilities concurrent configure-example configure-rejects determinism handshake policy sandboxed stop structured-logs timeouts",
-		"garbage":          "builds capabilities concurrent configure-rejects determinism handshake plugin-info policy sandboxed timeouts",
+		"flood":            "configure-example",
+		"garbage":          "plugin-info",
 	}
 	names := make([]string, 0, len(want))
 	for n := range want {
@@ -128,9 +131,16 @@ func TestSuiteBites(t *testing.T) {
 			target.CallTimeout = 4 * time.Second
 			var failed []string
 			for _, r := range Check(context.Background(), target, Full) {
-				if r.Status == Fail {
+				switch {
+				case r.Status == Fail:
 					failed = append(failed, r.Check)
-					t.Logf("%s: %s", r.Check, r.Message)
+					t.Logf("%s: %s", r.Check, r.Failure())
+					if r.Fix == "" && r.Check != "builds" {
+						t.Errorf("%s failed with no fix: %s", r.Check, r.Message)
+					}
+				case r.Status == Skip && (!r.Blocked || !strings.HasPrefix(r.Message, "needs ")):
+					// On a binary at the full level every check applies.
+					t.Errorf("%s skipped, not for a failed prerequisite: %s", r.Check, r.Message)
 				}
 			}
 			if got := strings.Join(failed, " "); got != want[name] {
@@ -139,3 +149,29 @@ func TestSuiteBites(t *testing.T) {
 		})
 	}
 }
+
+// TestFixNamesTheSDKCall: the starter's first mistake, a Configure that
+// does not decode its block, fails configure-rejects alone, and the
+// failure says req.Decode fixes it.
+func TestFixNamesTheSDKCall(t *testing.T) {
+	target := InProcess(t, "lax", func() sdk.Plugin { return lax{} }, nil)
+	var got []string
+	for _, r := range Check(context.Background(), target, Quick) {
+		if r.Status == Fail {
+			got = append(got, r.Check)
+			if !strings.Contains(r.Failure(), "req.Decode(&cfg)") {
+				t.Errorf("%s: the failure does not name req.Decode:\n%s", r.Check, r.Failure())
+			}
+		}
+	}
+	if strings.Join(got, " ") != "configure-rejects" {
+		t.Errorf("failed %v, want configure-rejects alone", got)
+	}
+}
+
+type lax struct{}
+
+func (lax) Info() sdk.Info {
+	return sdk.Info{Version: "0.1.0", Description: "configures without decoding"}
+}
+func (lax) Configure(context.Context, sdk.ConfigureRequest) sdk.Diagnostics { return nil }

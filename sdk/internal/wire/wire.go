@@ -7,6 +7,7 @@
 package wire
 
 import (
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 
 	sigv1 "github.com/quarrylinux/quarry/sdk/internal/sigv1"
@@ -21,3 +22,8 @@ var APIVersions = []uint32{1}
 // sets it when it is initialised, so that sdk/host can serve a plugin in
 // the host's own process without sdk exporting its server.
 var NewServer func(sig string, factory any, broker *plugin.GRPCBroker) sigv1.SIGServer
+
+// SetLogLevel sets the level of the plugin's logger (sdk.Logger); package
+// sdk sets it. A plugin served in a test process logs at warn unless asked
+// (internal/inproc).
+var SetLogLevel func(hclog.Level)

@@ -4,29 +4,28 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/quarrylinux/quarry/sdk"
 	"github.com/quarrylinux/quarry/sdk/host"
 )
 
-// outputs is everything a configured plugin returns.
-type outputs struct {
+// Outputs is everything a configured plugin returns.
+type Outputs struct {
 	Repos      []sdk.Repo
 	Packages   []sdk.Package
 	Kernels    []sdk.Kernel
 	Installers []sdk.Installer
 }
 
-// collect calls every capability the plugin declares. A declared call
+// Collect calls every capability the plugin declares. A declared call
 // the plugin does not implement counts as empty here: the capabilities
 // check is the one that reports it.
-func collect(ctx context.Context, s session) (*outputs, error) {
+func Collect(ctx context.Context, s Session) (*Outputs, error) {
 	info := s.Info()
-	o := &outputs{}
+	o := &Outputs{}
 	var err error
 	keep := func(e error) error {
-		if unsupported(e) {
+		if Unsupported(e) {
 			return nil
 		}
 		return e
@@ -54,8 +53,8 @@ func collect(ctx context.Context, s session) (*outputs, error) {
 	return o, nil
 }
 
-// diff names the first part of two outputs that differs.
-func (o *outputs) diff(p *outputs) string {
+// Diff names the first part of two outputs that differs.
+func (o *Outputs) Diff(p *Outputs) string {
 	parts := []struct {
 		name string
 		a, b any
@@ -70,7 +69,5 @@ func (o *outputs) diff(p *outputs) string {
 	return ""
 }
 
-// unsupported reports whether err is the plugin saying it lacks a call.
-func unsupported(err error) bool { return errors.Is(err, host.ErrUnsupported) }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+// Unsupported reports whether err is the plugin saying it lacks a call.
+func Unsupported(err error) bool { return errors.Is(err, host.ErrUnsupported) }

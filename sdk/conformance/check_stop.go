@@ -11,11 +11,13 @@ import (
 const stopBound = 2 * time.Second
 
 func init() {
-	register(check{
-		name: "stop",
-		why:  "Stop cancels what is in flight within " + stopBound.String() + ": the host stops plugins on Ctrl-C and on failures",
-		run: func(ctx context.Context, e *env) error {
-			s, err := e.configured(ctx)
+	register(Check{
+		Name:  "stop",
+		Why:   "Stop cancels what is in flight within " + stopBound.String() + ": the host stops plugins on Ctrl-C and on failures",
+		Needs: []string{"answers"},
+		Fix:   "pass the ctx each call receives to whatever may block, and return when ctx.Done() is closed: sdk.Serve cancels it on Stop",
+		Run: func(ctx context.Context, e *Env) error {
+			s, err := e.Configured(ctx)
 			if err != nil {
 				return err
 			}
@@ -40,9 +42,9 @@ func init() {
 				return nil
 			case <-time.After(stopBound):
 				if stopErr != nil {
-					return errorf("Stop: %v", stopErr)
+					return Errorf("Stop: %v", stopErr)
 				}
-				return errorf("a call went on for more than %s after Stop", stopBound)
+				return Errorf("a call went on for more than %s after Stop", stopBound)
 			}
 		},
 	})

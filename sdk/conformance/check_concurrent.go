@@ -6,11 +6,13 @@ import (
 )
 
 func init() {
-	register(check{
-		name: "concurrent",
-		why:  "calls made at once all succeed: the host may ask several things in parallel",
-		run: func(ctx context.Context, e *env) error {
-			s, err := e.configured(ctx)
+	register(Check{
+		Name:  "concurrent",
+		Why:   "calls made at once all succeed: the host may ask several things in parallel",
+		Needs: []string{"answers"},
+		Fix:   "guard what calls share (a sync.Mutex), or compute every answer from the config alone: the host calls at once",
+		Run: func(ctx context.Context, e *Env) error {
+			s, err := e.Configured(ctx)
 			if err != nil {
 				return err
 			}
@@ -22,7 +24,7 @@ func init() {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					_, errs[i] = collect(ctx, s)
+					_, errs[i] = Collect(ctx, s)
 				}()
 			}
 			wg.Wait()

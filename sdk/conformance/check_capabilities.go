@@ -7,11 +7,13 @@ import (
 )
 
 func init() {
-	register(check{
-		name: "capabilities",
-		why:  "the capabilities GetPluginInfo declares are exactly the calls the plugin answers; the host calls only those",
-		run: func(ctx context.Context, e *env) error {
-			s, err := e.configured(ctx)
+	register(Check{
+		Name:  "capabilities",
+		Why:   "the capabilities GetPluginInfo declares are exactly the calls the plugin answers; the host calls only those",
+		Needs: []string{"answers"},
+		Fix:   "implement exactly the provider interfaces the SIG means (sdk.RepoProvider, sdk.PackageProvider, sdk.KernelProvider, sdk.InstallerProvider): sdk.Serve declares the ones the plugin has",
+		Run: func(ctx context.Context, e *Env) error {
+			s, err := e.Configured(ctx)
 			if err != nil {
 				return err
 			}
@@ -29,12 +31,12 @@ func init() {
 			for _, c := range calls {
 				err := c.call()
 				switch {
-				case info.Has(c.cap) && unsupported(err):
-					return errorf("declares %s but does not implement it", c.cap)
+				case info.Has(c.cap) && Unsupported(err):
+					return Errorf("declares %s but does not implement it", c.cap)
 				case info.Has(c.cap) && err != nil:
-					return errorf("%s: %v", c.cap, err)
+					return Errorf("%s: %v", c.cap, err)
 				case !info.Has(c.cap) && err == nil:
-					return errorf("answers %s without declaring it", c.cap)
+					return Errorf("answers %s without declaring it", c.cap)
 				}
 			}
 			return nil

@@ -7,20 +7,20 @@ import (
 )
 
 func init() {
-	register(check{
-		name:   "structured-logs",
-		why:    "the plugin logs hclog JSON on stderr, which the host re-levels and names after the SIG",
-		binary: true,
-		run: func(ctx context.Context, e *env) error {
-			s, err := e.configured(ctx)
+	register(Check{
+		Name:    "structured-logs",
+		Why:     "the plugin logs hclog JSON on stderr, which the host re-levels and names after the SIG",
+		Process: true,
+		Needs:   []string{"answers"},
+		Fix:     "log with sdk.Logger() only: nothing else may write to stderr (log.Printf, fmt.Fprintln(os.Stderr))",
+		Run: func(ctx context.Context, e *Env) error {
+			s, err := e.Configured(ctx)
 			if err != nil {
 				return err
 			}
-			collect(ctx, s)
+			Collect(ctx, s)
 			s.Close()
-			e.mu.Lock()
-			out := e.stderr.String()
-			e.mu.Unlock()
+			out := e.Logs()
 			for _, line := range strings.Split(out, "\n") {
 				line = strings.TrimSpace(line)
 				if line == "" {
@@ -28,7 +28,7 @@ func init() {
 				}
 				var entry map[string]any
 				if err := json.Unmarshal([]byte(line), &entry); err != nil || entry["@message"] == nil || entry["@level"] == nil {
-					return errorf("stderr line %q is not an hclog JSON entry", cut(line, 120))
+					return Errorf("stderr line %q is not an hclog JSON entry", cut(line, 120))
 				}
 			}
 			return nil
