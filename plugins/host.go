@@ -42,6 +42,14 @@ type Host struct {
 	Stderr      io.Writer
 	Log         hclog.Logger
 	HostVersion string
+	// Dev are development overrides (quarry plugin dev): by SIG, a local
+	// binary run instead of the locked one, hashed at launch, sandboxed
+	// as any plugin. Reattach are plugins a SIG lead started by hand in
+	// debug mode (quarry-sig-NAME --debug), outside any sandbox: the
+	// host connects to them instead of launching. A plugin launched
+	// either way says so in Plugin.Dev, and nothing it made is published.
+	Dev      map[string]string
+	Reattach map[string]*plugin.ReattachConfig
 }
 
 // Defaults for the zero Host fields.
@@ -81,6 +89,9 @@ type Plugin struct {
 	Info sdkhost.PluginInfo
 	// API is the negotiated protocol major.
 	API int
+	// Dev says what ran instead of the locked binary ("" for the locked
+	// binary): a dev override, or a plugin in debug mode.
+	Dev string
 
 	host    *Host
 	pc      *plugin.Client
@@ -88,6 +99,10 @@ type Plugin struct {
 	watch   *watch
 	box     *sandbox.Box
 	sockets string
+	// reattached is a plugin in debug mode: its process is its user's,
+	// left running for the next command (go-plugin's Kill, and even
+	// closing its client, would shut it down).
+	reattached bool
 }
 
 func (h *Host) startTimeout() time.Duration {
@@ -151,17 +166,19 @@ func (h *Host) Launch(ctx context.Context, sig string) (*Plugin, error) {
 // at the same paths: the composed publication, for BuildInstaller.
 func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string) (*Plugin, error) {
 	fail := func(err error) (*Plugin, error) { return nil, &Error{SIG: sig, Err: err} }
-	path, err := Find(sig, h.Dirs)
-	if err != nil {
-		return nil, err
-	}
-	pinned := h.Lock.Plugins[sig]
-	if pinned == nil {
-		return fail(fmt.Errorf("%s is not in %s: run quarry plugin lock", path, LockFile))
-	}
-	bin, err := h.verified(sig, path, pinned.SHA256)
-	if err != nil {
-		return fail(err)
+	rc := h.Reattach[sig]
+	var bin, dev string
+	if rc == nil {
+		path, want, override, err := h.binaryFor(sig)
+		if err != nil {
+			return nil, err
+		}
+		if bin, err = h.verified(sig, path, want); err != nil {
+			return fail(err)
+		}
+		dev = override
+	} else {
+		dev = fmt.Sprintf("debug mode: pid %d at %s, outside the sandbox", rc.Pid, rc.Addr)
 	}
 	box, err := sandbox.Open(h.limits())
 	if err != nil {
@@ -178,29 +195,40 @@ func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string
 	if len(readOnly) > 0 {
 		box.Caps = InstallerCaps
 	}
-	p := &Plugin{SIG: sig, host: h, box: box, sockets: sockets, watch: &watch{maxStderr: h.MaxStderr, tee: h.Stderr}}
+	p := &Plugin{SIG: sig, Dev: dev, host: h, box: box, sockets: sockets, watch: &watch{maxStderr: h.MaxStderr, tee: h.Stderr}, reattached: rc != nil}
 	if p.watch.maxStderr == 0 {
 		p.watch.maxStderr = DefaultMaxStderr
 	}
 	log := relevel{h.log().Named("sig." + sig)}
-	p.pc = plugin.NewClient(&plugin.ClientConfig{
+	if dev != "" {
+		log.Warn("NOT THE LOCKED PLUGIN: " + dev + "; nothing built with it is published")
+	}
+	cc := &plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdkhost.Plugins(),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
-		Managed:          true,
-		SkipHostEnv:      true,
-		StartTimeout:     h.startTimeout(),
 		Logger:           log,
 		Stderr:           p.watch,
 		SyncStdout:       stdoutSink{p.watch},
 		SyncStderr:       p.watch,
-		UnixSocketConfig: &plugin.UnixSocketConfig{TempDir: sockets},
-		RunnerFunc: func(_ hclog.Logger, cmd *exec.Cmd, socketDir string) (goplugin.Runner, error) {
+	}
+	if rc != nil {
+		// go-plugin picks a reattached plugin's set from Plugins alone.
+		set, ok := sdkhost.Plugins()[rc.ProtocolVersion]
+		if !ok {
+			box.Close()
+			return fail(fmt.Errorf("%w: the plugin in debug mode speaks protocol major %d; this Quarry speaks %v", ErrVersion, rc.ProtocolVersion, sdkhost.APIVersions))
+		}
+		cc.Reattach, cc.Plugins, cc.VersionedPlugins = rc, set, nil
+	} else {
+		cc.AutoMTLS, cc.Managed, cc.SkipHostEnv, cc.StartTimeout = true, true, true, h.startTimeout()
+		cc.UnixSocketConfig = &plugin.UnixSocketConfig{TempDir: sockets}
+		cc.RunnerFunc = func(_ hclog.Logger, cmd *exec.Cmd, socketDir string) (goplugin.Runner, error) {
 			cmd.Path, cmd.Args = bin, []string{bin}
 			return newRunner(cmd, socketDir, box, readOnly, p.watch)
-		},
-	})
+		}
+	}
+	p.pc = plugin.NewClient(cc)
 	rpc, err := p.pc.Client()
 	if err != nil {
 		p.Close()
@@ -227,6 +255,27 @@ func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string
 	}
 	p.Info = info
 	return p, nil
+}
+
+// binaryFor is the SIG's binary and the sha256 it must have: its dev
+// override's, hashed now, or the one sigs.lock pins. override describes a
+// dev override ("" for the locked binary).
+func (h *Host) binaryFor(sig string) (path, sum, override string, err error) {
+	if o := h.Dev[sig]; o != "" {
+		sum, err := FileSHA256(o)
+		if err != nil {
+			return "", "", "", &Error{SIG: sig, Err: fmt.Errorf("dev override: %w", err)}
+		}
+		return o, sum, fmt.Sprintf("dev override %s (sha256 %s)", o, sum[:12]), nil
+	}
+	if path, err = Find(sig, h.Dirs); err != nil {
+		return "", "", "", err
+	}
+	pinned := h.Lock.Plugins[sig]
+	if pinned == nil {
+		return "", "", "", &Error{SIG: sig, Err: fmt.Errorf("%s is not in %s: run quarry plugin lock", path, LockFile)}
+	}
+	return path, pinned.SHA256, "", nil
 }
 
 // InfoError is a launch refused for what the plugin said in
@@ -339,7 +388,7 @@ const stopGrace = 5 * time.Second
 // what outlived bwrap, holding the pipes go-plugin waits for, is killed
 // after the grace.
 func (p *Plugin) Close() {
-	if p.pc != nil {
+	if p.pc != nil && !p.reattached {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -360,7 +409,7 @@ func (p *Plugin) Close() {
 // that outlived bwrap would hold open forever.
 func (p *Plugin) kill() {
 	p.box.Kill()
-	if p.pc != nil {
+	if p.pc != nil && !p.reattached {
 		p.pc.Kill()
 	}
 }

@@ -82,10 +82,18 @@ func WithLogLevel(l hclog.Level) Option { return func(o *serveOptions) { o.level
 // Serve runs a plugin until its host is done with it: it answers the
 // handshake, serves the SIG protocol over gRPC with mutual TLS, and exits
 // when the host dies.
+//
+// Run by hand, the binary answers --version, and --debug serves it for a
+// debugger (dlv exec quarry-sig-NAME -- --debug): it prints the
+// QUARRY_REATTACH_PLUGINS line that points quarry at it. Otherwise it
+// says what it is and exits 2.
 func Serve(name string, factory func() Plugin, opts ...Option) {
 	o := serveOptions{level: hclog.Trace}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+		os.Exit(byHand(name, factory, o, os.Args[1:], os.Stdout, os.Stderr))
 	}
 	log := Logger() // before Serve takes os.Stderr over
 	log.SetLevel(o.level)

@@ -27,3 +27,19 @@ var NewServer func(sig string, factory any, broker *plugin.GRPCBroker) sigv1.SIG
 // sdk sets it. A plugin served in a test process logs at warn unless asked
 // (internal/inproc).
 var SetLogLevel func(hclog.Level)
+
+// ReattachEnv names the environment variable that points a host at
+// plugins started by hand in debug mode: a JSON object of Reattach by SIG.
+const ReattachEnv = "QUARRY_REATTACH_PLUGINS"
+
+// Reattach is how a plugin in debug mode tells a host where it serves.
+type Reattach struct {
+	Protocol        string `json:"protocol"`
+	ProtocolVersion int    `json:"protocol_version"`
+	Pid             int    `json:"pid"`
+	Test            bool   `json:"test"`
+	Addr            struct {
+		Network string `json:"network"`
+		String  string `json:"string"`
+	} `json:"addr"`
+}
