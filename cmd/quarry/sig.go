@@ -18,7 +18,7 @@ func sigCommand() *cli.Command {
 		trustFlags("the machine's root `DIR` (an image, or a test's installroot); without --key or --fingerprint, its rpm keyring is what is trusted")...)
 	return &cli.Command{
 		Name:  "sig",
-		Usage: "SIG repositories on this machine: list, info, enable, disable",
+		Usage: "SIG repositories on this machine: list, info, enable, disable; and new, a SIG's own repository",
 		Description: `A publication carries its SIGs' index (sigs.json). enable writes
 /etc/yum.repos.d/<distro>-sig-<sig>.repo and /etc/pki/rpm-gpg/RPM-GPG-KEY-<distro>-sig-<sig>,
 the same files as the SIG's <distro>-release-<sig> package; disable removes
@@ -29,6 +29,7 @@ machine trusts: its rpm keyring (under --root), or --key FILE, or a
 --fingerprint FPR pin; and the SIG key enable writes must have the digest
 the signed index gives it. Anything else is refused, and nothing is written.`,
 		Subcommands: []*cli.Command{
+			sigNewCommand(),
 			{
 				Name:  "list",
 				Usage: "the SIGs published, their repositories, and whether each is enabled here",
