@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -50,6 +52,18 @@ type Host struct {
 	// either way says so in Plugin.Dev, and nothing it made is published.
 	Dev      map[string]string
 	Reattach map[string]*plugin.ReattachConfig
+}
+
+// Unlocked says what would run instead of the SIG's locked binary: its
+// dev override, or a plugin in debug mode; "" when none would.
+func (h *Host) Unlocked(sig string) string {
+	if rc := h.Reattach[sig]; rc != nil {
+		return fmt.Sprintf("a plugin in debug mode (pid %d, %s)", rc.Pid, sdkhost.ReattachEnv)
+	}
+	if o := h.Dev[sig]; o != "" {
+		return "the dev override " + o
+	}
+	return ""
 }
 
 // Defaults for the zero Host fields.
@@ -176,7 +190,10 @@ func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string
 		if bin, err = h.verified(sig, path, want); err != nil {
 			return fail(err)
 		}
-		dev = override
+		if override != "" {
+			// Hashed once, in verified: the copy's folder is its sha256.
+			dev = fmt.Sprintf("%s (sha256 %.12s)", override, filepath.Base(filepath.Dir(bin)))
+		}
 	} else {
 		dev = fmt.Sprintf("debug mode: pid %d at %s, outside the sandbox", rc.Pid, rc.Addr)
 	}
@@ -257,16 +274,16 @@ func (h *Host) LaunchReading(ctx context.Context, sig string, readOnly ...string
 	return p, nil
 }
 
-// binaryFor is the SIG's binary and the sha256 it must have: its dev
-// override's, hashed now, or the one sigs.lock pins. override describes a
-// dev override ("" for the locked binary).
+// binaryFor is the SIG's binary and the sha256 it must have: the one
+// sigs.lock pins, or none for a dev override (whatever it hashes to when
+// it is copied). override describes a dev override ("" for the locked
+// binary).
 func (h *Host) binaryFor(sig string) (path, sum, override string, err error) {
 	if o := h.Dev[sig]; o != "" {
-		sum, err := FileSHA256(o)
-		if err != nil {
+		if _, err := os.Stat(o); err != nil {
 			return "", "", "", &Error{SIG: sig, Err: fmt.Errorf("dev override: %w", err)}
 		}
-		return o, sum, fmt.Sprintf("dev override %s (sha256 %s)", o, sum[:12]), nil
+		return o, "", "dev override " + o, nil
 	}
 	if path, err = Find(sig, h.Dirs); err != nil {
 		return "", "", "", err

@@ -62,6 +62,7 @@ func debug(name string, factory func() Plugin, o serveOptions, stdout, stderr io
 	Logger().SetLevel(o.level)
 	ch := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})
+	served := make(chan struct{})
 	go func() {
 		rc, ok := <-ch
 		if !ok || rc == nil {
@@ -71,6 +72,7 @@ func debug(name string, factory func() Plugin, o serveOptions, stdout, stderr io
 		r.Protocol, r.ProtocolVersion, r.Pid, r.Test = string(rc.Protocol), rc.ProtocolVersion, rc.Pid, true
 		r.Addr.Network, r.Addr.String = rc.Addr.Network(), rc.Addr.String()
 		data, _ := json.Marshal(map[string]wire.Reattach{name: r})
+		close(served)
 		fmt.Fprintf(stdout, "%s serves for debugging (pid %d), outside any sandbox. Point quarry at it with:\n\n\texport %s='%s'\n\nquarry then uses it instead of the locked binary and publishes nothing it made. Ctrl-C stops it.\n", bin, rc.Pid, wire.ReattachEnv, data)
 	}()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -83,5 +85,11 @@ func debug(name string, factory func() Plugin, o serveOptions, stdout, stderr io
 		Test:             &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: ch, CloseCh: closed},
 	})
 	<-closed
-	return 0
+	select {
+	case <-served:
+		return 0
+	default:
+		fmt.Fprintf(stderr, "%s: could not serve for debugging (see above)\n", bin)
+		return 1
+	}
 }

@@ -78,6 +78,15 @@ func runBuild(c *cli.Context) error {
 	}
 	defer unlock()
 	only := c.Args().Slice()
+	if !c.Bool("no-publish") && len(only) == 0 {
+		dev, err := e.devActive()
+		if err != nil {
+			return err
+		}
+		if len(dev) > 0 {
+			return cli.Exit("quarry: "+strings.Join(dev, "; ")+": a build that publishes runs locked plugins only (a publication is a release); build with --no-publish to try it, or quarry plugin dev --clear and quarry plugin lock", 1)
+		}
+	}
 	rep := e.reporter()
 	p := e.pipeline(rep)
 	if p.History, err = e.openHistory(); err != nil {

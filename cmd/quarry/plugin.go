@@ -21,6 +21,7 @@ func pluginCommand() *cli.Command {
 		Usage: "SIG plugins: pin their binaries, list what they offer, check their conformance",
 		Subcommands: []*cli.Command{
 			pluginCheckCommand(),
+			pluginDevCommand(),
 			{
 				Name:  "lock",
 				Usage: "record the sha256 of every configured SIG's binary in sigs.lock",
@@ -140,14 +141,20 @@ func (e *env) sdkDistribution() sdk.Distribution {
 
 func (e *env) sigLockPath() string { return filepath.Join(filepath.Dir(e.cfg.File), plugins.LockFile) }
 
-// pluginHost is the host for this config's SIGs.
+// pluginHost is the host for this config's SIGs, with the dev overrides
+// and the plugins in debug mode a SIG lead set up.
 func (e *env) pluginHost() (*plugins.Host, error) {
 	lk, err := plugins.LoadLock(e.sigLockPath())
 	if err != nil {
 		return nil, err
 	}
+	dev, reattach, err := e.devPlugins()
+	if err != nil {
+		return nil, err
+	}
 	return &plugins.Host{Dirs: e.cfg.PluginDirs(), Lock: lk, Work: e.lay.PluginWork(), Limits: e.pluginLimits(), MaxStderr: int64(e.cfg.Plugins.Limits.Log),
-		StartTimeout: e.cfg.Plugins.StartTimeout, CallTimeout: e.cfg.Plugins.CallTimeout, Log: e.log, HostVersion: version}, nil
+		StartTimeout: e.cfg.Plugins.StartTimeout, CallTimeout: e.cfg.Plugins.CallTimeout, Log: e.log, HostVersion: version,
+		Dev: dev, Reattach: reattach}, nil
 }
 
 // configureSIG hands a SIG its config block; error diagnostics fail it.

@@ -151,3 +151,75 @@ func readJUnit(t *testing.T, path string) junitSuite {
 	}
 	return r.Suites[0]
 }
+
+// TestPluginDevOverride: a SIG lead's local build runs without a re-lock,
+// marked on every launch, sigs.lock untouched; nothing built with it is
+// published, by quarry build or by quarry publish after --no-publish,
+// with the override or after it is cleared; cleared, the locked plugin
+// runs and the build publishes again.
+func TestPluginDevOverride(t *testing.T) {
+	slow(t)
+	t.Parallel()
+	d := newDistro(t)
+	d.editConfig("arches: [x86_64, aarch64, ppc64le, s390x]", "arches: [x86_64]")
+	raw, _ := os.ReadFile(d.config())
+	text := string(raw)
+	if i := strings.Index(text, "\nsigs:\n"); i >= 0 {
+		text = text[:i]
+	}
+	d.writeConfig(text + "\nsigs:\n  - name: hello\n    config:\n      greeting: Hi\n")
+	locked := buildSIG(t, filepath.Join(d.dir, "bin"), "hello", "./examples/hello-sig")
+	d.keyInit()
+	d.mustRun("key", "init", "--bits", "2048", "--sig", "hello")
+	d.mustRun("plugin", "lock")
+	sigsLock, err := os.ReadFile(filepath.Join(d.dir, "sigs.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The local build: other bytes than the locked binary's.
+	data, err := os.ReadFile(locked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := filepath.Join(t.TempDir(), "quarry-sig-hello")
+	if err := os.WriteFile(local, append(data, "local build"...), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d.mustRun("plugin", "dev", "hello", local)
+	if out := d.mustRun("plugin", "dev"); !strings.Contains(out, "hello") || !strings.Contains(out, local) {
+		t.Errorf("plugin dev lists %q", out)
+	}
+	_, stderr, code := d.run("plugin", "list")
+	if code != 0 || !strings.Contains(stderr, "NOT THE LOCKED PLUGIN: dev override "+local) {
+		t.Errorf("plugin list with an override: exit %d\n%s", code, stderr)
+	}
+	_, stderr, code = d.run("build")
+	if code != 1 || !strings.Contains(stderr, "sig hello runs the dev override "+local) || !strings.Contains(stderr, "--no-publish") {
+		t.Errorf("build that would publish with an override: exit %d\n%s", code, stderr)
+	}
+	if _, stderr, code = d.run("build", "--no-publish"); code != 0 {
+		t.Fatalf("build --no-publish with an override: exit %d\n%s", code, stderr)
+	}
+	_, stderr, code = d.run("publish")
+	if code != 1 || !strings.Contains(stderr, "sig hello runs the dev override "+local) || !strings.Contains(stderr, "locked plugins only") {
+		t.Errorf("publish with an override: exit %d\n%s", code, stderr)
+	}
+	// With the override gone, the build it made is still not published.
+	d.mustRun("plugin", "dev", "--clear", "hello")
+	if out := d.mustRun("plugin", "dev"); out != "" {
+		t.Errorf("plugin dev after --clear lists %q", out)
+	}
+	_, stderr, code = d.run("publish")
+	if code == 0 || !strings.Contains(stderr, "not published: sig hello ran dev override "+local) {
+		t.Errorf("publish of a build made with an override: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Lstat(filepath.Join(d.out(), "current")); !os.IsNotExist(err) {
+		t.Errorf("something was published: %v", err)
+	}
+	if now, _ := os.ReadFile(filepath.Join(d.dir, "sigs.lock")); string(now) != string(sigsLock) {
+		t.Errorf("sigs.lock changed:\n%s", now)
+	}
+	if out := d.mustRun("build"); !strings.Contains(out, "published compose") {
+		t.Errorf("build with the locked plugin published nothing:\n%s", out)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -53,6 +54,15 @@ current again.`,
 				return err
 			}
 			defer unlock()
+			if !c.Bool("rollback") {
+				dev, err := e.devActive()
+				if err != nil {
+					return err
+				}
+				if len(dev) > 0 {
+					return cli.Exit("quarry: "+strings.Join(dev, "; ")+": a publication runs locked plugins only (its installers are built now); quarry plugin dev --clear", 1)
+				}
+			}
 			if c.Bool("rollback") {
 				from, to, err := p.Rollback(c.Context)
 				if err != nil {

@@ -42,6 +42,10 @@ func (l Layout) ReadbackCache() string { return filepath.Join(l.State, "readback
 // PluginWork is where SIG plugins run.
 func (l Layout) PluginWork() string { return filepath.Join(l.State, "plugins") }
 
+// DevOverrides are the SIG plugins run instead of the locked ones
+// (quarry plugin dev).
+func (l Layout) DevOverrides() string { return filepath.Join(l.State, "plugin-dev.json") }
+
 // History is the run history database.
 func (l Layout) History() string { return filepath.Join(l.State, "history.db") }
 

@@ -45,6 +45,10 @@ type Built struct {
 	Refused     []string `json:"refused,omitempty"`
 	// Partial is a build of some packages only (BuildOptions.Only).
 	Partial bool `json:"partial,omitempty"`
+	// Dev are the SIGs whose packages came from a plugin that is not the
+	// locked one (quarry plugin dev, or debug mode), with what ran: such
+	// a build is never published.
+	Dev map[string]string `json:"dev,omitempty"`
 }
 
 // BuiltJob is one job of a build.
@@ -105,6 +109,12 @@ func newBuilt(p *Pipeline, pl *Planned, res *build.Result) *Built {
 func (b *Built) setSIGs(pl *Planned) {
 	for _, s := range pl.SIGs {
 		b.SIGs = append(b.SIGs, BuiltSIG{Name: s.Name, Info: s.Info, Repos: s.Repos, RepoOf: s.RepoOf, Installers: s.Installers, Release: s.Release.Name})
+		if s.Dev != "" {
+			if b.Dev == nil {
+				b.Dev = map[string]string{}
+			}
+			b.Dev[s.Name] = s.Dev
+		}
 	}
 	for name, err := range pl.SIGErrors {
 		b.SIGErrors[name] = err.Error()

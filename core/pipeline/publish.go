@@ -63,6 +63,9 @@ func (p *Pipeline) Publish(ctx context.Context, b *Built) (*Published, error) {
 	if b.Partial {
 		return nil, errors.New("a build of some packages only cannot be published (run quarry build)")
 	}
+	if len(b.Dev) > 0 {
+		return nil, &DevBuildError{SIGs: b.Dev}
+	}
 	key, err := p.Keys.Core()
 	if err != nil {
 		return nil, err
@@ -323,4 +326,17 @@ func (p *Pipeline) recordPublish(pub *publish.Publisher, id, inputs string) erro
 		return err
 	}
 	return store.WriteFile(p.Layout.LastPublish(), data, 0o644)
+}
+
+// DevBuildError is a publish refused because SIGs' packages came from a
+// plugin that is not the locked one: a publication is a release, and a
+// release is built by locked plugins only.
+type DevBuildError struct{ SIGs map[string]string }
+
+func (e *DevBuildError) Error() string {
+	var parts []string
+	for _, sig := range slices.Sorted(maps.Keys(e.SIGs)) {
+		parts = append(parts, fmt.Sprintf("sig %s ran %s", sig, e.SIGs[sig]))
+	}
+	return fmt.Sprintf("not published: %s; a publication is a release, built by locked plugins only (quarry plugin dev --clear, quarry plugin lock, quarry build)", strings.Join(parts, "; "))
 }

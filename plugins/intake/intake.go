@@ -51,6 +51,9 @@ type SIG struct {
 	Diags      sdk.Diagnostics // Configure's warnings
 	// Release is <distro>-release-<sig>, which the core adds.
 	Release *plan.Package
+	// Dev says what ran instead of the SIG's locked plugin (a dev
+	// override, or a plugin in debug mode); "" for the locked one.
+	Dev string
 }
 
 // Run launches the SIG's plugin, configures it, collects its repositories,
@@ -62,7 +65,7 @@ func (in *Intake) Run(ctx context.Context, name string, config []byte) (*SIG, er
 		return nil, err
 	}
 	defer p.Close()
-	s := &SIG{Name: name, Info: p.Info, RepoOf: map[string]string{}, Flavours: map[string]string{}}
+	s := &SIG{Name: name, Info: p.Info, Dev: p.Dev, RepoOf: map[string]string{}, Flavours: map[string]string{}}
 	diags, err := p.Configure(ctx, sdk.ConfigureRequest{Config: config, Distribution: in.Distro, Core: in.Core})
 	if err != nil {
 		return nil, err

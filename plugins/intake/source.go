@@ -51,8 +51,13 @@ type InstallerMaker interface {
 	Close()
 }
 
-// Installers launches the SIG's plugin reading root, configured.
+// Installers launches the SIG's plugin reading root, configured. Its
+// installers are published: a SIG whose plugin is not the locked one (a
+// dev override, or a plugin in debug mode) is refused before it starts.
 func (s *Source) Installers(ctx context.Context, sig, root string) (InstallerMaker, error) {
+	if what := s.Host.Unlocked(sig); what != "" {
+		return nil, fmt.Errorf("sig %s would run %s to build installers for a publication; a publication runs locked plugins only (quarry plugin dev --clear %s)", sig, what, sig)
+	}
 	p, err := s.Host.LaunchReading(ctx, sig, root)
 	if err != nil {
 		return nil, err
