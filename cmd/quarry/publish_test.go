@@ -55,6 +55,12 @@ func (d *distro) dnfInstall(pkgs ...string) (string, error) {
 // with gpgcheck and repo_gpgcheck against the published key keyName.
 func (d *distro) dnfInstallFrom(repoDirs map[string]string, keyName string, pkgs ...string) (string, error) {
 	d.t.Helper()
+	return d.dnfInstallInto(filepath.Join(d.t.TempDir(), "root"), repoDirs, keyName, pkgs...)
+}
+
+// dnfInstallInto is dnfInstallFrom into the given root.
+func (d *distro) dnfInstallInto(root string, repoDirs map[string]string, keyName string, pkgs ...string) (string, error) {
+	d.t.Helper()
 	dir := d.t.TempDir()
 	cur := filepath.Join(d.out(), "current")
 	var repos strings.Builder
@@ -65,7 +71,6 @@ func (d *distro) dnfInstallFrom(repoDirs map[string]string, keyName string, pkgs
 	os.MkdirAll(filepath.Join(dir, "repos.d"), 0o755)
 	os.WriteFile(filepath.Join(dir, "repos.d", "t.repo"), []byte(repos.String()), 0o644)
 	os.WriteFile(filepath.Join(dir, "dnf.conf"), []byte("[main]\ncachedir="+filepath.Join(dir, "cache")+"\n"), 0o644)
-	root := filepath.Join(dir, "root")
 	args := append([]string{"-y", "--config", filepath.Join(dir, "dnf.conf"), "--installroot", root, "--releasever", "9",
 		"--setopt=reposdir=" + filepath.Join(dir, "repos.d"), "install"}, pkgs...)
 	if out, err := exec.Command("dnf", args...).CombinedOutput(); err != nil {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/quarrylinux/quarry/core/config"
+	"github.com/quarrylinux/quarry/core/layout"
 	"github.com/quarrylinux/quarry/core/optin"
 )
 
@@ -40,18 +43,19 @@ the signed index gives it. Anything else is refused, and nothing is written.`,
 						return nil
 					}
 					for _, s := range x.SIGs {
-						on := optin.Enabled(a.root, x.Distribution, s.Name)
+						states, err := repoStates(a.root, x, &s)
+						if err != nil {
+							return err
+						}
+						state := sigState(states, len(s.Repos))
 						if jsonOut(c) {
-							json.NewEncoder(os.Stdout).Encode(map[string]any{"sig": s.Name, "version": s.Version, "enabled": on, "repos": s.Repos, "description": s.Description})
+							json.NewEncoder(os.Stdout).Encode(map[string]any{"sig": s.Name, "version": s.Version, "state": state, "enabled": state != "disabled",
+								"repos": s.Repos, "repo_states": states, "description": s.Description})
 							continue
 						}
 						var ids []string
 						for _, r := range s.Repos {
-							ids = append(ids, r.ID)
-						}
-						state := "disabled"
-						if on {
-							state = "enabled"
+							ids = append(ids, r.ID+":"+onOff(states[r.ID]))
 						}
 						fmt.Printf("%-10s %-8s %-9s repos: %-24s %s\n", s.Name, s.Version, state, strings.Join(ids, " "), s.Description)
 					}
@@ -73,7 +77,11 @@ the signed index gives it. Anything else is refused, and nothing is written.`,
 					for _, r := range s.Repos {
 						fmt.Printf("  %s-sig-%s-%s  %s: %s\n", x.Distribution, s.Name, r.ID, r.Name, r.Description)
 					}
-					fmt.Printf("key: %s\nenabled here: %v (%s)\n", keyFile, optin.Enabled(a.root, x.Distribution, s.Name), repoFile)
+					states, err := repoStates(a.root, x, s)
+					if err != nil {
+						return err
+					}
+					fmt.Printf("key: %s\nhere: %s (%s)\n", keyFile, sigState(states, len(s.Repos)), repoFile)
 					fmt.Printf("or: dnf install %s-release-%s\n", x.Distribution, s.Name)
 					return nil
 				}),
@@ -91,11 +99,15 @@ the signed index gives it. Anything else is refused, and nothing is written.`,
 					if len(a.args) == 2 {
 						repo = a.args[1]
 					}
-					path, err := optin.Enable(a.root, x, a.args[0], repo, src)
+					res, err := optin.Enable(a.root, x, a.args[0], repo, src, optin.RPMOwner)
 					if err != nil {
 						return cli.Exit("quarry: "+err.Error(), 1)
 					}
-					fmt.Printf("enabled SIG %s: %s\n", a.args[0], path)
+					if res.Owner != "" {
+						fmt.Printf("enabled SIG %s in place: %s belongs to %s\n", a.args[0], res.RepoFile, res.Owner)
+						return nil
+					}
+					fmt.Printf("enabled SIG %s: %s\n", a.args[0], res.RepoFile)
 					return nil
 				}),
 			},
@@ -110,8 +122,14 @@ the signed index gives it. Anything else is refused, and nothing is written.`,
 					if s, err := x.Find(name); err == nil {
 						key = s.Key
 					}
-					if err := optin.Disable(a.root, x.Distribution, name, key); err != nil {
+					res, err := optin.Disable(a.root, x.Distribution, name, key, optin.RPMOwner)
+					if err != nil {
 						return cli.Exit("quarry: "+err.Error(), 1)
+					}
+					if res.Owner != "" {
+						fmt.Printf("disabled SIG %s's repositories in place: %s belongs to %s, which keeps it (and keeps it off through updates); dnf remove %s takes it away\n",
+							name, res.RepoFile, res.Owner, res.Owner)
+						return nil
 					}
 					fmt.Printf("disabled SIG %s\n", name)
 					return nil
@@ -156,19 +174,27 @@ func parseSIGArgs(c *cli.Context) (sigArgs, error) {
 	return sigArgs{args: args, from: one["from"], root: one["root"], keys: many["key"], pins: many["fingerprint"]}, nil
 }
 
-// sigIndex loads the SIG index of --from, or of the config's publication.
-// These commands run on users' machines: quarry.yaml is needed only for
-// the default --from.
+// sigIndex loads the SIG index of --from, or of the config's publication,
+// or of the one the machine's own <distro>.repo file (under --root) points
+// at. These commands run on users' machines, which have no quarry.yaml.
 func sigIndex(c *cli.Context, a sigArgs) (*optin.Index, string, error) {
 	src := a.from
+	distro := ""
 	if src == "" {
 		cfg, err := config.Load(c.String("config"))
-		if err != nil {
+		switch {
+		case err == nil:
+			src = cfg.Publish.URL
+			if src == "" { // quarry build --out's default, as publishURL
+				src, _ = filepath.Abs(filepath.Join("out", "current"))
+			}
+		case errors.Is(err, fs.ErrNotExist) && !c.IsSet("config"):
+			var perr error
+			if src, distro, perr = optin.Publication(a.root); perr != nil {
+				return nil, "", cli.Exit(fmt.Sprintf("quarry: %s, and %v", c.String("config")+" does not exist", perr), 1)
+			}
+		default:
 			return nil, "", fmt.Errorf("%w (or give --from)", err)
-		}
-		src = cfg.Publish.URL
-		if src == "" { // quarry build --out's default, as publishURL
-			src, _ = filepath.Abs(filepath.Join("out", "current"))
 		}
 	}
 	trust, err := userTrust(a.keys, a.pins, a.root)
@@ -179,6 +205,9 @@ func sigIndex(c *cli.Context, a sigArgs) (*optin.Index, string, error) {
 	if err != nil {
 		return nil, "", noTrust("sig", err, a.keys, a.pins, a.root)
 	}
+	if distro != "" && x.Distribution != distro {
+		return nil, "", cli.Exit(fmt.Sprintf("quarry: %s is %s's publication, not %s's, which the machine's .repo file names", src, x.Distribution, distro), 1)
+	}
 	return x, src, nil
 }
 
@@ -187,4 +216,46 @@ func first(args []string) string {
 		return ""
 	}
 	return args[0]
+}
+
+// repoStates is each of the SIG's repositories' state under root, by id.
+func repoStates(root string, x *optin.Index, s *optin.SIG) (map[string]bool, error) {
+	states, err := optin.States(root, x.Distribution, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, r := range s.Repos {
+		id := layout.Names(x.Distribution).SIGRepoID(s.Name, r.ID)
+		for _, st := range states {
+			if st.ID == id {
+				out[r.ID] = st.Enabled
+			}
+		}
+	}
+	return out, nil
+}
+
+// sigState is enabled (every repository on), disabled (none) or partly.
+func sigState(states map[string]bool, repos int) string {
+	on := 0
+	for _, v := range states {
+		if v {
+			on++
+		}
+	}
+	switch {
+	case on == 0:
+		return "disabled"
+	case on == repos:
+		return "enabled"
+	}
+	return "partly"
+}
+
+func onOff(v bool) string {
+	if v {
+		return "on"
+	}
+	return "off"
 }

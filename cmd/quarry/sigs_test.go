@@ -155,6 +155,68 @@ sigs:
 	checkCloudImages(t, d, cur)
 }
 
+// withoutRPMDBScratch drops an rpm sqlite database's -shm and -wal files,
+// which any query of it may write.
+func withoutRPMDBScratch(files map[string]string) map[string]string {
+	for f := range files {
+		if strings.HasSuffix(f, ".sqlite-shm") || strings.HasSuffix(f, ".sqlite-wal") {
+			delete(files, f)
+		}
+	}
+	return files
+}
+
+// checkReleasePackageStays: on a machine with pebble-release-hello
+// installed, and no quarry.yaml, sig list and disable find the
+// publication from the machine's pebble.repo; disable switches the SIG's
+// repositories off in place, removing nothing the package owns (rpm -V
+// reports nothing missing), and enable switches them back on, so that the
+// file holds the package's bytes again.
+func checkReleasePackageStays(t *testing.T, d *distro, cur string) {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "root")
+	if out, err := d.dnfInstallInto(root, map[string]string{"base": filepath.Join(cur, "repos", "BaseOS", "x86_64"), "sig-release": filepath.Join(cur, "sig", "release", "x86_64")},
+		"RPM-GPG-KEY-pebble", "pebble-release", "pebble-release-hello"); err != nil {
+		t.Fatalf("dnf install pebble-release pebble-release-hello: %v\n%s", err, out)
+	}
+	away := t.TempDir() // no quarry.yaml here
+	sig := func(args ...string) (string, string, int) {
+		cmd := exec.Command(quarryBin, append([]string{"sig"}, append(args, "--root", root, "--key", d.pubKey())...)...)
+		cmd.Dir = away
+		return runCmd(t, cmd)
+	}
+	verify := func() string {
+		out, _ := exec.Command("rpm", "--root", root, "-V", "pebble-release-hello").CombinedOutput()
+		return string(out)
+	}
+	repoFile := filepath.Join(root, "etc", "yum.repos.d", "pebble-sig-hello.repo")
+	keyFile := filepath.Join(root, "etc", "pki", "rpm-gpg", "RPM-GPG-KEY-pebble-sig-hello")
+	if out, stderr, code := sig("list"); code != 0 || !strings.Contains(out, "enabled   repos: extras:on") {
+		t.Fatalf("sig list off the machine's pebble.repo: exit %d\n%s\n%s", code, out, stderr)
+	}
+	out, stderr, code := sig("disable", "hello")
+	if code != 0 || !strings.Contains(out, "in place") || !strings.Contains(out, "dnf remove pebble-release-hello") {
+		t.Fatalf("sig disable with the release package installed: exit %d\n%s\n%s", code, out, stderr)
+	}
+	for _, f := range []string{repoFile, keyFile} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("sig disable removed %s, which pebble-release-hello owns", f)
+		}
+	}
+	if v := verify(); strings.Contains(v, "missing") {
+		t.Errorf("rpm -V pebble-release-hello after sig disable:\n%s", v)
+	}
+	if out, _, _ := sig("list"); !strings.Contains(out, "disabled  repos: extras:off") {
+		t.Errorf("sig list after disable:\n%s", out)
+	}
+	if out, stderr, code := sig("enable", "hello"); code != 0 || !strings.Contains(out, "in place") {
+		t.Errorf("sig enable with the release package installed: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if v := verify(); strings.ContainsAny(strings.Fields(v + " x")[0], "S5") || strings.Contains(v, "missing") {
+		t.Errorf("rpm -V pebble-release-hello after sig enable: the package's bytes again, want; got\n%s", v)
+	}
+}
+
 // checkCloudImages: the cloud SIG's kickstarts and its image, built with
 // dnf from the composed repositories (gpgcheck on) inside the plugin's
 // sandbox, as an OCI archive skopeo reads, with its package list in the
@@ -225,7 +287,7 @@ func checkOptIn(t *testing.T, d *distro, cur string) {
 	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
 	os.WriteFile(filepath.Join(root, "etc", "machine-id"), []byte("test\n"), 0o644)
 	list := d.mustRun("sig", "list", "--from", cur, "--root", root, "--key", d.pubKey())
-	if !strings.Contains(list, "kernel     1.0.0    disabled  repos: mainline lts") || !strings.Contains(list, "hello") || strings.Contains(list, "shadow") {
+	if !strings.Contains(list, "kernel     1.0.0    disabled  repos: mainline:off lts:off") || !strings.Contains(list, "hello") || strings.Contains(list, "shadow") {
 		t.Errorf("sig list:\n%s", list)
 	}
 	// dnf reads the machine's .repo files under --root, but a file:// gpgkey
@@ -265,10 +327,12 @@ func checkOptIn(t *testing.T, d *distro, cur string) {
 		t.Errorf("unknown repo: exit %d %s", code, stderr)
 	}
 
-	// disable takes away the two files and nothing else.
-	enabled := treeDigests(t, root)
+	// disable takes away the two files and nothing else. (It asks the
+	// root's rpm database who owns them, which touches the sqlite
+	// database's shared-memory file.)
+	enabled := withoutRPMDBScratch(treeDigests(t, root))
 	d.mustRun("sig", "disable", "kernel", "--from", cur, "--root", root, "--key", d.pubKey())
-	disabled := treeDigests(t, root)
+	disabled := withoutRPMDBScratch(treeDigests(t, root))
 	for _, f := range []string{"etc/yum.repos.d/pebble-sig-kernel.repo", "etc/pki/rpm-gpg/RPM-GPG-KEY-pebble-sig-kernel"} {
 		if _, ok := disabled[f]; ok || enabled[f] == "" {
 			t.Errorf("%s: before disable %v, after %v", f, enabled[f] != "", ok)
@@ -286,6 +350,13 @@ func checkOptIn(t *testing.T, d *distro, cur string) {
 	if len(before) > len(disabled) {
 		t.Errorf("files vanished: %d before enable, %d after disable", len(before), len(disabled))
 	}
+	// One repository of two: sig list says so, repository by repository.
+	d.mustRun("sig", "enable", "kernel", "lts", "--from", cur, "--root", root, "--key", d.pubKey())
+	if list := d.mustRun("sig", "list", "--from", cur, "--root", root, "--key", d.pubKey()); !strings.Contains(list, "kernel     1.0.0    partly    repos: mainline:off lts:on") {
+		t.Errorf("sig list with one of kernel's repositories on:\n%s", list)
+	}
+	d.mustRun("sig", "disable", "kernel", "--from", cur, "--root", root, "--key", d.pubKey())
+	checkReleasePackageStays(t, d, cur)
 
 	// A root that cannot be written: an error, and nothing half-written.
 	blocked := filepath.Join(t.TempDir(), "file")

@@ -93,20 +93,20 @@ func TestEnableChecksTheKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
-	if _, err := Enable(root, x, "hello", "", dir); err != nil {
+	if _, err := Enable(root, x, "hello", "", dir, RPMOwner); err != nil {
 		t.Fatalf("enable: %v", err)
 	}
-	Disable(root, "t", "hello", "RPM-GPG-KEY-t-sig-hello")
+	Disable(root, "t", "hello", "RPM-GPG-KEY-t-sig-hello", RPMOwner)
 	other, _ := testKey(t, "Mallory <m@example>").PublicArmored()
 	os.WriteFile(filepath.Join(dir, "keys", "RPM-GPG-KEY-t-sig-hello"), other, 0o644)
-	_, err = Enable(root, x, "hello", "", dir)
+	_, err = Enable(root, x, "hello", "", dir, RPMOwner)
 	if err == nil || !strings.Contains(err.Error(), "RPM-GPG-KEY-t-sig-hello: sha256 differs from the signed sigs.json") {
 		t.Errorf("a swapped key: %v", err)
 	}
 	// A symlink where the key was: not followed.
 	os.Remove(filepath.Join(dir, "keys", "RPM-GPG-KEY-t-sig-hello"))
 	os.Symlink("/etc/passwd", filepath.Join(dir, "keys", "RPM-GPG-KEY-t-sig-hello"))
-	if _, err := Enable(root, x, "hello", "", dir); !errors.Is(err, treefs.ErrSymlink) {
+	if _, err := Enable(root, x, "hello", "", dir, RPMOwner); !errors.Is(err, treefs.ErrSymlink) {
 		t.Errorf("a symlinked key: %v", err)
 	}
 	if entries, _ := os.ReadDir(filepath.Join(root, "etc", "pki", "rpm-gpg")); len(entries) != 0 {

@@ -46,6 +46,22 @@ func twoSIGs(t *testing.T, dir string, core *sign.Key, keys map[string]*sign.Key
 	return x
 }
 
+// loadTwoSIGs publishes twoSIGs in a folder and loads its index back,
+// trusting the core key.
+func loadTwoSIGs(t *testing.T) (*Index, string) {
+	t.Helper()
+	core := testKey(t, "T <t@example>")
+	dir := t.TempDir()
+	twoSIGs(t, dir, core, sigKeys(t), time.Unix(1700000100, 0))
+	var trust sign.Trust
+	trust.Add(core.Public(), "test")
+	x, _, err := Load(dir, &trust)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x, dir
+}
+
 // TestIndexRoundTrip: what Write signs, Load reads back as it was (SIGs
 // sorted by name), from a folder, a file:// URL and over HTTP; the same
 // index, key and time give the same bytes.
@@ -215,23 +231,16 @@ func dnfRepos(t *testing.T, reposdir string) map[string]string {
 // both away; names that are not plain are refused before any path is
 // made of them.
 func TestEnableWritesWhatDNFReads(t *testing.T) {
-	core := testKey(t, "T <t@example>")
-	dir := t.TempDir()
-	twoSIGs(t, dir, core, sigKeys(t), time.Unix(1700000100, 0))
-	var trust sign.Trust
-	trust.Add(core.Public(), "test")
-	x, _, err := Load(dir, &trust)
-	if err != nil {
-		t.Fatal(err)
-	}
+	x, dir := loadTwoSIGs(t)
 	root := t.TempDir()
 	if Enabled(root, "t", "alpha") {
 		t.Fatal("enabled before Enable")
 	}
-	repoFile, err := Enable(root, x, "alpha", "", dir)
+	res, err := Enable(root, x, "alpha", "", dir, RPMOwner)
 	if err != nil {
 		t.Fatal(err)
 	}
+	repoFile := res.RepoFile
 	wantRepo, wantKey := Paths(root, "t", "alpha", "RPM-GPG-KEY-t-sig-alpha")
 	if repoFile != wantRepo || wantRepo != filepath.Join(root, "etc", "yum.repos.d", "t-sig-alpha.repo") || !Enabled(root, "t", "alpha") {
 		t.Fatalf("wrote %s, want %s", repoFile, wantRepo)
@@ -255,7 +264,7 @@ func TestEnableWritesWhatDNFReads(t *testing.T) {
 	}
 
 	// Only one repository: the other's section is there, turned off.
-	if _, err := Enable(root, x, "zeta", "testing", dir); err != nil {
+	if _, err := Enable(root, x, "zeta", "testing", dir, RPMOwner); err != nil {
 		t.Fatal(err)
 	}
 	text, _ = os.ReadFile(filepath.Join(root, "etc", "yum.repos.d", "t-sig-zeta.repo"))
@@ -269,14 +278,14 @@ func TestEnableWritesWhatDNFReads(t *testing.T) {
 	}) {
 		t.Errorf("dnf repolist --all: %v", got)
 	}
-	if _, err := Enable(root, x, "zeta", "stable", dir); err == nil || err.Error() != `SIG zeta has no repository "stable" (it has extras, testing)` {
+	if _, err := Enable(root, x, "zeta", "stable", dir, RPMOwner); err == nil || err.Error() != `SIG zeta has no repository "stable" (it has extras, testing)` {
 		t.Errorf("an unknown repository: %v", err)
 	}
-	if _, err := Enable(root, x, "gamma", "", dir); err == nil || err.Error() != `no SIG "gamma": the publication carries alpha, zeta` {
+	if _, err := Enable(root, x, "gamma", "", dir, RPMOwner); err == nil || err.Error() != `no SIG "gamma": the publication carries alpha, zeta` {
 		t.Errorf("an unknown SIG: %v", err)
 	}
 
-	if err := Disable(root, "t", "alpha", "RPM-GPG-KEY-t-sig-alpha"); err != nil {
+	if _, err := Disable(root, "t", "alpha", "RPM-GPG-KEY-t-sig-alpha", RPMOwner); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{wantRepo, wantKey} {
@@ -287,14 +296,14 @@ func TestEnableWritesWhatDNFReads(t *testing.T) {
 	if Enabled(root, "t", "alpha") || !Enabled(root, "t", "zeta") {
 		t.Error("after Disable alpha: alpha or not zeta enabled")
 	}
-	if err := Disable(root, "t", "alpha", "RPM-GPG-KEY-t-sig-alpha"); err == nil || err.Error() != "SIG alpha is not enabled under "+root {
+	if _, err := Disable(root, "t", "alpha", "RPM-GPG-KEY-t-sig-alpha", RPMOwner); err == nil || err.Error() != "SIG alpha is not enabled under "+root {
 		t.Errorf("Disable twice: %v", err)
 	}
 	// A file outside the root that a crafted name would reach is kept.
 	victim := filepath.Join(root, "etc", "victim")
 	os.WriteFile(victim, []byte("keep"), 0o644)
 	for _, names := range [][3]string{{"t", "zeta", "../victim"}, {"t", "../../etc/victim", "K"}, {"..", "zeta", "K"}} {
-		if err := Disable(root, names[0], names[1], names[2]); err == nil || !strings.Contains(err.Error(), "not a plain name") {
+		if _, err := Disable(root, names[0], names[1], names[2], RPMOwner); err == nil || !strings.Contains(err.Error(), "not a plain name") {
 			t.Errorf("Disable %q: %v", names, err)
 		}
 	}
