@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -77,8 +78,10 @@ type Result struct {
 	Fix      string        `json:"fix,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
 	// Blocked is set on a skip caused by a failed prerequisite, so that
-	// its own dependents are skipped too.
-	Blocked bool `json:"blocked,omitempty"`
+	// its own dependents are skipped too; Cause names the check that
+	// failed.
+	Blocked bool   `json:"blocked,omitempty"`
+	Cause   string `json:"cause,omitempty"`
 }
 
 // Failure is the whole text of a failed check: its message and the fix.
@@ -191,11 +194,12 @@ func (s Suite) Report(ctx context.Context, target Target, level Level) Report {
 
 // evaluator runs checks on demand, each once, prerequisites first.
 type evaluator struct {
-	checks  map[string]Check
-	level   Level
-	env     *Env
-	done    map[string]Result
-	running map[string]bool
+	checks   map[string]Check
+	problems map[string]string // a check whose Needs are broken: why
+	level    Level
+	env      *Env
+	done     map[string]Result
+	running  map[string]bool
 }
 
 func (s Suite) evaluator(target Target, level Level) *evaluator {
@@ -203,7 +207,49 @@ func (s Suite) evaluator(target Target, level Level) *evaluator {
 	for _, c := range s {
 		ev.checks[c.Name] = c
 	}
+	ev.problems = s.problems(ev.checks)
 	return ev
+}
+
+// problems are the checks whose Needs name a check not in the suite, or
+// lead back to themselves: each is reported as an Error, never skipped
+// into a silent pass.
+func (s Suite) problems(checks map[string]Check) map[string]string {
+	out := map[string]string{}
+	const (
+		unseen = iota
+		open
+		closed
+	)
+	state := map[string]int{}
+	var path []string
+	var visit func(name string)
+	visit = func(name string) {
+		state[name] = open
+		path = append(path, name)
+		for _, n := range checks[name].Needs {
+			switch {
+			case checks[n].Name == "":
+				out[name] = fmt.Sprintf("needs %s, which is not in the suite", n)
+			case state[n] == open:
+				i := slices.Index(path, n)
+				cycle := strings.Join(append(slices.Clone(path[i:]), n), " → ")
+				for _, c := range path[i:] {
+					out[c] = "a cycle in Needs: " + cycle
+				}
+			case state[n] == unseen:
+				visit(n)
+			}
+		}
+		path = path[:len(path)-1]
+		state[name] = closed
+	}
+	for _, c := range s.Sorted() {
+		if state[c.Name] == unseen {
+			visit(c.Name)
+		}
+	}
+	return out
 }
 
 func (ev *evaluator) result(ctx context.Context, name string) Result {
@@ -215,7 +261,7 @@ func (ev *evaluator) result(ctx context.Context, name string) Result {
 		return Result{Check: name, Status: Fail, Message: "no such check in this suite"}
 	}
 	if ev.running[name] {
-		return Result{Check: name, Why: c.Why, Status: Fail, Message: "the check needs itself (a cycle in Needs)"}
+		return Result{Check: name, Why: c.Why, Status: Error, Message: "a cycle in Needs"}
 	}
 	ev.running[name] = true
 	r := ev.evaluate(ctx, c)
@@ -227,6 +273,9 @@ func (ev *evaluator) result(ctx context.Context, name string) Result {
 func (ev *evaluator) evaluate(ctx context.Context, c Check) Result {
 	r := Result{Check: c.Name, Why: c.Why, Status: Pass}
 	switch {
+	case ev.problems[c.Name] != "":
+		r.Status, r.Message = Error, ev.problems[c.Name]
+		return r
 	case c.Level > ev.level:
 		r.Status, r.Message = Skip, "runs at the full level"
 		return r
@@ -238,10 +287,10 @@ func (ev *evaluator) evaluate(ctx context.Context, c Check) Result {
 		p := ev.result(ctx, need)
 		switch {
 		case p.Status == Fail || p.Status == Error:
-			r.Status, r.Message, r.Blocked = Skip, fmt.Sprintf("needs %s, which failed: %s", need, firstLine(p.Message)), true
+			r.Status, r.Message, r.Blocked, r.Cause = Skip, fmt.Sprintf("needs %s, which failed: %s", need, firstLine(p.Message)), true, need
 			return r
 		case p.Blocked:
-			r.Status, r.Message, r.Blocked = Skip, fmt.Sprintf("needs %s, which was skipped: %s", need, p.Message), true
+			r.Status, r.Message, r.Blocked, r.Cause = Skip, fmt.Sprintf("needs %s, which was skipped: %s", need, p.Message), true, p.Cause
 			return r
 		}
 	}

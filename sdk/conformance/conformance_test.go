@@ -85,6 +85,9 @@ func TestPrerequisitesRunOnDemand(t *testing.T) {
 		{Name: "g", Needs: []string{"g"}, Run: func(context.Context, *conformance.Env) error { return nil }},
 		{Name: "h", Run: func(context.Context, *conformance.Env) error { panic("boom") }},
 		{Name: "i", Needs: []string{"h"}, Run: func(context.Context, *conformance.Env) error { return nil }},
+		{Name: "j", Needs: []string{"k"}, Run: func(context.Context, *conformance.Env) error { return nil }},
+		{Name: "k", Needs: []string{"j"}, Run: func(context.Context, *conformance.Env) error { return nil }},
+		{Name: "l", Needs: []string{"handshak"}, Run: func(context.Context, *conformance.Env) error { return nil }},
 	}
 	got := map[string]conformance.Result{}
 	for _, r := range suite.Check(context.Background(), conformance.Target{}, conformance.Quick) {
@@ -102,13 +105,19 @@ func TestPrerequisitesRunOnDemand(t *testing.T) {
 	if r := got["e"]; r.Status != conformance.Pass {
 		t.Errorf("e, whose prerequisite does not apply at this level: %+v", r)
 	}
-	if r := got["g"]; r.Status != conformance.Skip || !strings.Contains(r.Message, "cycle") {
+	if r := got["g"]; r.Status != conformance.Error || r.Message != "a cycle in Needs: g → g" {
 		t.Errorf("g, which needs itself: %+v", r)
 	}
 	if r := got["h"]; r.Status != conformance.Error || !strings.Contains(r.Message, "panicked: boom") {
 		t.Errorf("h, which panics: %+v", r)
 	}
-	if r := got["i"]; r.Status != conformance.Skip || !r.Blocked {
+	if r := got["i"]; r.Status != conformance.Skip || !r.Blocked || r.Cause != "h" {
 		t.Errorf("i, after a check that broke: %+v", r)
+	}
+	// A broken suite is an error, never a silent pass.
+	for name, want := range map[string]string{"j": "a cycle in Needs: j → k → j", "k": "a cycle in Needs: j → k → j", "l": "needs handshak, which is not in the suite"} {
+		if r := got[name]; r.Status != conformance.Error || r.Message != want {
+			t.Errorf("%s: %+v, want error %q", name, r, want)
+		}
 	}
 }

@@ -25,14 +25,21 @@ func (s Suite) Run(t *testing.T, target Target, level ...Level) []Result {
 	ev := s.evaluator(target, lv)
 	t.Cleanup(ev.env.cleanup)
 	var out []Result
+	ran := map[string]bool{} // checks whose subtest ran
 	for _, c := range s.Sorted() {
 		t.Run(c.Name, func(t *testing.T) {
+			ran[c.Name] = true
 			r := ev.result(context.Background(), c.Name)
 			out = append(out, r)
-			switch r.Status {
-			case Fail, Error:
+			switch {
+			case r.Status == Fail || r.Status == Error:
 				t.Errorf("%s (%s):\n%s", c.Name, c.Why, r.Failure())
-			case Skip:
+			case r.Blocked && !ran[r.Cause]:
+				// The failure has no subtest of its own to report it (a
+				// -run pattern left it out): this one does.
+				cause := ev.result(context.Background(), r.Cause)
+				t.Errorf("%s needs %s, which failed:\n%s", c.Name, r.Cause, cause.Failure())
+			case r.Status == Skip:
 				t.Skip(r.Message)
 			}
 		})

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -51,7 +52,10 @@ type Options struct {
 	Date time.Time
 }
 
-var namePattern = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+var (
+	namePattern   = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+	modulePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._~/-]*$`)
+)
 
 // Write writes the SIG repository into dir, which must be empty or not
 // exist, and returns the files written, relative to dir.
@@ -61,6 +65,9 @@ func Write(dir string, o Options) ([]string, error) {
 	}
 	if o.Module == "" {
 		o.Module = "quarry-sig-" + o.Name
+	}
+	if !modulePattern.MatchString(o.Module) || strings.Contains(o.Module, "//") || strings.Contains(o.Module, "..") || strings.HasSuffix(o.Module, "/") {
+		return nil, fmt.Errorf("module path %q: letters, digits and ._~-, in /-separated elements", o.Module)
 	}
 	if o.SDKVersion == "" {
 		o.SDKVersion = "v" + sdk.Version
@@ -166,7 +173,7 @@ func moduleFiles(o Options) (mod, sum []byte, err error) {
 		}
 		b.WriteString(")\n")
 	}
-	fmt.Fprintf(&b, "\n// The SDK, until its module is published: then drop this line and\n// go get %s@latest.\nreplace %s => %s\n", SDKModule, SDKModule, o.SDKDir)
+	fmt.Fprintf(&b, "\n// The SDK, until its module is published: then drop this line and\n// go get %s@latest.\nreplace %s => %s\n", SDKModule, SDKModule, modPath(o.SDKDir))
 	return b.Bytes(), sum, nil
 }
 
@@ -191,4 +198,12 @@ func requires(gomod []byte) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// modPath is a file path as go.mod writes it: quoted when it must be.
+func modPath(p string) string {
+	if strings.ContainsAny(p, " \t\"'`\\") {
+		return strconv.Quote(p)
+	}
+	return p
 }

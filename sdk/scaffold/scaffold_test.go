@@ -53,6 +53,8 @@ func TestWrite(t *testing.T) {
 		{dir, Options{Name: "media"}, "is not empty"},
 		{t.TempDir(), Options{Name: "Media"}, "lower-case letters and digits"},
 		{t.TempDir(), Options{Name: "x", SDKDir: t.TempDir()}, "not the SDK module"},
+		{t.TempDir(), Options{Name: "x", Module: "example.com/a b"}, "module path"},
+		{t.TempDir(), Options{Name: "x", Module: "../x"}, "module path"},
 	} {
 		if _, err := Write(bad.dir, bad.o); err == nil || !strings.Contains(err.Error(), bad.msg) {
 			t.Errorf("Write(%s, %+v): %v, want %q", bad.dir, bad.o, err, bad.msg)
