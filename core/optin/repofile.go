@@ -145,6 +145,9 @@ type Owner func(root, path string) (string, error)
 // (a locked or unreadable database) is an error, so that nothing a
 // package owns is ever taken for sig enable's and removed.
 func RPMOwner(root, path string) (string, error) {
+	if rpmDB(root) == "" {
+		return "", nil // no database, so no package owns anything; and rpm would make one
+	}
 	args := []string{"-qf", "--qf", "%{NAME}\n", path}
 	if root != "" && root != "/" {
 		args = append([]string{"--root", root}, args...)
@@ -156,10 +159,7 @@ func RPMOwner(root, path string) (string, error) {
 	var ee *exec.ExitError
 	switch {
 	case errors.Is(err, exec.ErrNotFound):
-		if db := rpmDB(root); db != "" {
-			return "", fmt.Errorf("%s is an rpm database, and there is no rpm here to ask which package owns %s", db, path)
-		}
-		return "", nil // no rpm, no database: nothing is a package's
+		return "", fmt.Errorf("%s is an rpm database, and there is no rpm here to ask which package owns %s", rpmDB(root), path)
 	case errors.As(err, &ee) && ee.ExitCode() == 1 &&
 		(strings.Contains(stdout.String(), "is not owned by any package") || strings.Contains(stderr.String(), "No such file or directory")):
 		return "", nil
