@@ -77,13 +77,9 @@ func debug(name string, factory func() Plugin, o serveOptions, stdout, stderr io
 	}()
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: servedPlugins(name, factory),
-		GRPCServer:       plugin.DefaultGRPCServer,
-		Logger:           hclog.New(&hclog.LoggerOptions{Output: stderr, Level: hclog.Info, Name: bin}),
-		Test:             &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: ch, CloseCh: closed},
-	})
+	cfg := serveConfig(name, factory, hclog.New(&hclog.LoggerOptions{Output: stderr, Level: hclog.Info, Name: bin}))
+	cfg.Test = &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: ch, CloseCh: closed}
+	plugin.Serve(cfg)
 	<-closed
 	select {
 	case <-served:

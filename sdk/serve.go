@@ -98,12 +98,18 @@ func Serve(name string, factory func() Plugin, opts ...Option) {
 	log := Logger() // before Serve takes os.Stderr over
 	log.SetLevel(o.level)
 	go watchParent(log)
-	plugin.Serve(&plugin.ServeConfig{
+	plugin.Serve(serveConfig(name, factory, log))
+}
+
+// serveConfig is go-plugin's config for serving the plugin as SIG name,
+// by hand (debug mode adds Test) or for a host.
+func serveConfig(name string, factory func() Plugin, log hclog.Logger) *plugin.ServeConfig {
+	return &plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: servedPlugins(name, factory),
 		GRPCServer:       plugin.DefaultGRPCServer,
 		Logger:           log,
-	})
+	}
 }
 
 func servedPlugins(name string, factory func() Plugin) map[int]plugin.PluginSet {

@@ -134,13 +134,11 @@ func (e *env) devActive() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	h := &plugins.Host{Dev: dev, Reattach: reattach}
 	var out []string
 	for _, g := range e.cfg.SIGs {
-		switch {
-		case reattach[g.Name] != nil:
-			out = append(out, fmt.Sprintf("sig %s runs a plugin in debug mode (%s)", g.Name, sdkhost.ReattachEnv))
-		case dev[g.Name] != "":
-			out = append(out, fmt.Sprintf("sig %s runs the dev override %s", g.Name, dev[g.Name]))
+		if what := h.Unlocked(g.Name); what != "" {
+			out = append(out, fmt.Sprintf("sig %s runs %s", g.Name, what))
 		}
 	}
 	return out, nil

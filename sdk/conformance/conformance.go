@@ -39,8 +39,8 @@ const (
 	Full
 )
 
-// Status of a check. Error is the check itself breaking (it panicked),
-// not the plugin failing it.
+// Status of a check. Error is the suite breaking (a check panicked, or
+// its Needs name a missing check or loop), not the plugin failing it.
 const (
 	Pass  = "pass"
 	Fail  = "fail"
@@ -199,11 +199,10 @@ type evaluator struct {
 	level    Level
 	env      *Env
 	done     map[string]Result
-	running  map[string]bool
 }
 
 func (s Suite) evaluator(target Target, level Level) *evaluator {
-	ev := &evaluator{checks: map[string]Check{}, level: level, env: newEnv(target), done: map[string]Result{}, running: map[string]bool{}}
+	ev := &evaluator{checks: map[string]Check{}, level: level, env: newEnv(target), done: map[string]Result{}}
 	for _, c := range s {
 		ev.checks[c.Name] = c
 	}
@@ -213,7 +212,8 @@ func (s Suite) evaluator(target Target, level Level) *evaluator {
 
 // problems are the checks whose Needs name a check not in the suite, or
 // lead back to themselves: each is reported as an Error, never skipped
-// into a silent pass.
+// into a silent pass. Every cycle has at least one check marked (the
+// ends of the back edge a depth-first walk finds on it).
 func (s Suite) problems(checks map[string]Check) map[string]string {
 	out := map[string]string{}
 	const (
@@ -260,12 +260,9 @@ func (ev *evaluator) result(ctx context.Context, name string) Result {
 	if !ok {
 		return Result{Check: name, Status: Fail, Message: "no such check in this suite"}
 	}
-	if ev.running[name] {
-		return Result{Check: name, Why: c.Why, Status: Error, Message: "a cycle in Needs"}
-	}
-	ev.running[name] = true
+	// No recursion loops: every cycle of Needs has a check in it that
+	// problems marked, which is an Error without looking further.
 	r := ev.evaluate(ctx, c)
-	delete(ev.running, name)
 	ev.done[name] = r
 	return r
 }
